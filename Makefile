@@ -1,0 +1,54 @@
+# Sillage: `make run` serves the demo, `make test` runs the whole suite. Both start from a fresh clone.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := run.py
+
+.PHONY: run test install dev db translations browser bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+translations: install
+	$(BIN)/pybabel compile -q -f -d translations
+
+db: install translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask sillage init
+
+run: db
+	$(BIN)/flask sillage demo $(if $(DEMO_PASSWORD),--password "$(DEMO_PASSWORD)")
+	@echo
+	@echo "Sillage : http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - run:app
+
+# Debian's Chromium for the browser tests (root on CI machines; skipped elsewhere if absent).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+	  else echo "chromium absent : installez le paquet Debian 'chromium' pour les tests navigateur"; fi; fi
+
+test: dev translations browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: dev translations
+	$(BIN)/python -m bench.pages
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,33 @@
+"""Sillage: the application factory."""
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from flask_wtf.csrf import CSRFProtect
+
+from .extensions import db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_object="config.Config", **overrides) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=False,
+                template_folder="web/templates", static_folder="web/static")
+    app.config.from_object(config_object)
+    app.config.update(overrides)
+    Path(app.config["SILLAGE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    CSRFProtect(app)  # every form post; FAB exempts its token-authenticated API blueprints
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    with app.app_context():
+        from . import models  # noqa: F401  (every table in the metadata)
+        from .security import audit, scope  # noqa: F401  (session hooks)
+        from .web import register_web
+
+        appbuilder = AppBuilder(update_perms=False)
+        appbuilder.init_app(app, db.session)
+        register_web(app, appbuilder)
+    from .cli import sillage_cli
+
+    app.cli.add_command(sillage_cli)
+    return app

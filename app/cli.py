@@ -1,0 +1,77 @@
+"""`flask sillage …` commands. They run as the system (no row-level scope), like migrations."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+
+sillage_cli = AppGroup("sillage", help="Commandes d'administration de Sillage.")
+
+
+@sillage_cli.command("init")
+def init_command():
+    """Référentiels par défaut, permissions et rôles (idempotent)."""
+    from .security.roles import sync_roles
+    from .services.referentiels import load_reference_data
+
+    load_reference_data(db.session)
+    sync_roles(current_app.appbuilder)
+    click.echo("Référentiels, permissions et rôles à jour.")
+
+
+def _password_file() -> Path:
+    return Path(current_app.instance_path) / "demo-password.txt"
+
+
+@sillage_cli.command("demo")
+@click.option("--password", help="Mot de passe des comptes de démonstration (sinon : aléatoire).")
+def demo_command(password):
+    """Organisation de démonstration, usagers et comptes (idempotent)."""
+    from .security.roles import sync_roles
+    from .services.demo import ACCOUNTS, load_demo
+
+    sync_roles(current_app.appbuilder)
+    created, used, new_people = load_demo(current_app.appbuilder.sm, db.session, password)
+    pw_file = _password_file()
+    if created and not password:
+        pw_file.parent.mkdir(parents=True, exist_ok=True)
+        pw_file.write_text(used + "\n")
+        os.chmod(pw_file, 0o600)
+    click.echo("Données de démonstration créées." if new_people else "Données de démonstration déjà présentes.")
+    click.echo("Comptes de démonstration :")
+    for username, *_rest, role, _places in ACCOUNTS:
+        click.echo(f"  {username:<22} {role}")
+    if created:
+        click.echo(f"Mot de passe des comptes créés : {used}")
+    elif pw_file.exists():
+        click.echo(f"Comptes déjà existants ; mot de passe généré au premier lancement : {pw_file.read_text().strip()}")
+    else:
+        click.echo("Comptes déjà existants ; mot de passe inchangé.")
+
+
+@sillage_cli.command("generate")
+@click.option("--usagers", "count", type=click.IntRange(1, 1_000_000), default=3000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def generate_command(count, seed):
+    """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
+    from .services.generate import generate
+    from .services.referentiels import load_reference_data
+
+    load_reference_data(db.session)
+    with click.progressbar(length=count, label="Usagers") as bar:
+        last = [0]
+
+        def progress(done):
+            bar.update(done - last[0])
+            last[0] = done
+
+        try:
+            generate(db.session, count, seed, progress)
+        except LookupError:
+            raise click.ClickException("Aucun service : lancez d'abord « flask sillage demo ».")
+    click.echo(f"{count} usagers créés.")

@@ -1,0 +1,48 @@
+"""Reference lists edited in bulk in the référentiels console. Never personal data."""
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, Column, Integer, String, UniqueConstraint
+
+
+class ReferenceMixin:
+    id = Column(Integer, primary_key=True)
+    code = Column(String(40), nullable=False, unique=True)
+    label = Column(String(200), nullable=False)
+    position = Column(Integer, nullable=False, default=0)
+    active = Column(Boolean, nullable=False, default=True)
+
+    def __str__(self):
+        return self.label
+
+
+class CategorieEtablissement(ReferenceMixin, Model):
+    """ESSMS categories (FINESS catégories d'établissement, simplified to what users say)."""
+
+    __tablename__ = "ref_categorie_etablissement"
+
+
+class ModaliteAccueil(ReferenceMixin, Model):
+    __tablename__ = "ref_modalite_accueil"
+
+
+class MotifSortie(ReferenceMixin, Model):
+    __tablename__ = "ref_motif_sortie"
+
+
+class TypeDocument(ReferenceMixin, Model):
+    __tablename__ = "ref_type_document"
+
+
+class ValeurListe(Model):
+    """Generic « liste de valeurs »: one row per (list, code); the forms engine picks lists by code."""
+
+    __tablename__ = "ref_valeur_liste"
+    __table_args__ = (UniqueConstraint("liste", "code", name="uq_valeur_liste_code"),)
+    id = Column(Integer, primary_key=True)
+    liste = Column(String(60), nullable=False, index=True)
+    code = Column(String(60), nullable=False)
+    label = Column(String(200), nullable=False)
+    position = Column(Integer, nullable=False, default=0)
+    active = Column(Boolean, nullable=False, default=True)
+
+    def __str__(self):
+        return self.label

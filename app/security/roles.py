@@ -1,0 +1,110 @@
+"""The documented permission matrix: roles × resources × actions.
+
+Views and APIs declare a `class_permission_name` (the resource) and map their methods to one of
+three actions; a role's permissions are derived from this table by `sync_roles`, so the README's
+roles table, the seeded database and the tests all read the same source.
+"""
+from flask_babel import lazy_gettext as _l
+
+READ, WRITE, ARCHIVE = "read", "write", "archive"
+R, RW, RWA = (READ,), (READ, WRITE), (READ, WRITE, ARCHIVE)
+
+RESOURCES = {
+    "Usager": _l("Usagers : identité, foyer, contacts, protection, couverture"),
+    "Parcours": _l("Parcours : demandes d'admission, admissions, sorties, transferts"),
+    "Etablissement": _l("Organismes, établissements, services, capacités"),
+    "Affectation": _l("Affectations du personnel aux établissements"),
+    "Referentiels": _l("Console des référentiels (listes de référence)"),
+    "Securite": _l("Comptes utilisateurs et rôles"),
+}
+
+ADMIN_ROLE = "Administrateur"
+
+MATRIX = {
+    "Administrateur": {r: RWA for r in RESOURCES},
+    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW},
+    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R},
+    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R},
+    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R},
+    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R},
+    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R},
+    "Qualité": {"Etablissement": R, "Referentiels": RW},
+    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R},
+}
+
+ROLE_DESCRIPTIONS = {
+    "Administrateur": _l("Paramétrage, comptes, référentiels ; voit toute l'organisation."),
+    "Direction": _l("Pilotage ; voit toute l'organisation, archive les dossiers."),
+    "Chef de service": _l("Encadre un ou plusieurs établissements ; archive les dossiers."),
+    "Secrétariat": _l("Admissions, identité, famille ; dans ses établissements."),
+    "Éducatif": _l("Consulte les dossiers de ses établissements."),
+    "Soin": _l("Consulte les dossiers de ses établissements."),
+    "Psychologue": _l("Consulte les dossiers de ses établissements."),
+    "Qualité": _l("Référentiels et définitions de formulaires ; aucun dossier."),
+    "DPO": _l("Délégué à la protection des données ; lecture de toute l'organisation."),
+}
+
+# FAB method names → our actions. Every Sillage view and API uses this one mapping.
+METHOD_ACTIONS = {
+    # ModelView
+    "list": READ, "show": READ, "download": READ, "api_read": READ, "api_get": READ,
+    "add": WRITE, "edit": WRITE, "api_create": WRITE, "api_update": WRITE, "action": WRITE,
+    "action_post": WRITE, "api_column_add": WRITE, "api_column_edit": WRITE, "api": READ,
+    "delete": ARCHIVE, "api_delete": ARCHIVE,
+    # ModelRestApi
+    "get": READ, "get_list": READ, "info": READ, "post": WRITE, "put": WRITE,
+}
+
+# Menu entries shown when the role may read the resource.
+MENUS = {
+    "Usager": ["Usagers", "Rechercher un usager", "Nouvel usager"],
+    "Parcours": ["Parcours", "Admissions", "Demandes d'admission"],
+    "Etablissement": ["Établissements", "Organismes", "Liste des établissements", "Services"],
+    "Affectation": ["Administration", "Affectations"],
+    "Referentiels": ["Administration", "Référentiels"],
+    "Securite": ["Security", "List Users", "List Roles", "Administration"],
+}
+
+# What every signed-in user may do for themselves (FAB's own views).
+SELF_SERVICE = [
+    ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
+    ("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
+    ("userinfoedit", "UserDBModelView"),
+]
+
+
+def permissions_for(role_name: str) -> set[tuple[str, str]]:
+    """(permission, view) pairs a role gets, in FAB's vocabulary."""
+    pairs = set(SELF_SERVICE)
+    for resource, actions in MATRIX.get(role_name, {}).items():
+        pairs.update((f"can_{action}", resource) for action in actions)
+        if READ in actions:
+            pairs.update(("menu_access", menu) for menu in MENUS.get(resource, []))
+    return pairs
+
+
+def sync_roles(appbuilder) -> None:
+    """Create every view permission, then make each role's permissions equal to the matrix.
+
+    The Administrateur also keeps every FAB permission (user and role management views).
+    """
+    sm = appbuilder.sm
+    for role_name in MATRIX:
+        if not sm.find_role(role_name):
+            sm.add_role(role_name)
+    appbuilder.add_permissions(update_perms=True)
+    for role_name in MATRIX:  # resources without a FAB view of their own (e.g. Referentiels)
+        for permission, view in permissions_for(role_name) - set(SELF_SERVICE):
+            if not sm.find_permission_view_menu(permission, view):
+                sm.add_permission_view_menu(permission, view)
+    session = sm.session
+    all_pvms = session.query(sm.permissionview_model).all()
+    index = {(pvm.permission.name, pvm.view_menu.name): pvm for pvm in all_pvms}
+    for role_name in MATRIX:
+        role = sm.find_role(role_name)
+        if role_name == ADMIN_ROLE:
+            role.permissions = all_pvms
+        else:
+            role.permissions = [index[p] for p in sorted(permissions_for(role_name)) if p in index]
+    session.commit()

@@ -1,0 +1,172 @@
+"""Row-level scope: which usagers (and related rows) the current user may see.
+
+ONE mechanism: an ORM `do_orm_execute` hook adds `with_loader_criteria` to every SELECT that
+touches a scoped entity while a request is served. Lists, details, edits, archives, exports,
+searches, relationship dropdowns and the REST API all load rows through the ORM, so none can
+forget the rule; an id outside scope simply does not exist (404).
+
+Rule: a user sees an usager through an admission in one of their établissements (or services)
+that is current or ended less than SILLAGE_SCOPE_MONTHS_AFTER_EXIT months ago, or through an open
+demande d'admission there. Organisation-wide roles see everything. Outside a request (CLI,
+migrations) nothing is filtered: those run as the system.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from flask import current_app, g, has_request_context
+from sqlalchemy import and_, event, false, or_, select, union
+from sqlalchemy.orm import Session, with_loader_criteria
+
+from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
+from ..models import (
+    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Etablissement, Foyer,
+    MesureProtection, Service, StaffAssignment, Usager,
+)
+
+UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
+
+
+class OutOfScope(Exception):
+    """Raised when a write targets an établissement or record the user may not see."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    sees_all: bool = False
+    etablissement_ids: frozenset = field(default_factory=frozenset)  # whole établissements
+    service_ids: frozenset = field(default_factory=frozenset)  # assignments limited to a service
+    service_etablissement_ids: frozenset = field(default_factory=frozenset)
+    months_after_exit: int = 6
+
+    @classmethod
+    def everything(cls) -> "Scope":
+        return cls(sees_all=True)
+
+    @property
+    def visible_etablissement_ids(self) -> frozenset:
+        return self.etablissement_ids | self.service_etablissement_ids
+
+    def allows(self, etablissement_id, service_id=None) -> bool:
+        if self.sees_all:
+            return True
+        if etablissement_id in self.etablissement_ids:
+            return True
+        return service_id is not None and service_id in self.service_ids
+
+    def _place(self, table):
+        conds = []
+        if self.etablissement_ids:
+            conds.append(table.c.etablissement_id.in_(sorted(self.etablissement_ids)))
+        if self.service_ids:
+            conds.append(table.c.service_id.in_(sorted(self.service_ids)))
+        return or_(*conds) if conds else false()
+
+    def visible_usager_ids(self, today: dt.date | None = None):
+        """A Core SELECT of visible usager ids (Core tables: not itself rewritten by the hook)."""
+        cutoff = (today or dt.date.today()) - relativedelta(months=self.months_after_exit)
+        adm = Admission.__table__
+        dem = DemandeAdmission.__table__
+        by_admission = select(adm.c.usager_id).where(
+            self._place(adm), adm.c.archived_at.is_(None),
+            or_(adm.c.date_sortie.is_(None), adm.c.date_sortie >= cutoff),
+        )
+        by_demande = select(dem.c.usager_id).where(
+            self._place(dem), dem.c.archived_at.is_(None), dem.c.statut.in_(STATUTS_DEMANDE_OUVERTE),
+        )
+        return union(by_admission, by_demande).subquery()
+
+    def criteria(self):
+        """Loader criteria for every scoped entity."""
+        visible = select(self.visible_usager_ids().c.usager_id)
+        foyers = select(Usager.__table__.c.foyer_id).where(Usager.__table__.c.id.in_(visible))
+        etabs = sorted(self.visible_etablissement_ids)
+        services = sorted(self.service_ids)
+        place = lambda cls: or_(  # noqa: E731
+            cls.etablissement_id.in_(sorted(self.etablissement_ids)), cls.service_id.in_(services)
+        )
+        return [
+            with_loader_criteria(Usager, Usager.id.in_(visible)),
+            with_loader_criteria(Admission, and_(place(Admission), Admission.usager_id.in_(visible))),
+            with_loader_criteria(
+                DemandeAdmission, and_(place(DemandeAdmission), DemandeAdmission.usager_id.in_(visible))
+            ),
+            with_loader_criteria(CouvertureSociale, CouvertureSociale.usager_id.in_(visible)),
+            with_loader_criteria(MesureProtection, MesureProtection.usager_id.in_(visible)),
+            with_loader_criteria(Foyer, Foyer.id.in_(foyers)),
+            with_loader_criteria(ContactPerson, ContactPerson.foyer_id.in_(foyers)),
+            with_loader_criteria(Etablissement, Etablissement.id.in_(etabs)),
+            with_loader_criteria(
+                Service,
+                or_(Service.etablissement_id.in_(sorted(self.etablissement_ids)), Service.id.in_(services)),
+            ),
+            with_loader_criteria(StaffAssignment, StaffAssignment.etablissement_id.in_(etabs)),
+        ]
+
+
+def scope_for_user(session: Session, user) -> Scope:
+    """Build a user's scope from their roles and établissement/service assignments."""
+    months = current_app.config["SILLAGE_SCOPE_MONTHS_AFTER_EXIT"]
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(months_after_exit=months)
+    org_wide = set(current_app.config["SILLAGE_ORG_WIDE_ROLES"])
+    if any(role.name in org_wide for role in user.roles):
+        return Scope(sees_all=True, months_after_exit=months)
+    sa = StaffAssignment.__table__
+    svc = Service.__table__
+    rows = session.execute(
+        select(sa.c.etablissement_id, sa.c.service_id, svc.c.etablissement_id)
+        .select_from(sa.outerjoin(svc, svc.c.id == sa.c.service_id))
+        .where(sa.c.user_id == user.id),
+        execution_options={UNSCOPED: True},
+    ).all()
+    whole = frozenset(e for e, s, _ in rows if s is None)
+    services = frozenset(s for e, s, _ in rows if s is not None and e not in whole)
+    service_etabs = frozenset(se for e, s, se in rows if s is not None and e not in whole)
+    return Scope(False, whole, services, service_etabs, months)
+
+
+def _request_user():
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return current_user
+    try:
+        from flask_jwt_extended import current_user as jwt_user, verify_jwt_in_request
+
+        verify_jwt_in_request(optional=True)
+        return jwt_user if jwt_user else None
+    except Exception:  # no or bad token: anonymous, sees nothing
+        return None
+
+
+def current_scope() -> Scope | None:
+    """The scope of the request's user (cached for the request); None outside a request."""
+    if not has_request_context():
+        return None
+    if "sillage_scope" not in g:
+        g.sillage_scope = Scope(months_after_exit=0)  # guard against re-entrance while loading
+        from ..extensions import db
+
+        g.sillage_scope = scope_for_user(db.session, _request_user())
+    return g.sillage_scope
+
+
+def reset_scope():
+    """Forget the cached scope (after login, or when assignments change in the request)."""
+    if has_request_context():
+        g.pop("sillage_scope", None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_scope(state):
+    # Applied to every ORM SELECT, not only those whose top level names a scoped entity: the
+    # criteria also reach subqueries (a COUNT over a subquery of usagers is filtered too).
+    if not state.is_select or state.is_column_load or state.execution_options.get(UNSCOPED):
+        return
+    scope = current_scope()
+    if scope is None or scope.sees_all:
+        return
+    state.statement = state.statement.options(*scope.criteria())

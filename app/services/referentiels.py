@@ -1,0 +1,83 @@
+"""Default reference lists, loaded once; later edits in the référentiels console are kept."""
+from sqlalchemy import select
+
+from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe
+
+# Catégories ESSMS (CASF L.312-1), named as users name them.
+CATEGORIES = [
+    ("EHPAD", "EHPAD — établissement d'hébergement pour personnes âgées dépendantes"),
+    ("EHPA", "Résidence autonomie / EHPA"),
+    ("IME", "IME — institut médico-éducatif"),
+    ("ITEP", "DITEP / ITEP — institut thérapeutique, éducatif et pédagogique"),
+    ("IEM", "IEM — institut d'éducation motrice"),
+    ("SESSAD", "SESSAD — service d'éducation spéciale et de soins à domicile"),
+    ("CAMSP", "CAMSP — centre d'action médico-sociale précoce"),
+    ("CMPP", "CMPP — centre médico-psycho-pédagogique"),
+    ("ESAT", "ESAT — établissement et service d'accompagnement par le travail"),
+    ("FAM", "FAM / EAM — foyer d'accueil médicalisé"),
+    ("MAS", "MAS — maison d'accueil spécialisée"),
+    ("FH", "Foyer d'hébergement"),
+    ("FV", "Foyer de vie / foyer occupationnel"),
+    ("SAVS", "SAVS — service d'accompagnement à la vie sociale"),
+    ("SAMSAH", "SAMSAH — service d'accompagnement médico-social pour adultes handicapés"),
+    ("SSIAD", "SSIAD — service de soins infirmiers à domicile"),
+    ("MECS", "MECS — maison d'enfants à caractère social"),
+    ("FDE", "Foyer de l'enfance"),
+    ("AEMO", "Service d'AEMO / AED — action éducative en milieu ouvert"),
+    ("CHRS", "CHRS — centre d'hébergement et de réinsertion sociale"),
+    ("CADA", "CADA — centre d'accueil de demandeurs d'asile"),
+    ("LHSS", "LHSS — lits halte soins santé"),
+]
+MODALITES = [
+    ("HP", "Hébergement permanent"), ("HT", "Hébergement temporaire"), ("AJ", "Accueil de jour"),
+    ("AN", "Accueil de nuit"), ("INT", "Internat"), ("SEMI", "Semi-internat"), ("EXT", "Externat"),
+    ("AMB", "Ambulatoire / milieu ouvert"), ("DOM", "Intervention à domicile"),
+]
+MOTIFS_SORTIE = [
+    ("transfert", "Transfert vers un autre service"),
+    ("domicile", "Retour à domicile"),
+    ("autre_essms", "Orientation vers un autre ESSMS"),
+    ("hospitalisation", "Hospitalisation de longue durée"),
+    ("deces", "Décès"),
+    ("fin_orientation", "Fin de la décision d'orientation"),
+    ("fin_accompagnement", "Fin d'accompagnement (objectifs atteints)"),
+    ("depart_volontaire", "Départ à l'initiative de la personne ou de sa famille"),
+    ("majorite", "Atteinte de la limite d'âge"),
+    ("autre", "Autre motif"),
+]
+TYPES_DOCUMENT = [
+    ("identite", "Pièce d'identité"), ("notification_mdph", "Notification MDPH / CDAPH"),
+    ("jugement", "Jugement (protection, placement)"), ("attestation_droits", "Attestation de droits"),
+    ("contrat_sejour", "Contrat de séjour / DIPC"), ("projet_personnalise", "Projet personnalisé"),
+    ("compte_rendu", "Compte rendu"), ("ordonnance", "Ordonnance"), ("courrier", "Courrier"),
+]
+VALEURS = {
+    "niveau_scolaire": [("maternelle", "Maternelle"), ("elementaire", "Élémentaire"),
+                        ("ulis", "ULIS"), ("college", "Collège"), ("segpa", "SEGPA"),
+                        ("lycee", "Lycée"), ("ue", "Unité d'enseignement en ESMS")],
+    "lien_parente": [("mere", "Mère"), ("pere", "Père"), ("frere_soeur", "Frère / sœur"),
+                     ("grand_parent", "Grand-parent"), ("enfant", "Enfant"), ("conjoint", "Conjoint(e)"),
+                     ("oncle_tante", "Oncle / tante"), ("autre", "Autre")],
+}
+
+
+def _upsert(session, model, rows, **extra):
+    existing = {r.code for r in session.execute(select(model).filter_by(**extra)).scalars()}
+    for position, (code, label) in enumerate(rows):
+        if code not in existing:
+            session.add(model(code=code, label=label, position=position, active=True, **extra))
+
+
+def load_reference_data(session) -> None:
+    """Insert missing default entries; entries already there (perhaps edited) are left alone."""
+    _upsert(session, CategorieEtablissement, CATEGORIES)
+    _upsert(session, ModaliteAccueil, MODALITES)
+    _upsert(session, MotifSortie, MOTIFS_SORTIE)
+    _upsert(session, TypeDocument, TYPES_DOCUMENT)
+    for liste, rows in VALEURS.items():
+        _upsert(session, ValeurListe, rows, liste=liste)
+    session.commit()
+
+
+def by_code(session, model, code):
+    return session.execute(select(model).where(model.code == code)).scalar_one()

@@ -1,0 +1,301 @@
+"""Usager dossier use cases: create (with duplicate check), edit, archive, search."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain import identity, text, vocab
+from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
+from ..models.base import utcnow
+from ..security.scope import UNSCOPED, OutOfScope
+from .concurrency import changes_since, check_version
+from .errors import DuplicateSuspected, StaleVersion, ValidationFailed
+
+IDENTITY_FIELDS = (
+    "nom_naissance", "prenoms_naissance", "date_naissance", "sexe", "lieu_naissance_code",
+    "lieu_naissance_libelle", "nom_utilise", "prenom_utilise", "matricule_ins", "oid_ins",
+    "ins_recupere_le", "statut_identite", "piece_identite_type", "piece_identite_verifiee_le",
+)
+CONTACT_FIELDS = ("telephone_fixe", "telephone_mobile", "email", "adresse", "code_postal", "commune", "pays")
+SITUATION_FIELDS = ("situation_familiale", "situation_professionnelle", "scolarite")
+USAGER_FIELDS = IDENTITY_FIELDS + CONTACT_FIELDS + SITUATION_FIELDS
+
+MAX_LENGTHS = {c.name: c.type.length for c in Usager.__table__.columns
+               if getattr(c.type, "length", None)}
+CHOICES = {
+    "sexe": vocab.SEXE, "statut_identite": vocab.STATUT_IDENTITE, "piece_identite_type": vocab.PIECE_IDENTITE,
+    "oid_ins": vocab.OID_INS, "situation_familiale": vocab.SITUATION_FAMILIALE,
+    "situation_professionnelle": vocab.SITUATION_PRO,
+}
+EARLIEST_BIRTH = dt.date(1890, 1, 1)
+
+
+def _clean(data: dict) -> dict:
+    """Strip strings; empty strings become None so 'not given' has one representation."""
+    cleaned = {}
+    for key, value in data.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+        cleaned[key] = value
+    return cleaned
+
+
+def validate_usager(values: dict) -> tuple[dict, dict]:
+    """Check and normalise a complete set of usager values → (normalised values, errors)."""
+    values = _clean(values)
+    errors: dict[str, str] = {}
+    prenoms = text.split_prenoms(values.get("prenoms_naissance"))
+    values["prenoms_naissance"] = prenoms
+    for field in ("nom_naissance", "date_naissance", "sexe"):
+        if not values.get(field):
+            errors[field] = _("Ce champ est obligatoire.")
+    if not prenoms:
+        errors["prenoms_naissance"] = _("Indiquez au moins un prénom de naissance.")
+    elif any(len(p) > 100 for p in prenoms) or len(prenoms) > 10:
+        errors["prenoms_naissance"] = _("Liste de prénoms trop longue.")
+    for field, length in MAX_LENGTHS.items():
+        value = values.get(field)
+        if isinstance(value, str) and len(value) > length:
+            errors[field] = _("%(n)s caractères au plus.", n=length)
+    for field, vocabulary in CHOICES.items():
+        if values.get(field) and values[field] not in vocabulary:
+            errors[field] = _("Valeur non reconnue.")
+    if isinstance(values.get("ins_recupere_le"), dt.date) and not isinstance(values["ins_recupere_le"], dt.datetime):
+        values["ins_recupere_le"] = dt.datetime.combine(values["ins_recupere_le"], dt.time())
+    birth = values.get("date_naissance")
+    if isinstance(birth, dt.datetime):
+        birth = values["date_naissance"] = birth.date()
+    if birth and not isinstance(birth, dt.date):
+        errors["date_naissance"] = _("Date invalide.")
+        birth = None
+    elif birth and not (EARLIEST_BIRTH <= birth <= dt.date.today()):
+        errors["date_naissance"] = _("La date de naissance ne peut être ni future ni antérieure à 1890.")
+    if values.get("matricule_ins"):
+        values["matricule_ins"] = identity.compact_nir(values["matricule_ins"])
+        message = identity.check_nir(values["matricule_ins"], values.get("sexe"), birth)
+        if message:
+            errors["matricule_ins"] = message
+    if message := identity.check_lieu_naissance(values.get("lieu_naissance_code")):
+        errors["lieu_naissance_code"] = message
+    values["statut_identite"] = values.get("statut_identite") or "provisoire"
+    for field, message in identity.identity_status_errors(values).items():
+        errors.setdefault(field, message)
+    for field in ("telephone_fixe", "telephone_mobile"):
+        values[field], message = identity.normalize_phone(values.get(field))
+        if message:
+            errors[field] = message
+    values["email"], message = identity.normalize_email(values.get("email"))
+    if message:
+        errors["email"] = message
+    return values, errors
+
+
+def _derive_keys(usager: Usager) -> None:
+    usager.premier_prenom_naissance = usager.prenoms_naissance[0]
+    usager.dup_key = text.duplicate_key(usager.nom_naissance, usager.premier_prenom_naissance,
+                                        usager.date_naissance)
+    usager.search_text = text.search_text(
+        usager.nom_naissance, usager.nom_utilise, " ".join(usager.prenoms_naissance),
+        usager.prenom_utilise, usager.matricule_ins,
+    )
+
+
+def find_duplicates(session, nom_naissance, premier_prenom, date_naissance, exclude_id=None):
+    """(visible candidates, number of candidates the user may not see)."""
+    key = text.duplicate_key(nom_naissance, premier_prenom, date_naissance)
+    query = select(Usager).where(Usager.dup_key == key)
+    if exclude_id:
+        query = query.where(Usager.id != exclude_id)
+    visible = list(session.execute(query).scalars())
+    t = Usager.__table__
+    total_query = select(func.count()).select_from(t).where(t.c.dup_key == key)
+    if exclude_id:
+        total_query = total_query.where(t.c.id != exclude_id)
+    total = session.execute(total_query, execution_options={UNSCOPED: True}).scalar_one()
+    return visible, total - len(visible)
+
+
+def create_usager(session, data: dict, *, scope, etablissement_id, service_id=None,
+                  accept_duplicates=False, today=None) -> Usager:
+    """Create a dossier with its first demande d'admission in one of the user's établissements.
+
+    The usager must be attached to an établissement the user works in, or the user could not
+    see the dossier they just created. Raises ValidationFailed or DuplicateSuspected; on any
+    error nothing is written.
+    """
+    values, errors = validate_usager({f: data.get(f) for f in USAGER_FIELDS})
+    from ..models import Etablissement, Service
+
+    etab = session.get(Etablissement, etablissement_id) if etablissement_id else None
+    if etab is None:
+        errors["etablissement_id"] = _("Choisissez un établissement.")
+    elif not scope.allows(etab.id, service_id):
+        raise OutOfScope()
+    service = None
+    if service_id:
+        service = session.get(Service, service_id)
+        if service is None or service.etablissement_id != etablissement_id:
+            errors["service_id"] = _("Ce service n'appartient pas à l'établissement choisi.")
+    if errors:
+        raise ValidationFailed(errors)
+    if not accept_duplicates:
+        candidates, hidden = find_duplicates(
+            session, values["nom_naissance"], values["prenoms_naissance"][0], values["date_naissance"]
+        )
+        if candidates or hidden:
+            raise DuplicateSuspected(candidates, hidden)
+    usager = Usager(**values)
+    _derive_keys(usager)
+    session.add(usager)
+    session.add(DemandeAdmission(
+        usager=usager, etablissement_id=etab.id, service_id=service.id if service else None,
+        date_demande=today or dt.date.today(), statut="en_attente",
+    ))
+    session.commit()
+    return usager
+
+
+def update_usager(session, usager: Usager, data: dict, expected_version) -> Usager:
+    """Edit some usager fields (one dossier panel, or an API PUT) with a version check."""
+    check_version(session, usager, expected_version)
+    unknown = set(data) - set(USAGER_FIELDS)
+    if unknown:
+        raise ValidationFailed({f: _("Champ inconnu.") for f in sorted(unknown)})
+    current = {f: getattr(usager, f) for f in USAGER_FIELDS}
+    values, errors = validate_usager({**current, **data})
+    if errors:
+        raise ValidationFailed(errors)
+    for field in data:
+        setattr(usager, field, values[field])
+    _derive_keys(usager)
+    commit_or_stale(session, usager, expected_version)
+    return usager
+
+
+def commit_or_stale(session, obj, expected_version) -> None:
+    """Commit; a concurrent save that won the race becomes a StaleVersion, not a 500."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        session.refresh(obj)
+        raise StaleVersion(obj.version, changes_since(session, obj, int(expected_version)))
+    except IntegrityError as exc:
+        session.rollback()
+        raise ValidationFailed({"_": _("Enregistrement refusé par la base de données : %(e)s",
+                                       e=str(exc.orig).splitlines()[0])})
+
+
+def set_archived(session, obj, archived: bool, user_id=None) -> None:
+    obj.archived_at = utcnow() if archived else None
+    obj.archived_by_id = user_id if archived else None
+    session.commit()
+
+
+COUVERTURE_FIELDS = ("regime", "caisse", "complementaire", "droits_debut", "droits_fin", "css", "ame")
+
+
+def save_couverture(session, usager: Usager, data: dict, expected_version=None) -> CouvertureSociale:
+    values = _clean({f: data.get(f) for f in COUVERTURE_FIELDS})
+    errors = {}
+    if values.get("regime") and values["regime"] not in vocab.REGIME:
+        errors["regime"] = _("Valeur non reconnue.")
+    for field in ("caisse", "complementaire"):
+        if values.get(field) and len(values[field]) > 120:
+            errors[field] = _("%(n)s caractères au plus.", n=120)
+    if values.get("droits_debut") and values.get("droits_fin") and values["droits_fin"] < values["droits_debut"]:
+        errors["droits_fin"] = _("La fin des droits précède leur début.")
+    if errors:
+        raise ValidationFailed(errors)
+    values["css"] = bool(values.get("css"))
+    values["ame"] = bool(values.get("ame"))
+    couverture = usager.couverture
+    if couverture is None:
+        couverture = CouvertureSociale(usager=usager, **values)
+        session.add(couverture)
+    else:
+        check_version(session, couverture, expected_version)
+        for key, value in values.items():
+            setattr(couverture, key, value)
+    commit_or_stale(session, couverture, couverture.version or 1)
+    return couverture
+
+
+PROTECTION_FIELDS = ("type_mesure", "mandataire", "mandataire_contact", "date_debut", "date_fin",
+                     "reference_jugement", "commentaire")
+
+
+def save_protection(session, usager: Usager, data: dict, mesure: MesureProtection | None = None,
+                    expected_version=None) -> MesureProtection:
+    values = _clean({f: data.get(f) for f in PROTECTION_FIELDS})
+    errors = {}
+    if values.get("type_mesure") not in vocab.MESURE_PROTECTION:
+        errors["type_mesure"] = _("Choisissez le type de mesure.")
+    if not values.get("date_debut"):
+        errors["date_debut"] = _("Ce champ est obligatoire.")
+    elif values.get("date_fin") and values["date_fin"] < values["date_debut"]:
+        errors["date_fin"] = _("La fin de la mesure précède son début.")
+    for field, length in (("mandataire", 200), ("mandataire_contact", 250), ("reference_jugement", 100)):
+        if values.get(field) and len(values[field]) > length:
+            errors[field] = _("%(n)s caractères au plus.", n=length)
+    if errors:
+        raise ValidationFailed(errors)
+    if mesure is None:
+        mesure = MesureProtection(usager=usager, **values)
+        session.add(mesure)
+        session.commit()
+        return mesure
+    check_version(session, mesure, expected_version)
+    for key, value in values.items():
+        setattr(mesure, key, value)
+    commit_or_stale(session, mesure, expected_version)
+    return mesure
+
+
+def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissement_id=None,
+                   service_id=None, statut=None, page=1, page_size=25, today=None):
+    """Scoped search (the scope hook filters rows) → (usagers of the page, total count).
+
+    `statut`: "admis" (an active admission), "attente" (an open demande), "sorti" (admissions
+    all ended), "archive" (archived dossiers; otherwise archived ones are left out).
+    """
+    query = select(Usager)
+    for token in text.fold(q).split():
+        query = query.where(Usager.search_text.contains(token, autoescape=True))
+    if date_naissance:
+        query = query.where(Usager.date_naissance == date_naissance)
+    if ins:
+        query = query.where(Usager.matricule_ins == identity.compact_nir(ins))
+    active = select(Admission.usager_id).where(Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
+    place = []
+    if etablissement_id:
+        place.append(Admission.etablissement_id == etablissement_id)
+    if service_id:
+        place.append(Admission.service_id == service_id)
+    if place:
+        in_place = select(Admission.usager_id).where(*place)
+        demand_place = select(DemandeAdmission.usager_id).where(
+            *[c for c in (DemandeAdmission.etablissement_id == etablissement_id if etablissement_id else None,
+                          DemandeAdmission.service_id == service_id if service_id else None) if c is not None])
+        query = query.where(or_(Usager.id.in_(in_place), Usager.id.in_(demand_place)))
+    if statut == "archive":
+        query = query.where(Usager.archived_at.is_not(None))
+    else:
+        query = query.where(Usager.archived_at.is_(None))
+    if statut == "admis":
+        query = query.where(Usager.id.in_(active.where(*place)))
+    elif statut == "attente":
+        query = query.where(Usager.id.in_(select(DemandeAdmission.usager_id).where(
+            DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE))))
+    elif statut == "sorti":
+        query = query.where(Usager.id.in_(select(Admission.usager_id)), Usager.id.not_in(active))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
+        .limit(page_size).offset((max(page, 1) - 1) * page_size)
+    ).scalars().all()
+    return rows, total

@@ -1,0 +1,113 @@
+"""The web layer: FAB views and menus, REST API, référentiels console, templates helpers."""
+import datetime as dt
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..domain import vocab
+from ..domain.identity import format_phone
+
+
+def register_web(app, appbuilder):
+    from .api.admission import AdmissionApi
+    from .api.etablissement import EtablissementApi
+    from .api.usager import UsagerApi
+    from .referentiels import init_referentiels
+    from .views.dossier import DossierView
+    from .views.organisation import (
+        AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
+    )
+    from .views.parcours import AdmissionListView, DemandeListView
+    from .views.usagers import UsagerSearchView
+
+    appbuilder.add_view(UsagerSearchView, "Rechercher un usager", label=_l("Rechercher un usager"),
+                        icon="fa-search", category="Usagers", category_label=_l("Usagers"), category_icon="fa-users")
+    appbuilder.add_view(DossierView, "Nouvel usager", label=_l("Nouvel usager"), icon="fa-user-plus",
+                        category="Usagers", href="/dossier/nouveau")
+    appbuilder.add_view(AdmissionListView, "Admissions", label=_l("Admissions"), icon="fa-sign-in",
+                        category="Parcours", category_label=_l("Parcours"), category_icon="fa-road")
+    appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
+                        icon="fa-hourglass-half", category="Parcours")
+    appbuilder.add_view_no_menu(CapaciteView)
+    appbuilder.add_view_no_menu(ServiceView)
+    appbuilder.add_view(EtablissementView, "Liste des établissements", label=_l("Établissements"),
+                        icon="fa-building", category="Établissements", category_label=_l("Établissements"),
+                        category_icon="fa-building")
+    appbuilder.add_link("Services", href="/serviceview/list/", label=_l("Services"), icon="fa-sitemap",
+                        category="Établissements")
+    appbuilder.add_view(OrganismeView, "Organismes", label=_l("Organismes gestionnaires"), icon="fa-bank",
+                        category="Établissements")
+    appbuilder.add_view(AffectationView, "Affectations", label=_l("Affectations du personnel"),
+                        icon="fa-id-badge", category="Administration", category_label=_l("Administration"),
+                        category_icon="fa-cogs")
+    appbuilder.add_link("Référentiels", href="/referentiels/", label=_l("Référentiels"), icon="fa-list",
+                        category="Administration")
+    appbuilder.add_api(UsagerApi)
+    appbuilder.add_api(EtablissementApi)
+    appbuilder.add_api(AdmissionApi)
+    init_referentiels(app)
+    _template_helpers(app)
+    _error_pages(app)
+
+
+def _template_helpers(app):
+    @app.template_filter("date_fr")
+    def date_fr(value):
+        if not value:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.strftime("%d/%m/%Y %H:%M")
+        return value.strftime("%d/%m/%Y")
+
+    @app.template_filter("phone")
+    def phone(value):
+        return format_phone(value)
+
+    @app.template_filter("vocab")
+    def vocab_label(code, name):
+        return vocab.label(getattr(vocab, name), code)
+
+    @app.template_filter("age")
+    def age(birth):
+        today = dt.date.today()
+        return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _error_pages(app):
+    def wants_json():
+        return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+    def page(status, title, text):
+        if wants_json():
+            return jsonify(message=str(text)), status
+        return render_template("errors/error.html", status=status, title=title, text=text,
+                               base_template=app.appbuilder.base_template, appbuilder=app.appbuilder), status
+
+    @app.errorhandler(400)
+    def bad_request(e):
+        return page(400, _("Requête invalide"), _("La requête n'a pas pu être comprise."))
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return page(403, _("Accès refusé"), _("Vous n'avez pas les droits nécessaires pour cette action."))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return page(404, _("Page introuvable"), _("Cette page n'existe pas, ou vous n'y avez pas accès."))
+
+    @app.errorhandler(405)
+    def not_allowed(e):
+        return page(405, _("Méthode non permise"), _("Cette action n'est pas possible ici."))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return page(413, _("Envoi trop volumineux"), _("Le fichier ou le formulaire envoyé est trop volumineux."))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        from ..extensions import db
+
+        db.session.rollback()
+        return page(500, _("Erreur interne"), _("Une erreur inattendue est survenue ; rien n'a été enregistré. "
+                                                 "L'équipe technique peut la retrouver dans les journaux."))

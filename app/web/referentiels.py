@@ -1,0 +1,96 @@
+"""The référentiels console (Flask-Admin) at /referentiels/: bulk editing of reference lists.
+
+Never personal data. Access is decided by FAB's security manager ("can_read"/"can_write" on
+Referentiels: Administrateur and Qualité), forms carry CSRF tokens, and every change goes
+through the same audited session as the rest of Sillage. Entries are retired (active = no),
+never deleted: past records keep pointing at them.
+"""
+from flask import abort, current_app, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import SecureForm
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import inspect
+
+from ..extensions import db
+from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe
+
+
+def _allowed(action: str) -> bool:
+    return current_user.is_authenticated and current_app.appbuilder.sm.has_access(f"can_{action}", "Referentiels")
+
+
+class AccessMixin:
+    def is_accessible(self):
+        return _allowed("read")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for(current_app.appbuilder.sm.auth_view.__class__.__name__ + ".login",
+                                    next=request.full_path))
+        abort(403)
+
+
+class ConsoleHome(AccessMixin, AdminIndexView):
+    @expose("/")
+    def index(self):
+        return self.render("referentiels/index.html")
+
+
+class ReferenceView(AccessMixin, ModelView):
+    form_base_class = SecureForm
+    can_delete = False
+    can_export = True
+    export_types = ["csv"]
+    can_view_details = False
+    page_size = 100
+    column_default_sort = ("position", False)
+    column_list = ["code", "label", "position", "active"]
+    column_editable_list = ["label", "position", "active"]
+    column_searchable_list = ["code", "label"]
+    column_filters = ["active"]
+    form_columns = ["code", "label", "position", "active"]
+    column_labels = {"code": _l("Code"), "label": _l("Libellé"), "position": _l("Ordre"),
+                     "active": _l("Actif"), "liste": _l("Liste")}
+
+    @property
+    def can_create(self):
+        return _allowed("write")
+
+    @property
+    def can_edit(self):
+        return _allowed("write")
+
+    def on_form_prefill(self, form, id):
+        # A code is referenced by exports and the forms engine: it never changes once created.
+        form.code.render_kw = {"readonly": True}
+
+    def on_model_change(self, form, model, is_created):
+        if not _allowed("write"):
+            abort(403)
+        if not is_created:  # keep the stored code whatever was posted
+            history = inspect(model).attrs.code.history
+            if history.deleted:
+                model.code = history.deleted[0]
+
+
+class ValeurListeView(ReferenceView):
+    column_list = ["liste", "code", "label", "position", "active"]
+    column_searchable_list = ["liste", "code", "label"]
+    column_filters = ["liste", "active"]
+    form_columns = ["liste", "code", "label", "position", "active"]
+    column_default_sort = [("liste", False), ("position", False)]
+
+
+def init_referentiels(app) -> Admin:
+    admin = Admin(app, name="Sillage — référentiels", url="/referentiels", endpoint="referentiels",
+                  index_view=ConsoleHome(name=_l("Accueil"), url="/referentiels", endpoint="referentiels"))
+    session = db.session
+    admin.add_view(ReferenceView(CategorieEtablissement, session, name=_l("Catégories d'établissement"),
+                                 endpoint="ref_categories"))
+    admin.add_view(ReferenceView(ModaliteAccueil, session, name=_l("Modalités d'accueil"), endpoint="ref_modalites"))
+    admin.add_view(ReferenceView(MotifSortie, session, name=_l("Motifs de sortie"), endpoint="ref_motifs"))
+    admin.add_view(ReferenceView(TypeDocument, session, name=_l("Types de document"), endpoint="ref_documents"))
+    admin.add_view(ValeurListeView(ValeurListe, session, name=_l("Listes de valeurs"), endpoint="ref_valeurs"))
+    return admin

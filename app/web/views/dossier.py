@@ -1,0 +1,365 @@
+"""The dossier page: one screen per usager gathering identity, contacts, situation, coverage,
+protection, foyer and parcours, each panel edited in place.
+
+Every panel posts to its own URL; a refused save re-renders the page with what the user typed,
+the errors on their fields and the panel open. Nothing typed is lost.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ...domain import vocab
+from ...extensions import db
+from ...models import (
+    Admission, DemandeAdmission, Etablissement, ModaliteAccueil, MotifSortie, Service, Usager,
+)
+from ...security.scope import OutOfScope, current_scope
+from ...services import foyers, parcours, usagers
+from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
+from ..forms import apply_errors, form_values
+from ..forms.dossier import (
+    AdmissionForm, ContactForm, ContactPersonForm, CouvertureForm, DemandeForm, FoyerForm,
+    IdentityForm, NewUsagerForm, ProtectionForm, SituationForm, SortieForm, TransfertForm,
+)
+
+SECTIONS = {
+    "identite": (IdentityForm, usagers.IDENTITY_FIELDS),
+    "coordonnees": (ContactForm, usagers.CONTACT_FIELDS),
+    "situation": (SituationForm, usagers.SITUATION_FIELDS),
+}
+
+
+def _choices(rows, blank=True):
+    return ([(None, "—")] if blank else []) + [(r.id, str(r)) for r in rows]
+
+
+class DossierView(BaseView):
+    route_base = "/dossier"
+    class_permission_name = "Usager"
+    method_permission_name = {
+        "show": "read", "new": "write", "save_section": "write", "save_couverture": "write",
+        "save_protection": "write", "save_foyer": "write", "join_foyer": "write",
+        "save_contact": "write", "admit": "write", "discharge": "write", "transfer": "write",
+        "save_demande": "write", "archive": "archive", "restore": "archive",
+    }
+    default_view = "new"
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _usager(self, usager_id) -> Usager:
+        usager = db.session.get(Usager, usager_id)
+        if usager is None:  # absent, or outside the user's scope: the same answer
+            abort(404)
+        return usager
+
+    def _services(self):
+        return db.session.execute(
+            select(Service).join(Service.etablissement)
+            .where(Service.archived_at.is_(None)).order_by(Etablissement.name, Service.name)
+        ).scalars().all()
+
+    def _etablissements(self):
+        return db.session.execute(
+            select(Etablissement).where(Etablissement.archived_at.is_(None)).order_by(Etablissement.name)
+        ).scalars().all()
+
+    def _ref(self, model):
+        return db.session.execute(select(model).where(model.active.is_(True)).order_by(model.position)).scalars().all()
+
+    def _forms(self, usager: Usager, bound: dict):
+        """Every panel's form, prefilled from the record unless a bound (posted) one is given."""
+        services = self._services()
+        modalites = self._ref(ModaliteAccueil)
+        motifs = [m for m in self._ref(MotifSortie) if m.code != parcours.TRANSFER_REASON]
+        forms = {}
+
+        def make(key, cls, obj=None, data=None):
+            if key in bound:
+                forms[key] = bound[key]
+                return forms[key]
+            form = cls(prefix=key, obj=obj, data=data, formdata=None)
+            forms[key] = form
+            return form
+
+        for key, (cls, _fields) in SECTIONS.items():
+            form = make(key, cls, obj=usager)
+            if key == "identite" and key not in bound:
+                form.prenoms_naissance.data = usager.prenoms_text
+        make("couverture", CouvertureForm, obj=usager.couverture)
+        make("protection", ProtectionForm)
+        for mesure in usager.protections:
+            make(f"protection-{mesure.id}", ProtectionForm, obj=mesure)
+        make("foyer", FoyerForm, obj=usager.foyer)
+        if usager.foyer:
+            make("contact", ContactPersonForm)
+            for contact in usager.foyer.contacts:
+                make(f"contact-{contact.id}", ContactPersonForm, obj=contact)
+        admission = make("admission", AdmissionForm)
+        for adm in usager.admissions:
+            if adm.is_active:
+                make(f"sortie-{adm.id}", SortieForm, obj=adm)
+                make(f"transfert-{adm.id}", TransfertForm, data={"version": adm.version})
+        make("demande", DemandeForm)
+        for dem in usager.demandes:
+            make(f"demande-{dem.id}", DemandeForm, obj=dem)
+        for key, form in forms.items():
+            self._fill_choices(form, services, modalites, motifs)
+        return forms
+
+    def _fill_choices(self, form, services=None, modalites=None, motifs=None):
+        services = services if services is not None else self._services()
+        if "service_id" in form:
+            form.service_id.choices = _choices(services)
+        if "modalite_id" in form:
+            form.modalite_id.choices = _choices(modalites if modalites is not None else self._ref(ModaliteAccueil))
+        if "motif_sortie_id" in form:
+            all_motifs = motifs if motifs is not None else self._ref(MotifSortie)
+            form.motif_sortie_id.choices = _choices([m for m in all_motifs if m.code != parcours.TRANSFER_REASON])
+        if "etablissement_id" in form:
+            form.etablissement_id.choices = _choices(self._etablissements())
+
+    def _render(self, usager, bound=None, stale=None, status=200):
+        """The page; a form in `bound` (posted, refused) is shown open with the user's input."""
+        bound = bound or {}
+        return self.render_template(
+            "dossier/page.html", usager=usager, forms=self._forms(usager, bound), open_form=next(iter(bound), None),
+            stale=stale, timeline=parcours.timeline(usager), vocab=vocab,
+            can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
+            can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
+            can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
+            foyer_matches=self._foyer_matches(usager),
+        ), status
+
+    def _foyer_matches(self, usager):
+        from ...domain.text import fold
+        from ...models import Foyer
+
+        q = fold(request.args.get("foyer_q"))
+        if not q:
+            return None
+        query = select(Foyer).where(Foyer.archived_at.is_(None)).order_by(Foyer.libelle).limit(10)
+        for token in q.split():
+            query = query.where(Foyer.libelle.ilike(f"%{token}%"))
+        return [f for f in db.session.execute(query).scalars() if f.id != usager.foyer_id]
+
+    def _submit(self, usager, key, form, action, panel=None):
+        """Validate the posted form, run the service, and answer like every panel does."""
+        panel = panel or key
+        self._fill_choices(form)
+        if not form.validate():
+            return self._render(usager, {key: form}, status=422)
+        try:
+            action(form)
+        except ValidationFailed as exc:
+            for message in apply_errors(form, exc.errors):
+                flash(message, "danger")
+            db.session.rollback()
+            return self._render(usager, {key: form}, status=422)
+        except StaleVersion as exc:
+            db.session.rollback()
+            form.version.data = exc.current_version
+            return self._render(usager, {key: form}, stale=exc, status=409)
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        flash(_("Modifications enregistrées."), "success")
+        return redirect(url_for(".show", usager_id=usager.id, _anchor=panel))
+
+    # ---- pages ---------------------------------------------------------------------------
+    @expose("/<int:usager_id>")
+    @has_access
+    def show(self, usager_id):
+        return self._render(self._usager(usager_id))
+
+    @expose("/nouveau", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        form = NewUsagerForm(prefix="nouveau")
+        self._fill_choices(form)
+        form.etablissement_id.choices = form.etablissement_id.choices[1:] or [(None, "—")]
+        candidates, hidden = None, 0
+        if request.method == "POST" and form.validate():
+            data = form_values(form, usagers.USAGER_FIELDS)
+            try:
+                usager = usagers.create_usager(
+                    db.session, data, scope=current_scope(), etablissement_id=form.etablissement_id.data,
+                    service_id=form.service_id.data, accept_duplicates=form.accept_duplicates.data,
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                for message in apply_errors(form, exc.errors):
+                    flash(message, "danger")
+            except DuplicateSuspected as exc:
+                candidates, hidden = exc.candidates, exc.hidden_count
+            except OutOfScope:
+                abort(404)
+            else:
+                flash(_("Dossier créé, avec une demande d'admission en attente."), "success")
+                return redirect(url_for(".show", usager_id=usager.id))
+        status = 422 if request.method == "POST" else 200
+        return self.render_template("dossier/new.html", form=form, candidates=candidates,
+                                    hidden_duplicates=hidden), status
+
+    @expose("/<int:usager_id>/<any(identite, coordonnees, situation):section>", methods=["POST"])
+    @has_access
+    def save_section(self, usager_id, section):
+        usager = self._usager(usager_id)
+        cls, fields = SECTIONS[section]
+        form = cls(prefix=section)
+        return self._submit(usager, section, form, lambda f: usagers.update_usager(
+            db.session, usager, form_values(f, fields), f.version.data))
+
+    @expose("/<int:usager_id>/couverture", methods=["POST"])
+    @has_access
+    def save_couverture(self, usager_id):
+        usager = self._usager(usager_id)
+        form = CouvertureForm(prefix="couverture")
+        return self._submit(usager, "couverture", form, lambda f: usagers.save_couverture(
+            db.session, usager, form_values(f, usagers.COUVERTURE_FIELDS), f.version.data))
+
+    @expose("/<int:usager_id>/protection", methods=["POST"])
+    @expose("/<int:usager_id>/protection/<int:item_id>", methods=["POST"])
+    @has_access
+    def save_protection(self, usager_id, item_id=None):
+        usager = self._usager(usager_id)
+        mesure = None
+        if item_id is not None:
+            mesure = next((m for m in usager.protections if m.id == item_id), None) or abort(404)
+        key = f"protection-{item_id}" if item_id else "protection"
+        form = ProtectionForm(prefix=key)
+        return self._submit(usager, key, form, lambda f: usagers.save_protection(
+            db.session, usager, form_values(f, usagers.PROTECTION_FIELDS), mesure, f.version.data),
+            panel="protection")
+
+    @expose("/<int:usager_id>/archiver", methods=["POST"])
+    @has_access
+    def archive(self, usager_id):
+        usager = self._usager(usager_id)
+        usagers.set_archived(db.session, usager, True, g.user.id)
+        flash(_("Dossier archivé. Il reste consultable et peut être restauré."), "info")
+        return redirect(url_for(".show", usager_id=usager.id))
+
+    @expose("/<int:usager_id>/restaurer", methods=["POST"])
+    @has_access
+    def restore(self, usager_id):
+        usager = self._usager(usager_id)
+        usagers.set_archived(db.session, usager, False)
+        flash(_("Dossier restauré."), "success")
+        return redirect(url_for(".show", usager_id=usager.id))
+
+    # ---- foyer ---------------------------------------------------------------------------
+    @expose("/<int:usager_id>/foyer", methods=["POST"])
+    @has_access
+    def save_foyer(self, usager_id):
+        usager = self._usager(usager_id)
+        form = FoyerForm(prefix="foyer")
+        return self._submit(usager, "foyer", form, lambda f: foyers.save_foyer(
+            db.session, form_values(f, foyers.FOYER_FIELDS), usager.foyer, f.version.data, member=usager))
+
+    @expose("/<int:usager_id>/foyer/rattacher", methods=["POST"])
+    @has_access
+    def join_foyer(self, usager_id):
+        from ...models import Foyer
+
+        usager = self._usager(usager_id)
+        foyer = None
+        if request.form.get("foyer_id"):
+            foyer = db.session.get(Foyer, request.form.get("foyer_id", type=int) or 0) or abort(404)
+        try:
+            foyers.join_foyer(db.session, usager, foyer, request.form.get("version"))
+        except StaleVersion:
+            db.session.rollback()
+            flash(_("Le dossier a changé entre-temps : rechargez la page et recommencez."), "warning")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for message in exc.errors.values():
+                flash(message, "danger")
+        else:
+            flash(_("Foyer mis à jour."), "success")
+        return redirect(url_for(".show", usager_id=usager.id, _anchor="foyer"))
+
+    @expose("/<int:usager_id>/contact", methods=["POST"])
+    @expose("/<int:usager_id>/contact/<int:item_id>", methods=["POST"])
+    @has_access
+    def save_contact(self, usager_id, item_id=None):
+        usager = self._usager(usager_id)
+        if usager.foyer is None:
+            abort(404)
+        contact = None
+        if item_id is not None:
+            contact = next((c for c in usager.foyer.contacts if c.id == item_id), None) or abort(404)
+        key = f"contact-{item_id}" if item_id else "contact"
+        form = ContactPersonForm(prefix=key)
+        return self._submit(usager, key, form, lambda f: foyers.save_contact(
+            db.session, usager.foyer, form_values(f, foyers.CONTACT_FIELDS), contact, f.version.data),
+            panel="foyer")
+
+    # ---- parcours ------------------------------------------------------------------------
+    def _parcours_write(self):
+        if not self.appbuilder.sm.has_access("can_write", "Parcours"):
+            abort(403)
+
+    def _admission(self, usager, admission_id) -> Admission:
+        adm = db.session.get(Admission, admission_id)
+        if adm is None or adm.usager_id != usager.id:
+            abort(404)
+        return adm
+
+    @expose("/<int:usager_id>/admission", methods=["POST"])
+    @has_access
+    def admit(self, usager_id):
+        self._parcours_write()
+        usager = self._usager(usager_id)
+        form = AdmissionForm(prefix="admission")
+
+        def action(f):
+            demande = next((d for d in usager.demandes if d.statut in vocab.STATUTS_DEMANDE_OUVERTE
+                            and (d.service_id in (None, f.service_id.data))), None)
+            parcours.admit(db.session, scope=current_scope(), usager=usager, service_id=f.service_id.data,
+                           modalite_id=f.modalite_id.data, date_entree=f.date_entree.data,
+                           decision_orientation_ref=f.decision_orientation_ref.data,
+                           orientation_debut=f.orientation_debut.data, orientation_fin=f.orientation_fin.data,
+                           demande=demande)
+        return self._submit(usager, "admission", form, action, panel="parcours")
+
+    @expose("/<int:usager_id>/admission/<int:admission_id>/sortie", methods=["POST"])
+    @has_access
+    def discharge(self, usager_id, admission_id):
+        self._parcours_write()
+        usager = self._usager(usager_id)
+        adm = self._admission(usager, admission_id)
+        key = f"sortie-{adm.id}"
+        return self._submit(usager, key, SortieForm(prefix=key), lambda f: parcours.discharge(
+            db.session, adm, date_sortie=f.date_sortie.data, motif_sortie_id=f.motif_sortie_id.data,
+            expected_version=f.version.data), panel="parcours")
+
+    @expose("/<int:usager_id>/admission/<int:admission_id>/transfert", methods=["POST"])
+    @has_access
+    def transfer(self, usager_id, admission_id):
+        self._parcours_write()
+        usager = self._usager(usager_id)
+        adm = self._admission(usager, admission_id)
+        key = f"transfert-{adm.id}"
+        return self._submit(usager, key, TransfertForm(prefix=key), lambda f: parcours.transfer(
+            db.session, scope=current_scope(), admission=adm, service_id=f.service_id.data,
+            date_transfert=f.date_transfert.data, expected_version=f.version.data), panel="parcours")
+
+    @expose("/<int:usager_id>/demande", methods=["POST"])
+    @expose("/<int:usager_id>/demande/<int:item_id>", methods=["POST"])
+    @has_access
+    def save_demande(self, usager_id, item_id=None):
+        self._parcours_write()
+        usager = self._usager(usager_id)
+        demande = None
+        if item_id is not None:
+            demande = db.session.get(DemandeAdmission, item_id)
+            if demande is None or demande.usager_id != usager.id:
+                abort(404)
+        key = f"demande-{item_id}" if item_id else "demande"
+        form = DemandeForm(prefix=key)
+        return self._submit(usager, key, form, lambda f: parcours.save_demande(
+            db.session, scope=current_scope(), usager=usager,
+            data=form_values(f, parcours.DEMANDE_FIELDS), demande=demande, expected_version=f.version.data),
+            panel="parcours")

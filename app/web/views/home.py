@@ -1,0 +1,28 @@
+"""Home page: what a user works on, in their scope."""
+from flask_appbuilder import IndexView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Admission, DemandeAdmission, Etablissement
+
+
+class HomeView(IndexView):
+    route_base = ""
+    index_template = "sillage/index.html"
+
+    @expose("/")
+    def index(self):
+        stats = None
+        if current_user.is_authenticated and self.appbuilder.sm.has_access("can_read", "Parcours"):
+            active = (select(Admission.etablissement_id, func.count())
+                      .where(Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
+                      .group_by(Admission.etablissement_id))
+            waiting = (select(DemandeAdmission.etablissement_id, func.count())
+                       .where(DemandeAdmission.statut == "en_attente", DemandeAdmission.archived_at.is_(None))
+                       .group_by(DemandeAdmission.etablissement_id))
+            actives = dict(db.session.execute(active).all())
+            waitings = dict(db.session.execute(waiting).all())
+            etabs = db.session.execute(select(Etablissement).order_by(Etablissement.name)).scalars().all()
+            stats = [(e, actives.get(e.id, 0), waitings.get(e.id, 0)) for e in etabs]
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, stats=stats)

@@ -1,0 +1,80 @@
+"""Organismes, établissements, services and staff assignments (FAB CRUD views, scoped)."""
+from flask_appbuilder import ModelView
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import NumberRange, Optional
+
+from ...models import Capacite, Etablissement, Organisme, Service, StaffAssignment
+from ..base import ScopedViewMixin, datamodel
+from ..validators import Finess, Siren
+
+COMMON_LABELS = {
+    "name": _l("Nom"), "siren": _l("SIREN"), "finess": _l("N° FINESS"), "categorie": _l("Catégorie"),
+    "organisme": _l("Organisme gestionnaire"), "adresse": _l("Adresse"), "code_postal": _l("Code postal"),
+    "commune": _l("Commune"), "telephone": _l("Téléphone"), "etablissement": _l("Établissement"),
+    "services": _l("Services"), "capacites": _l("Capacités autorisées"), "modalite": _l("Modalité"),
+    "places": _l("Places"), "user": _l("Utilisateur"), "service": _l("Service (facultatif)"),
+    "archived_at": _l("Archivé le"),
+}
+
+
+class SillageModelView(ScopedViewMixin, ModelView):
+    label_columns = COMMON_LABELS
+    page_size = 25
+    base_order = ("id", "asc")
+
+
+class CapaciteView(SillageModelView):
+    datamodel = datamodel(Capacite)
+    class_permission_name = "Etablissement"
+    list_columns = ["modalite", "places"]
+    add_columns = edit_columns = ["etablissement", "modalite", "places"]
+    validators_columns = {"places": [NumberRange(min=0, max=100000)]}
+
+
+class ServiceView(SillageModelView):
+    datamodel = datamodel(Service)
+    class_permission_name = "Etablissement"
+    list_title = _l("Services")
+    list_columns = ["etablissement", "name"]
+    add_columns = edit_columns = ["etablissement", "name"]
+    show_columns = ["etablissement", "name", "archived_at"]
+    search_columns = ["name", "etablissement"]
+
+
+class EtablissementView(SillageModelView):
+    datamodel = datamodel(Etablissement)
+    class_permission_name = "Etablissement"
+    list_title = _l("Établissements")
+    list_columns = ["name", "categorie", "finess", "commune"]
+    show_columns = ["name", "organisme", "categorie", "finess", "adresse", "code_postal", "commune",
+                    "telephone", "archived_at"]
+    add_columns = edit_columns = ["organisme", "name", "categorie", "finess", "adresse", "code_postal",
+                                  "commune", "telephone"]
+    search_columns = ["name", "finess", "commune", "categorie"]
+    validators_columns = {"finess": [Optional(), Finess()]}
+    related_views = [ServiceView, CapaciteView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+
+
+class OrganismeView(SillageModelView):
+    datamodel = datamodel(Organisme)
+    class_permission_name = "Etablissement"
+    list_title = _l("Organismes gestionnaires")
+    list_columns = ["name", "siren"]
+    add_columns = edit_columns = show_columns = ["name", "siren"]
+    search_columns = ["name", "siren"]
+    validators_columns = {"siren": [Optional(), Siren()]}
+    related_views = [EtablissementView]
+
+
+class AffectationView(SillageModelView):
+    datamodel = datamodel(StaffAssignment)
+    class_permission_name = "Affectation"
+    list_title = _l("Affectations du personnel")
+    list_columns = add_columns = edit_columns = show_columns = ["user", "etablissement", "service"]
+    search_columns = ["etablissement"]
+
+    def post_add(self, item):
+        from ...security.scope import reset_scope
+
+        reset_scope()

@@ -1,0 +1,61 @@
+"""Usager search: name (accent-insensitive), birth date, INS; filters; pagination."""
+import datetime as dt
+import math
+
+from flask import current_app, request
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ...extensions import db
+from ...models import Admission, Etablissement, Service, Usager
+from ...services.usagers import search_usagers
+
+STATUTS = {"": "—", "admis": "Admis", "attente": "En liste d'attente", "sorti": "Sorti", "archive": "Archivé"}
+
+
+def _int(name):
+    return request.args.get(name, type=int)
+
+
+class UsagerSearchView(BaseView):
+    route_base = "/usagers"
+    class_permission_name = "Usager"
+    method_permission_name = {"search": "read"}
+    default_view = "search"
+
+    @expose("/")
+    @has_access
+    def search(self):
+        errors = {}
+        birth = None
+        if request.args.get("date_naissance"):
+            try:
+                birth = dt.date.fromisoformat(request.args["date_naissance"])
+            except ValueError:
+                errors["date_naissance"] = _("Date invalide (jj/mm/aaaa).")
+        statut = request.args.get("statut", "")
+        if statut not in STATUTS:
+            statut = ""
+        page = max(_int("page") or 1, 1)
+        size = current_app.config["SILLAGE_PAGE_SIZE"]
+        q = (request.args.get("q") or "")[:200]
+        rows, total = search_usagers(
+            db.session, q=q, date_naissance=birth, ins=(request.args.get("ins") or "")[:30] or None,
+            etablissement_id=_int("etablissement_id"), service_id=_int("service_id"),
+            statut=statut or None, page=page, page_size=size,
+        )
+        if rows:  # current placements, one query for the page
+            ids = [u.id for u in rows]
+            db.session.execute(select(Usager).where(Usager.id.in_(ids))
+                               .options(selectinload(Usager.admissions).joinedload(Admission.service))).all()
+        etabs = db.session.execute(select(Etablissement).order_by(Etablissement.name)).scalars().all()
+        services = db.session.execute(select(Service).join(Service.etablissement)
+                                      .order_by(Etablissement.name, Service.name)).scalars().all()
+        args = {k: v for k, v in request.args.items() if k != "page" and v}
+        return self.render_template(
+            "usagers/search.html", rows=rows, total=total, page=page, pages=max(math.ceil(total / size), 1),
+            args=args, errors=errors, etablissements=etabs, services=services, statuts=STATUTS,
+            can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
+        )

@@ -1,0 +1,83 @@
+"""Sillage configuration, read from the environment with defaults that work on one laptop.
+
+Everything secret or deployment-specific comes from the environment; nothing secret is committed.
+"""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SILLAGE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _secret_key() -> str:
+    """Use SECRET_KEY if given, else a key generated once into instance/ (never committed)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sillage.db'}")
+    if url.startswith("postgres://"):  # Heroku-style URLs
+        url = "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SILLAGE_DATA_DIR = os.environ.get("SILLAGE_DATA_DIR", str(INSTANCE_DIR / "data"))
+    # A user keeps seeing an usager for this many months after the admission ended.
+    SILLAGE_SCOPE_MONTHS_AFTER_EXIT = int(os.environ.get("SILLAGE_SCOPE_MONTHS_AFTER_EXIT", "6"))
+    # Roles whose members see every établissement of the organisation.
+    SILLAGE_ORG_WIDE_ROLES = ("Administrateur", "Direction", "DPO")
+    SILLAGE_PAGE_SIZE = 25
+
+    # Flask-AppBuilder
+    APP_NAME = "Sillage"
+    APP_THEME = ""
+    FAB_BASE_TEMPLATE = "sillage/base.html"
+    FAB_INDEX_VIEW = "app.web.views.home.HomeView"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.SillageSecurityManager"
+    FAB_CREATE_DB = False  # Alembic owns the schema
+    FAB_UPDATE_PERMS = False  # permissions are created by `flask sillage init`
+    FAB_ADD_SECURITY_API = False  # FAB #2466: we expose only what goes through our scope rules
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_ROLES_MAPPING = {}
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Administrateur"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = "10 per 5 minute"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    FAB_PASSWORD_COMPLEXITY_ENABLED = False
+    JWT_ACCESS_TOKEN_EXPIRES = 3600
+
+    # Flask-Babel: French first, English second
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_FOLDER = str(BASE_DIR / "translations")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {"fr": {"flag": "fr", "name": "Français"}, "en": {"flag": "gb", "name": "English"}}
+
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+
+class TestConfig(Config):
+    TESTING = True
+    RATELIMIT_ENABLED = False
+    AUTH_RATE_LIMITED = False
+    WTF_CSRF_ENABLED = False
