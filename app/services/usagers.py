@@ -132,7 +132,8 @@ def create_usager(session, data: dict, *, scope, etablissement_id, service_id=No
 
     etab = session.get(Etablissement, etablissement_id) if etablissement_id else None
     if etab is None:
-        errors["etablissement_id"] = _("Choisissez un établissement.")
+        errors["etablissement_id"] = (_("Établissement inconnu.") if etablissement_id
+                                      else _("Choisissez un établissement."))
     elif not scope.allows(etab.id, service_id):
         raise OutOfScope()
     service = None

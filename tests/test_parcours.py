@@ -1,0 +1,104 @@
+"""Parcours rules: duplicates on creation, one active admission per service, exits, transfers."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Admission, AuditEvent, MotifSortie
+from app.security.scope import Scope
+from app.services import parcours, usagers
+from app.services.errors import DuplicateSuspected, ValidationFailed
+
+from . import factories as f
+
+ALL = Scope.everything()
+
+
+def test_duplicate_is_shown_not_merged_whatever_the_accents_and_case(ctx):
+    original = f.gen_usager(nom_naissance="LEFÈVRE" + f.unique_name(""), prenoms_naissance="Élodie Anne")
+    data = {"nom_naissance": original.nom_naissance.lower().replace("è", "e"), "prenoms_naissance": "ELODIE",
+            "date_naissance": original.date_naissance, "sexe": "F"}
+    with pytest.raises(DuplicateSuspected) as exc:
+        usagers.create_usager(db.session, dict(data), scope=ALL, etablissement_id=f.etablissement().id)
+    assert [u.id for u in exc.value.candidates] == [original.id]
+    created = usagers.create_usager(db.session, dict(data), scope=ALL, etablissement_id=f.etablissement().id,
+                                    accept_duplicates=True)
+    assert created.id != original.id
+
+
+def test_duplicates_outside_scope_are_counted_not_shown(ctx):
+    other = f.gen_usager(f.SOURCES)
+    tilleuls_only = Scope(False, frozenset({f.etablissement().id}))
+    data = {"nom_naissance": other.nom_naissance, "prenoms_naissance": "Jeanne",
+            "date_naissance": other.date_naissance, "sexe": "F"}
+    visible, hidden = usagers.find_duplicates(db.session, data["nom_naissance"], "Jeanne", data["date_naissance"])
+    assert [u.id for u in visible] == [other.id] and hidden == 0  # the system sees everything
+    assert tilleuls_only.allows(f.etablissement().id)
+
+
+def test_only_one_active_admission_per_service(ctx):
+    usager = f.gen_usager()
+    with pytest.raises(ValidationFailed) as exc:
+        parcours.admit(db.session, scope=ALL, usager=usager, service_id=f.service().id,
+                       modalite_id=f.modalite().id, date_entree=dt.date(2024, 6, 1))
+    assert "service_id" in exc.value.errors
+    # another service of the same établissement is fine
+    parcours.admit(db.session, scope=ALL, usager=usager, service_id=f.service(index=2).id,
+                   modalite_id=f.modalite("AJ").id, date_entree=dt.date(2024, 6, 1))
+
+
+def test_database_refuses_a_second_active_admission_too(ctx):
+    usager = f.gen_usager()
+    db.session.add(Admission(usager=usager, etablissement_id=f.etablissement().id, service_id=f.service().id,
+                             modalite_id=f.modalite().id, date_entree=dt.date(2024, 2, 1)))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_exit_cannot_precede_entry_and_needs_a_reason(ctx):
+    usager = f.gen_usager()
+    adm = usager.admissions[0]
+    with pytest.raises(ValidationFailed) as exc:
+        parcours.discharge(db.session, adm, date_sortie=dt.date(2020, 1, 1), motif_sortie_id=None,
+                           expected_version=adm.version)
+    assert set(exc.value.errors) == {"date_sortie", "motif_sortie_id"}
+    motif = db.session.execute(select(MotifSortie).where(MotifSortie.code == "domicile")).scalar_one()
+    parcours.discharge(db.session, adm, date_sortie=dt.date(2025, 1, 1), motif_sortie_id=motif.id,
+                       expected_version=adm.version)
+    assert not adm.is_active
+    # once closed, a new admission in the same service is allowed again
+    parcours.admit(db.session, scope=ALL, usager=usager, service_id=f.service().id,
+                   modalite_id=f.modalite().id, date_entree=dt.date(2025, 3, 1))
+
+
+def test_transfer_closes_one_admission_and_opens_the_linked_next(ctx):
+    usager = f.gen_usager()
+    old = usager.admissions[0]
+    new = parcours.transfer(db.session, scope=ALL, admission=old, service_id=f.service(index=1).id,
+                            date_transfert=dt.date(2025, 2, 1), expected_version=old.version)
+    assert old.date_sortie == dt.date(2025, 2, 1) and old.motif_sortie.code == "transfert"
+    assert new.transfert_de_id == old.id and new.is_active and new.service_id == f.service(index=1).id
+    kinds = [e.kind for e in parcours.timeline(usager) if e.kind != "demande"]
+    assert kinds[0] == "transfert" and "entree" in kinds and "sortie" not in kinds
+
+
+def test_transfer_to_the_same_service_is_refused_and_changes_nothing(ctx):
+    usager = f.gen_usager()
+    adm = usager.admissions[0]
+    with pytest.raises(ValidationFailed):
+        parcours.transfer(db.session, scope=ALL, admission=adm, service_id=adm.service_id,
+                          date_transfert=dt.date(2025, 2, 1), expected_version=adm.version)
+    db.session.refresh(adm)
+    assert adm.is_active
+
+
+def test_every_write_is_journaled_with_old_and_new_values(ctx):
+    usager = f.gen_usager()
+    usagers.update_usager(db.session, usager, {"nom_utilise": "MARTIN"}, usager.version)
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "Usager", AuditEvent.entity_id == usager.id,
+                                                        AuditEvent.action == "update")).scalars().all()[-1]
+    assert event.changes["nom_utilise"] == [None, "MARTIN"]
+    assert event.usager_id == usager.id and event.version == usager.version

@@ -1,0 +1,117 @@
+"""Row-level scope: one mechanism for lists, details, edits, archives, search and the API."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MotifSortie
+from app.services import parcours
+
+from . import factories as f
+
+
+@pytest.fixture
+def sources_usager(app):
+    with app.app_context():
+        u = f.gen_usager(f.SOURCES)
+        return {"id": u.id, "nom": u.nom_naissance, "admission": u.admissions[0].id}
+
+
+@pytest.fixture
+def tilleuls_usager(app):
+    with app.app_context():
+        u = f.gen_usager(f.TILLEULS)
+        return {"id": u.id, "nom": u.nom_naissance, "admission": u.admissions[0].id}
+
+
+def test_secretary_cannot_see_other_etablissement_in_any_page(as_user, sources_usager):
+    client = as_user("secretaire.tilleuls")
+    uid, nom = sources_usager["id"], sources_usager["nom"]
+    assert client.get(f"/dossier/{uid}").status_code == 404
+    assert client.post(f"/dossier/{uid}/identite", data={"identite-nom_utilise": "X"}).status_code == 404
+    assert client.post(f"/dossier/{uid}/archiver").status_code == 403  # no archive right at all
+    search = client.get(f"/usagers/?q={nom}")
+    assert search.status_code == 200 and f'/dossier/{uid}"'.encode() not in search.data
+    assert b"0 usager" in search.data
+    assert client.get(f"/admissionlistview/show/{sources_usager['admission']}").status_code == 404
+    assert nom.encode() not in client.get("/admissionlistview/list/?psize_AdmissionListView=100").data
+
+
+def test_secretary_sees_her_own_etablissement(as_user, tilleuls_usager):
+    client = as_user("secretaire.tilleuls")
+    page = client.get(f"/dossier/{tilleuls_usager['id']}")
+    assert page.status_code == 200 and tilleuls_usager["nom"].encode() in page.data
+    assert tilleuls_usager["nom"].encode() in client.get(f"/usagers/?q={tilleuls_usager['nom'].lower()}").data
+
+
+def test_api_outside_scope_answers_404_for_every_verb(api, make_user, sources_usager):
+    client = api(make_user("chef.tilleuls", "Chef de service", [f.TILLEULS]))
+    uid = sources_usager["id"]
+    assert client.get(f"/api/v1/usager/{uid}").status_code == 404
+    assert client.put(f"/api/v1/usager/{uid}", json={"version": 1, "nom_utilise": "X"}).status_code == 404
+    assert client.delete(f"/api/v1/usager/{uid}").status_code == 404
+    assert client.post(f"/api/v1/usager/{uid}/archive").status_code == 404
+    assert client.get(f"/api/v1/admission/{sources_usager['admission']}").status_code == 404
+    listing = client.get("/api/v1/usager/?q=(filters:!((col:nom_naissance,opr:eq,value:%s)))" % sources_usager["nom"])
+    assert listing.status_code == 200 and listing.json["count"] == 0
+
+
+def test_api_cannot_create_in_an_etablissement_outside_scope(app, api, tilleuls_usager):
+    client = api("secretaire.tilleuls")
+    with app.app_context():
+        sources = f.etablissement(f.SOURCES)
+        sources_id, sources_service = sources.id, sources.services[0].id
+    created = client.post("/api/v1/usager/", json={"nom_naissance": "HORS", "prenoms_naissance": ["Zoé"],
+                                                  "date_naissance": "2012-01-01", "sexe": "F",
+                                                  "etablissement_id": sources_id})
+    # an établissement outside scope does not exist for this user: a field error, nothing written
+    assert created.status_code == 422 and "etablissement_id" in created.json["message"]
+    admitted = client.post("/api/v1/admission/", json={"usager_id": tilleuls_usager["id"],
+                                                       "service_id": sources_service, "modalite_id": 1,
+                                                       "date_entree": "2025-01-01"})
+    assert admitted.status_code == 422 and "service_id" in admitted.json["message"]
+
+
+def test_etablissement_lists_are_scoped_too(api):
+    names = [e["name"] for e in api("secretaire.tilleuls").get("/api/v1/etablissement/").json["result"]]
+    assert names == [f.TILLEULS]
+    all_names = {e["name"] for e in api("direction").get("/api/v1/etablissement/").json["result"]}
+    assert {f.TILLEULS, f.SOURCES} <= all_names
+
+
+def test_organisation_wide_roles_see_every_etablissement(as_user, sources_usager, tilleuls_usager):
+    for username in ("direction", "dpo", "admin"):
+        client = as_user(username)
+        assert client.get(f"/dossier/{sources_usager['id']}").status_code == 200
+        assert client.get(f"/dossier/{tilleuls_usager['id']}").status_code == 200
+
+
+def test_usager_stays_visible_some_months_after_exit_then_disappears(app, as_user):
+    with app.app_context():
+        motif = db.session.execute(select(MotifSortie).where(MotifSortie.code == "domicile")).scalar_one()
+        recent, old = f.gen_usager(), f.gen_usager()
+        for usager, days in ((recent, 30), (old, 400)):
+            adm = usager.admissions[0]
+            parcours.discharge(db.session, adm, date_sortie=dt.date.today() - dt.timedelta(days=days),
+                               motif_sortie_id=motif.id, expected_version=adm.version)
+            demande = usager.demandes[0]
+            demande.statut = "admise"
+        db.session.commit()
+        recent_id, old_id = recent.id, old.id
+    client = as_user("secretaire.tilleuls")
+    assert client.get(f"/dossier/{recent_id}").status_code == 200
+    assert client.get(f"/dossier/{old_id}").status_code == 404
+    assert as_user("direction").get(f"/dossier/{old_id}").status_code == 200
+
+
+def test_assignment_to_one_service_limits_to_that_service(app, client, make_user):
+    from .conftest import login
+
+    with app.app_context():
+        glycines = f.service(index=0).id
+        here, there = f.gen_usager(service_index=0), f.gen_usager(service_index=1)
+        here_id, there_id = here.id, there.id
+    login(client, make_user("educ.glycines", "Éducatif", [f.TILLEULS], service_id=glycines))
+    assert client.get(f"/dossier/{here_id}").status_code == 200
+    assert client.get(f"/dossier/{there_id}").status_code == 404
