@@ -27,10 +27,27 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+def fresh_postgresql_database(base_url: str, suffix: str) -> str:
+    """A separate, empty database beside TEST_DATABASE_URL's (for tests that need their own)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    name = f"{base.database}_{suffix}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def database_url(kind: str, tmpdir: str, name: str = "sillage") -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmpdir}/{name}.db"
     url = os.environ["TEST_DATABASE_URL"]
+    if name != "sillage":
+        return fresh_postgresql_database(url, name)
     reset_postgresql(url)
     return url
 

@@ -71,6 +71,7 @@ SELF_SERVICE = [
     ("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
     ("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
     ("userinfoedit", "UserDBModelView"),
+    ("can_get", "OpenApi"), ("can_show", "SwaggerView"),  # integrators read the API description
 ]
 
 

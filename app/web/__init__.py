@@ -1,7 +1,8 @@
 """The web layer: FAB views and menus, REST API, référentiels console, templates helpers."""
 import datetime as dt
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
+from flask_login import current_user
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -81,6 +82,8 @@ def _error_pages(app):
     def page(status, title, text):
         if wants_json():
             return jsonify(message=str(text)), status
+        if "user" not in g:  # the request was stopped before FAB's hook (e.g. a CSRF failure)
+            g.user = current_user
         return render_template("errors/error.html", status=status, title=title, text=text,
                                base_template=app.appbuilder.base_template, appbuilder=app.appbuilder), status
 

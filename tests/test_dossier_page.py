@@ -1,0 +1,169 @@
+"""The dossier page: every panel edited in place; errors on fields, in French, nothing lost."""
+import datetime as dt
+import html
+
+import pytest
+
+from app.extensions import db
+from app.models import Usager
+
+from . import factories as f
+
+
+@pytest.fixture
+def usager(app):
+    with app.app_context():
+        u = f.gen_usager()
+        return {"id": u.id, "nom": u.nom_naissance, "version": str(u.version)}
+
+
+def text(response):
+    return html.unescape(response.data.decode())
+
+
+def test_dossier_gathers_identity_contacts_foyer_and_parcours(as_user, usager):
+    page = text(as_user("secretaire.tilleuls").get(f"/dossier/{usager['id']}"))
+    for heading in ("Identité", "Coordonnées", "Situation", "Couverture sociale", "Protection juridique",
+                    "Parcours", "Foyer et contacts"):
+        assert heading in page
+    assert "Entrée — EHPAD Les Tilleuls — " in page
+
+
+def test_identity_edit_in_place_saves_and_bumps_version(app, as_user, usager):
+    client = as_user("secretaire.tilleuls")
+    response = client.post(f"/dossier/{usager['id']}/identite", data={
+        "identite-version": usager["version"], "identite-nom_naissance": usager["nom"], "identite-prenoms_naissance": "Jeanne Marie",
+        "identite-date_naissance": "1940-05-17", "identite-sexe": "F", "identite-nom_utilise": "VEUVE-DURAND",
+        "identite-statut_identite": "provisoire"}, follow_redirects=True)
+    assert response.status_code == 200 and "VEUVE-DURAND" in text(response)
+    with app.app_context():
+        assert db.session.get(Usager, usager["id"]).nom_utilise == "VEUVE-DURAND"
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("date_naissance", "32/13/2020", "pas une date valide"),
+    ("date_naissance", "2999-01-01", "ni future"),
+    ("matricule_ins", "123", "n'est pas un NIR/NIA valide"),
+    ("sexe", "Z", "pas un choix valide"),
+    ("nom_naissance", "", "obligatoire"),
+    ("nom_naissance", "x" * 5000, "caractères au plus"),
+])
+def test_bad_identity_input_shows_a_french_error_and_keeps_what_was_typed(as_user, usager, field, value, message):
+    client = as_user("secretaire.tilleuls")
+    data = {"identite-version": usager["version"], "identite-nom_naissance": usager["nom"], "identite-prenoms_naissance": "Jeanne Marie",
+            "identite-date_naissance": "1940-05-17", "identite-sexe": "F", "identite-lieu_naissance_libelle": "Riom (saisi)"}
+    data[f"identite-{field}"] = value
+    response = client.post(f"/dossier/{usager['id']}/identite", data=data)
+    assert response.status_code == 422
+    page = text(response)
+    assert 'class="help-block field-error"' in page and message.lower() in page.lower()
+    assert "Riom (saisi)" in page  # nothing typed is lost
+    assert "<details class=\"edit-in-place\" open" in page
+
+
+def test_stale_save_is_refused_showing_what_changed_meanwhile(as_user, usager):
+    first, second = as_user("secretaire.tilleuls"), as_user("direction")
+    base = {"coordonnees-version": usager["version"], "coordonnees-commune": "Riom"}
+    assert first.post(f"/dossier/{usager['id']}/coordonnees", data=base).status_code == 302
+    late = second.post(f"/dossier/{usager['id']}/coordonnees", data={**base, "coordonnees-commune": "Thiers"})
+    assert late.status_code == 409
+    page = text(late)
+    assert "modifié par quelqu'un d'autre" in page and "« Riom »" in page and 'value="Thiers"' in page
+    newer = str(int(usager["version"]) + 1)
+    assert f'name="coordonnees-version" type="hidden" value="{newer}"' in page
+    # resubmitting, now knowingly, works
+    assert second.post(f"/dossier/{usager['id']}/coordonnees",
+                       data={"coordonnees-version": newer, "coordonnees-commune": "Thiers"}).status_code == 302
+
+
+def test_new_usager_form_warns_of_duplicates_then_creates(app, as_user):
+    client = as_user("secretaire.tilleuls")
+    with app.app_context():
+        etab = f.etablissement().id
+        existing = f.gen_usager(nom_naissance=f.unique_name("DOUBLON"), prenoms_naissance="Lucie")
+        nom = existing.nom_naissance
+    form = {"nouveau-nom_naissance": nom.lower(), "nouveau-prenoms_naissance": "LUCIE", "nouveau-date_naissance": "1940-05-17",
+            "nouveau-sexe": "F", "nouveau-etablissement_id": str(etab)}
+    warned = client.post("/dossier/nouveau", data=form)
+    assert warned.status_code == 422 and "doublon possible" in text(warned)
+    created = client.post("/dossier/nouveau", data={**form, "nouveau-accept_duplicates": "y"})
+    assert created.status_code == 302 and "/dossier/" in created.headers["Location"]
+
+
+def test_new_usager_with_garbage_never_500(as_user):
+    client = as_user("secretaire.tilleuls")
+    for data in ({}, {"nouveau-etablissement_id": "abc"}, {"nouveau-date_naissance": "\x00\x01"},
+                 {"nouveau-sexe": "F" * 10000, "nouveau-etablissement_id": "999999"}):
+        response = client.post("/dossier/nouveau", data=data)
+        assert response.status_code == 422, data
+
+
+def test_family_foyer_is_shared_by_siblings(app, as_user):
+    client = as_user("secretaire.sources")
+    with app.app_context():
+        a, b = f.gen_usager(f.SOURCES), f.gen_usager(f.SOURCES)
+        a_id, b_id = a.id, b.id
+    libelle = f.unique_name("Famille ")
+    assert client.post(f"/dossier/{a_id}/foyer", data={"foyer-libelle": libelle}).status_code == 302
+    contact = client.post(f"/dossier/{a_id}/contact", data={"contact-nom": "MERE", "contact-prenom": "Anne",
+                                                            "contact-roles": ["representant_legal", "personne_prevenir"],
+                                                            "contact-telephone": "0612345678"})
+    assert contact.status_code == 302
+    matches = text(client.get(f"/dossier/{b_id}?foyer_q={libelle}"))
+    assert libelle in matches
+    with app.app_context():
+        foyer_id = db.session.get(Usager, a_id).foyer_id
+        version = db.session.get(Usager, b_id).version
+    assert client.post(f"/dossier/{b_id}/foyer/rattacher", data={"foyer_id": foyer_id, "version": version}).status_code == 302
+    sibling_page = text(client.get(f"/dossier/{b_id}"))
+    assert "MERE Anne" in sibling_page and "Représentant légal" in sibling_page and "06 12 34 56 78" in sibling_page
+
+
+def test_bad_contact_phone_is_a_field_error(app, as_user):
+    client = as_user("secretaire.sources")
+    with app.app_context():
+        u = f.gen_usager(f.SOURCES)
+        uid = u.id
+    client.post(f"/dossier/{uid}/foyer", data={"foyer-libelle": "Famille Test"})
+    response = client.post(f"/dossier/{uid}/contact", data={"contact-nom": "X", "contact-telephone": "abc"})
+    assert response.status_code == 422 and "Numéro de téléphone" in text(response)
+
+
+def test_admission_discharge_and_transfer_from_the_dossier(app, as_user):
+    client = as_user("secretaire.tilleuls")
+    with app.app_context():
+        u = f.gen_usager(admitted=False)
+        uid, services, hp = u.id, [s.id for s in f.etablissement().services], f.modalite().id
+    bad = client.post(f"/dossier/{uid}/admission", data={"admission-service_id": str(services[0]),
+                                                        "admission-modalite_id": "", "admission-date_entree": "1900-01-01"})
+    assert bad.status_code == 422 and "modalité" in text(bad)
+    ok = client.post(f"/dossier/{uid}/admission", data={"admission-service_id": str(services[0]),
+                                                       "admission-modalite_id": str(hp), "admission-date_entree": "2025-01-02"})
+    assert ok.status_code == 302
+    with app.app_context():
+        adm = db.session.get(Usager, uid).admissions[0]
+        aid = adm.id
+    moved = client.post(f"/dossier/{uid}/admission/{aid}/transfert", data={
+        f"transfert-{aid}-version": "1", f"transfert-{aid}-service_id": str(services[1]),
+        f"transfert-{aid}-date_transfert": "2025-02-02"})
+    assert moved.status_code == 302
+    page = text(client.get(f"/dossier/{uid}"))
+    assert "Transfert vers Unité Les Glycines" in page
+    assert dt.date(2025, 2, 2).strftime("%d/%m/%Y") in page
+
+
+def test_reader_roles_see_no_edit_forms_and_cannot_post(as_user, usager):
+    client = as_user("soin.tilleuls")
+    page = text(client.get(f"/dossier/{usager['id']}"))
+    assert "Modifier l'identité" not in page and usager["nom"] in page
+    refused = client.post(f"/dossier/{usager['id']}/coordonnees", data={"coordonnees-version": usager["version"],
+                                                                       "coordonnees-commune": "X"})
+    assert refused.status_code in (302, 403)
+    assert "X" != text(client.get(f"/dossier/{usager['id']}")).count("Commune")
+
+
+def test_unknown_dossier_is_404_not_500(as_user):
+    client = as_user("admin")
+    assert client.get("/dossier/999999").status_code == 404
+    assert client.get("/dossier/abc").status_code == 404
+    assert client.post("/dossier/999999/identite").status_code == 404
