@@ -1,0 +1,80 @@
+"""End to end, in Debian's Chromium against gunicorn: log in, create an usager through the
+dossier form, find it in the search."""
+import os
+import tempfile
+
+import pytest
+
+from .browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, browser_or_skip
+from .conftest import PASSWORD
+
+SHOTS = os.path.join(os.path.dirname(__file__), "..", "test-results")
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tempfile.mkdtemp(prefix="sillage-e2e-"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(live_server):
+    sync_playwright = browser_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        browser.close()
+
+
+def login(page, base, username):
+    page.goto(f"{base}/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):
+    base = live_server.url
+    login(page, base, "secretaire.tilleuls")
+    page.click("a.btn:has-text('Nouvel usager')")
+    page.wait_for_url(f"{base}/dossier/nouveau")
+    page.fill("#nouveau-nom_naissance", "Écrivain-Béranger")
+    page.fill("#nouveau-prenoms_naissance", "Hélène Odile")
+    page.fill("#nouveau-date_naissance", "1938-02-11")
+    page.select_option("#nouveau-sexe", "F")
+    page.fill("#nouveau-telephone_mobile", "06 45 67 89 01")
+    page.select_option("#nouveau-etablissement_id", label="EHPAD Les Tilleuls")
+    page.click("text=Créer le dossier")
+    page.wait_for_url(f"{base}/dossier/*")
+    assert "ÉCRIVAIN-BÉRANGER Hélène" in page.inner_text("h1")
+    assert "Dossier créé" in page.inner_text("body")
+    dossier_url = page.url
+
+    page.goto(f"{base}/usagers/")
+    page.fill("#q", "ecrivain beranger helene")  # no accents, other case: still found
+    page.click("button:has-text('Rechercher')")
+    page.wait_for_url(f"{base}/usagers/?*")
+    link = page.locator("table.usagers a", has_text="ÉCRIVAIN-BÉRANGER")
+    assert link.count() == 1
+    link.click()
+    page.wait_for_url(dossier_url)
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, f"dossier-{app.db_kind}.png"), full_page=True)
+
+
+def test_bad_input_in_the_browser_shows_french_errors_and_keeps_the_typing(page, live_server):
+    base = live_server.url
+    login(page, base, "secretaire.tilleuls")
+    page.goto(f"{base}/dossier/nouveau")
+    page.fill("#nouveau-prenoms_naissance", "Albertine")
+    page.fill("#nouveau-matricule_ins", "123")
+    page.click("text=Créer le dossier")
+    errors = page.locator(".field-error").all_inner_texts()
+    assert "Ce champ est obligatoire." in errors
+    assert any("NIR/NIA" in e for e in errors)
+    assert page.input_value("#nouveau-prenoms_naissance") == "Albertine"
