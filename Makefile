@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test install dev db translations browser bench clean
+.PHONY: run test install dev db translations browser bench clean i18n-extract
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,9 @@ bench: dev translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# After changing user-visible strings: refresh the catalogs, translate, commit the .po files.
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \
+	  --project Sillage -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching

@@ -8,6 +8,7 @@ from flask import request
 from flask_appbuilder.api import ModelRestApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text
 
 from ...extensions import db
@@ -48,9 +49,9 @@ def _parse(column_type, value):
 
 
 TYPE_MESSAGES = {
-    Date: "Date attendue au format AAAA-MM-JJ.", DateTime: "Date et heure attendues (ISO 8601).",
-    Boolean: "Booléen attendu (true ou false).", Integer: "Nombre entier attendu.",
-    String: "Texte attendu.", Text: "Texte attendu.",
+    Date: _l("Date attendue au format AAAA-MM-JJ."), DateTime: _l("Date et heure attendues (ISO 8601)."),
+    Boolean: _l("Booléen attendu (true ou false)."), Integer: _l("Nombre entier attendu."),
+    String: _l("Texte attendu."), Text: _l("Texte attendu."),
 }
 
 
@@ -66,8 +67,8 @@ def parse_payload(model, payload: dict, allowed) -> tuple[dict, dict]:
         try:
             values[key] = _parse(column_type, value)
         except (ValueError, TypeError, OverflowError):
-            message = next((m for t, m in TYPE_MESSAGES.items() if isinstance(column_type, t)), "Valeur invalide.")
-            errors[key] = [_(message)]
+            message = next((m for t, m in TYPE_MESSAGES.items() if isinstance(column_type, t)), _l("Valeur invalide."))
+            errors[key] = [str(message)]
     return values, errors
 
 

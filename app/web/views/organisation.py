@@ -26,6 +26,10 @@ class SillageModelView(ScopedViewMixin, ModelView):
 class CapaciteView(SillageModelView):
     datamodel = datamodel(Capacite)
     class_permission_name = "Etablissement"
+    list_title = _l("Capacités autorisées")
+    add_title = _l("Ajouter une capacité")
+    edit_title = _l("Modifier une capacité")
+    show_title = _l("Capacité autorisée")
     list_columns = ["modalite", "places"]
     add_columns = edit_columns = ["etablissement", "modalite", "places"]
     validators_columns = {"places": [NumberRange(min=0, max=100000)]}
@@ -35,6 +39,7 @@ class ServiceView(SillageModelView):
     datamodel = datamodel(Service)
     class_permission_name = "Etablissement"
     list_title = _l("Services")
+    add_title, edit_title, show_title = _l("Nouveau service"), _l("Modifier le service"), _l("Service")
     list_columns = ["etablissement", "name"]
     add_columns = edit_columns = ["etablissement", "name"]
     show_columns = ["etablissement", "name", "archived_at"]
@@ -45,6 +50,8 @@ class EtablissementView(SillageModelView):
     datamodel = datamodel(Etablissement)
     class_permission_name = "Etablissement"
     list_title = _l("Établissements")
+    add_title, edit_title = _l("Nouvel établissement"), _l("Modifier l'établissement")
+    show_title = _l("Établissement")
     list_columns = ["name", "categorie", "finess", "commune"]
     show_columns = ["name", "organisme", "categorie", "finess", "adresse", "code_postal", "commune",
                     "telephone", "archived_at"]
@@ -60,6 +67,8 @@ class OrganismeView(SillageModelView):
     datamodel = datamodel(Organisme)
     class_permission_name = "Etablissement"
     list_title = _l("Organismes gestionnaires")
+    add_title, edit_title = _l("Nouvel organisme gestionnaire"), _l("Modifier l'organisme")
+    show_title = _l("Organisme gestionnaire")
     list_columns = ["name", "siren"]
     add_columns = edit_columns = show_columns = ["name", "siren"]
     search_columns = ["name", "siren"]
@@ -71,6 +80,8 @@ class AffectationView(SillageModelView):
     datamodel = datamodel(StaffAssignment)
     class_permission_name = "Affectation"
     list_title = _l("Affectations du personnel")
+    add_title, edit_title = _l("Nouvelle affectation"), _l("Modifier l'affectation")
+    show_title = _l("Affectation")
     list_columns = add_columns = edit_columns = show_columns = ["user", "etablissement", "service"]
     search_columns = ["etablissement"]
 

@@ -5,6 +5,7 @@ import math
 from flask import current_app, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +13,8 @@ from ...extensions import db
 from ...models import Admission, Etablissement, Service, Usager
 from ...services.usagers import search_usagers
 
-STATUTS = {"": "—", "admis": "Admis", "attente": "En liste d'attente", "sorti": "Sorti", "archive": "Archivé"}
+STATUTS = {"": "—", "admis": _l("Admis"), "attente": _l("En liste d'attente"), "sorti": _l("Sorti"),
+           "archive": _l("Archivé")}
 
 
 def _int(name):

@@ -1,0 +1,23 @@
+"""French first (with FAB's missing strings fixed), English second."""
+
+
+def test_french_by_default_including_fab_strings(as_user):
+    page = as_user("admin").get("/admissionlistview/list/").data.decode()
+    assert "Rechercher un usager" in page and "Confirmation demandée" in page
+    assert "User confirmation needed" not in page and "Supprimée" not in page
+
+
+def test_english_on_request(as_user):
+    client = as_user("secretaire.tilleuls")
+    client.get("/lang/en")
+    page = client.get("/usagers/").data.decode()
+    assert "Find a person" in page and "New person" in page
+    client.get("/lang/fr")
+    assert "Nouvel usager" in client.get("/usagers/").data.decode()
+
+
+def test_api_errors_follow_the_language(api, app):
+    client = api("secretaire.tilleuls")
+    response = client.post("/api/v1/usager/?_l_=en", json={"etablissement_id": 1})
+    assert response.status_code == 422
+    assert "This field is required." in str(response.json["message"])
