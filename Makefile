@@ -48,7 +48,7 @@ test: dev translations browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: dev translations
-	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.pages $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,5 +1,8 @@
 """Sillage's FAB security manager: every security decision FAB asks for goes through here."""
 from flask import g, has_request_context
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 
@@ -23,6 +26,24 @@ class SillageSecurityManager(SecurityManager):
             )
             cache[key] = frozenset((p, v) for p, v in rows)
         return cache[key]
+
+    def load_user(self, pk):
+        """The signed-in user with roles and groups in one round trip (asked on every request)."""
+        user = self.session.execute(
+            select(self.user_model).where(self.user_model.id == int(pk))
+            .options(selectinload(self.user_model.roles), selectinload(self.user_model.groups))
+        ).scalar_one_or_none()
+        return user if user is not None and user.is_active else None
+
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        """FAB asks this for every menu entry and button: answer once per request and pair."""
+        if not has_request_context() or not current_user.is_authenticated:  # API tokens: no memo
+            return super().has_access(permission_name, view_name)
+        memo = g.setdefault("sillage_access", {})
+        key = (current_user.id, permission_name, view_name)
+        if key not in memo:
+            memo[key] = super().has_access(permission_name, view_name)
+        return memo[key]
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         return (permission_name, view_name) in self._role_permissions(self.get_user_roles(user))

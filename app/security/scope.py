@@ -13,12 +13,14 @@ migrations) nothing is filtered: those run as the system.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, g, has_request_context
-from sqlalchemy import and_, event, false, or_, select, union
+from sqlalchemy import and_, event, exists, false, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from ..models import (
@@ -64,46 +66,57 @@ class Scope:
             conds.append(table.c.service_id.in_(sorted(self.service_ids)))
         return or_(*conds) if conds else false()
 
-    def visible_usager_ids(self, today: dt.date | None = None):
-        """A Core SELECT of visible usager ids (Core tables: not itself rewritten by the hook)."""
-        cutoff = (today or dt.date.today()) - relativedelta(months=self.months_after_exit)
-        adm = Admission.__table__
-        dem = DemandeAdmission.__table__
-        by_admission = select(adm.c.usager_id).where(
-            self._place(adm), adm.c.archived_at.is_(None),
+    def visible(self, usager_id, today: dt.date):
+        """Condition "the usager `usager_id` is visible", as correlated EXISTS on aliased Core
+        tables: index lookups per row (not a scan of every admission), and never rewritten by
+        the hook itself."""
+        cutoff = today - relativedelta(months=self.months_after_exit)
+        adm = Admission.__table__.alias("scope_admission")
+        dem = DemandeAdmission.__table__.alias("scope_demande")
+        by_admission = exists().where(
+            adm.c.usager_id == usager_id, self._place(adm), adm.c.archived_at.is_(None),
             or_(adm.c.date_sortie.is_(None), adm.c.date_sortie >= cutoff),
         )
-        by_demande = select(dem.c.usager_id).where(
-            self._place(dem), dem.c.archived_at.is_(None), dem.c.statut.in_(STATUTS_DEMANDE_OUVERTE),
+        by_demande = exists().where(
+            dem.c.usager_id == usager_id, self._place(dem), dem.c.archived_at.is_(None),
+            dem.c.statut.in_(STATUTS_DEMANDE_OUVERTE),
         )
-        return union(by_admission, by_demande).subquery()
+        return or_(by_admission, by_demande)
 
     def criteria(self):
-        """Loader criteria for every scoped entity."""
-        visible = select(self.visible_usager_ids().c.usager_id)
-        foyers = select(Usager.__table__.c.foyer_id).where(Usager.__table__.c.id.in_(visible))
+        """Loader criteria for every scoped entity (built once per scope and day)."""
+        return _criteria(self, dt.date.today())
+
+    def _build_criteria(self, today):
+        def foyer_visible(foyer_id):
+            member = Usager.__table__.alias("scope_member")
+            return exists().where(member.c.foyer_id == foyer_id, self.visible(member.c.id, today))
+
         etabs = sorted(self.visible_etablissement_ids)
         services = sorted(self.service_ids)
         place = lambda cls: or_(  # noqa: E731
             cls.etablissement_id.in_(sorted(self.etablissement_ids)), cls.service_id.in_(services)
         )
-        return [
-            with_loader_criteria(Usager, Usager.id.in_(visible)),
-            with_loader_criteria(Admission, and_(place(Admission), Admission.usager_id.in_(visible))),
-            with_loader_criteria(
-                DemandeAdmission, and_(place(DemandeAdmission), DemandeAdmission.usager_id.in_(visible))
-            ),
-            with_loader_criteria(CouvertureSociale, CouvertureSociale.usager_id.in_(visible)),
-            with_loader_criteria(MesureProtection, MesureProtection.usager_id.in_(visible)),
-            with_loader_criteria(Foyer, Foyer.id.in_(foyers)),
-            with_loader_criteria(ContactPerson, ContactPerson.foyer_id.in_(foyers)),
-            with_loader_criteria(Etablissement, Etablissement.id.in_(etabs)),
-            with_loader_criteria(
-                Service,
-                or_(Service.etablissement_id.in_(sorted(self.etablissement_ids)), Service.id.in_(services)),
-            ),
-            with_loader_criteria(StaffAssignment, StaffAssignment.etablissement_id.in_(etabs)),
-        ]
+        rules = {
+            Usager: self.visible(Usager.id, today),
+            Admission: and_(place(Admission), self.visible(Admission.usager_id, today)),
+            DemandeAdmission: and_(place(DemandeAdmission), self.visible(DemandeAdmission.usager_id, today)),
+            CouvertureSociale: self.visible(CouvertureSociale.usager_id, today),
+            MesureProtection: self.visible(MesureProtection.usager_id, today),
+            Foyer: foyer_visible(Foyer.id),
+            ContactPerson: foyer_visible(ContactPerson.foyer_id),
+            Etablissement: Etablissement.id.in_(etabs),
+            Service: or_(Service.etablissement_id.in_(sorted(self.etablissement_ids)), Service.id.in_(services)),
+            StaffAssignment: StaffAssignment.etablissement_id.in_(etabs),
+        }
+        return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
+
+
+@functools.lru_cache(maxsize=256)
+def _criteria(scope: Scope, today: dt.date) -> tuple:
+    """(table name, loader criteria) pairs. Building them costs more than running a small query,
+    and they are immutable: one tuple serves every statement of every request of that scope."""
+    return tuple(scope._build_criteria(today))
 
 
 def scope_for_user(session: Session, user) -> Scope:
@@ -160,13 +173,26 @@ def reset_scope():
         g.pop("sillage_scope", None)
 
 
+SCOPED_TABLES = frozenset(m.__tablename__ for m in (
+    Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
+    Etablissement, Service, StaffAssignment))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _apply_scope(state):
     # Applied to every ORM SELECT, not only those whose top level names a scoped entity: the
     # criteria also reach subqueries (a COUNT over a subquery of usagers is filtered too).
     if not state.is_select or state.is_column_load or state.execution_options.get(UNSCOPED):
         return
+    # Only the criteria of the tables the statement reads, subqueries included: each option
+    # adds to the statement's cache key, which SQLAlchemy computes at every execution. Checking
+    # the tables first also keeps the loading of the user (by Flask-Login) out of the hook.
+    tables = {getattr(t, "name", None) for t in find_tables(state.statement, include_aliases=True, include_joins=True)}
+    if not tables & SCOPED_TABLES:
+        return
     scope = current_scope()
     if scope is None or scope.sees_all:
         return
-    state.statement = state.statement.options(*scope.criteria())
+    options = [option for table, option in scope.criteria() if table in tables]
+    if options:
+        state.statement = state.statement.options(*options)

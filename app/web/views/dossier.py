@@ -9,12 +9,14 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...domain import vocab
 from ...extensions import db
 from ...models import (
-    Admission, DemandeAdmission, Etablissement, ModaliteAccueil, MotifSortie, Service, Usager,
+    Admission, DemandeAdmission, Etablissement, Foyer, ModaliteAccueil, MotifSortie, Service, Usager,
 )
 from ...security.scope import OutOfScope, current_scope
 from ...services import foyers, parcours, usagers
@@ -32,6 +34,19 @@ SECTIONS = {
 }
 
 
+SUBMIT_LABELS = {"admission": _l("Admettre"), "transfert": _l("Transférer"), "sortie": _l("Enregistrer la sortie"),
+                 "demande": _l("Enregistrer la demande")}
+
+
+def submit_label(key: str) -> str:
+    name, _sep, item_id = key.partition("-")
+    if name in ("protection", "contact") and not item_id:
+        return str(_l("Ajouter"))
+    if name == "foyer":
+        return str(_l("Enregistrer le foyer"))
+    return str(SUBMIT_LABELS.get(name, _l("Enregistrer")))
+
+
 def _choices(rows, blank=True):
     return ([(None, "—")] if blank else []) + [(r.id, str(r)) for r in rows]
 
@@ -40,7 +55,7 @@ class DossierView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Usager"
     method_permission_name = {
-        "show": "read", "new": "write", "save_section": "write", "save_couverture": "write",
+        "show": "read", "form_fragment": "write", "new": "write", "save_section": "write", "save_couverture": "write",
         "save_protection": "write", "save_foyer": "write", "join_foyer": "write",
         "save_contact": "write", "admit": "write", "discharge": "write", "transfer": "write",
         "save_demande": "write", "archive": "archive", "restore": "archive",
@@ -49,7 +64,17 @@ class DossierView(BaseView):
 
     # ---- helpers -------------------------------------------------------------------------
     def _usager(self, usager_id) -> Usager:
-        usager = db.session.get(Usager, usager_id)
+        """The usager with everything the page shows, in a few queries instead of one per panel."""
+        usager = db.session.execute(
+            select(Usager).where(Usager.id == usager_id).options(
+                selectinload(Usager.couverture), selectinload(Usager.protections),
+                selectinload(Usager.admissions).options(
+                    joinedload(Admission.service), joinedload(Admission.modalite),
+                    joinedload(Admission.motif_sortie)),
+                selectinload(Usager.demandes).joinedload(DemandeAdmission.etablissement),
+                selectinload(Usager.foyer).options(selectinload(Foyer.contacts), selectinload(Foyer.usagers)),
+            )
+        ).scalar_one_or_none()
         if usager is None:  # absent, or outside the user's scope: the same answer
             abort(404)
         return usager
@@ -68,44 +93,53 @@ class DossierView(BaseView):
     def _ref(self, model):
         return db.session.execute(select(model).where(model.active.is_(True)).order_by(model.position)).scalars().all()
 
-    def _forms(self, usager: Usager, bound: dict):
-        """Every panel's form, prefilled from the record unless a bound (posted) one is given."""
-        services = self._services()
-        modalites = self._ref(ModaliteAccueil)
-        motifs = [m for m in self._ref(MotifSortie) if m.code != parcours.TRANSFER_REASON]
-        forms = {}
-
-        def make(key, cls, obj=None, data=None):
-            if key in bound:
-                forms[key] = bound[key]
-                return forms[key]
-            form = cls(prefix=key, obj=obj, data=data, formdata=None)
-            forms[key] = form
-            return form
-
-        for key, (cls, _fields) in SECTIONS.items():
-            form = make(key, cls, obj=usager)
-            if key == "identite" and key not in bound:
+    def _form_for(self, usager: Usager, key: str):
+        """The prefilled form of one panel key ("identite", "protection-12", "sortie-3"...), or None."""
+        name, _, raw_id = key.partition("-")
+        item_id = int(raw_id) if raw_id.isdigit() else None
+        if raw_id and item_id is None:
+            return None
+        by_id = lambda items: next((i for i in items if i.id == item_id), None)  # noqa: E731
+        if name in SECTIONS and item_id is None:
+            form = SECTIONS[name][0](prefix=key, obj=usager, formdata=None)
+            if name == "identite":
                 form.prenoms_naissance.data = usager.prenoms_text
-        make("couverture", CouvertureForm, obj=usager.couverture)
-        make("protection", ProtectionForm)
-        for mesure in usager.protections:
-            make(f"protection-{mesure.id}", ProtectionForm, obj=mesure)
-        make("foyer", FoyerForm, obj=usager.foyer)
-        if usager.foyer:
-            make("contact", ContactPersonForm)
-            for contact in usager.foyer.contacts:
-                make(f"contact-{contact.id}", ContactPersonForm, obj=contact)
-        admission = make("admission", AdmissionForm)
-        for adm in usager.admissions:
-            if adm.is_active:
-                make(f"sortie-{adm.id}", SortieForm, obj=adm)
-                make(f"transfert-{adm.id}", TransfertForm, data={"version": adm.version})
-        make("demande", DemandeForm)
-        for dem in usager.demandes:
-            make(f"demande-{dem.id}", DemandeForm, obj=dem)
-        for key, form in forms.items():
-            self._fill_choices(form, services, modalites, motifs)
+            return form
+        simple = {"couverture": (CouvertureForm, usager.couverture), "foyer": (FoyerForm, usager.foyer),
+                  "protection": (ProtectionForm, None), "admission": (AdmissionForm, None),
+                  "demande": (DemandeForm, None), "contact": (ContactPersonForm, None)}
+        if item_id is None and name in simple:
+            if name == "contact" and usager.foyer is None:
+                return None
+            cls, obj = simple[name]
+            return cls(prefix=key, obj=obj, formdata=None)
+        active = [a for a in usager.admissions if a.is_active]
+        items = {
+            "protection": (ProtectionForm, usager.protections),
+            "contact": (ContactPersonForm, usager.foyer.contacts if usager.foyer else []),
+            "demande": (DemandeForm, usager.demandes),
+            "sortie": (SortieForm, active),
+            "transfert": (TransfertForm, active),
+        }
+        if item_id is None or name not in items:
+            return None
+        cls, candidates = items[name]
+        obj = by_id(candidates)
+        if obj is None:
+            return None
+        if name == "transfert":
+            return cls(prefix=key, data={"version": obj.version}, formdata=None)
+        return cls(prefix=key, obj=obj, formdata=None)
+
+    def _forms(self, usager: Usager, bound: dict, wanted=()):
+        """Forms shown open: the posted one (with the user's input) and any asked for by
+        `?edit=key` (no-JavaScript path). The others load when their panel opens."""
+        forms = dict(bound)
+        for key in wanted:
+            if key not in forms and (form := self._form_for(usager, key)) is not None:
+                forms[key] = form
+        for form in forms.values():
+            self._fill_choices(form)
         return forms
 
     def _fill_choices(self, form, services=None, modalites=None, motifs=None):
@@ -123,8 +157,10 @@ class DossierView(BaseView):
     def _render(self, usager, bound=None, stale=None, status=200):
         """The page; a form in `bound` (posted, refused) is shown open with the user's input."""
         bound = bound or {}
+        wanted = [request.args["edit"]] if request.args.get("edit") else []
+        forms = self._forms(usager, bound, wanted)
         return self.render_template(
-            "dossier/page.html", usager=usager, forms=self._forms(usager, bound), open_form=next(iter(bound), None),
+            "dossier/page.html", usager=usager, forms=forms, submit_label=submit_label,
             stale=stale, timeline=parcours.timeline(usager), vocab=vocab,
             can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
             can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
@@ -134,7 +170,6 @@ class DossierView(BaseView):
 
     def _foyer_matches(self, usager):
         from ...domain.text import fold
-        from ...models import Foyer
 
         q = fold(request.args.get("foyer_q"))
         if not q:
@@ -172,6 +207,34 @@ class DossierView(BaseView):
     @has_access
     def show(self, usager_id):
         return self._render(self._usager(usager_id))
+
+    @expose("/<int:usager_id>/formulaire/<key>")
+    @has_access
+    def form_fragment(self, usager_id, key):
+        """One panel's edit form, fetched when the user opens the panel (keeps the page light)."""
+        usager = self._usager(usager_id)
+        form = self._form_for(usager, key)
+        if form is None:
+            abort(404)
+        self._fill_choices(form)
+        return self.render_template("dossier/form_fragment.html", form=form, usager=usager, key=key,
+                                    action=self._action_url(usager, key), submit_label=submit_label)
+
+    @staticmethod
+    def _action_url(usager, key):
+        name, _, item_id = key.partition("-")
+        uid = usager.id
+        if name in SECTIONS:
+            return url_for(".save_section", usager_id=uid, section=name)
+        simple = {"couverture": ".save_couverture", "foyer": ".save_foyer", "protection": ".save_protection",
+                  "contact": ".save_contact", "admission": ".admit", "demande": ".save_demande"}
+        if name == "sortie":
+            return url_for(".discharge", usager_id=uid, admission_id=int(item_id))
+        if name == "transfert":
+            return url_for(".transfer", usager_id=uid, admission_id=int(item_id))
+        if item_id:
+            return url_for(simple[name], usager_id=uid, item_id=int(item_id))
+        return url_for(simple[name], usager_id=uid)
 
     @expose("/nouveau", methods=["GET", "POST"])
     @has_access
@@ -261,8 +324,6 @@ class DossierView(BaseView):
     @expose("/<int:usager_id>/foyer/rattacher", methods=["POST"])
     @has_access
     def join_foyer(self, usager_id):
-        from ...models import Foyer
-
         usager = self._usager(usager_id)
         foyer = None
         if request.form.get("foyer_id"):

@@ -1,0 +1,118 @@
+"""Latency of the usager search page and the dossier page at 3,000 usagers, against a bare Flask
+route returning the same number of bytes, served by the same gunicorn in the same run.
+
+    python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL]
+
+Without --database-url a temporary SQLite database is built (migrations, demo, generate).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password-2026"
+
+
+def run(cmd, env):
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def prepare(env, usagers):
+    flask = [sys.executable, "-m", "flask", "--app", "run.py"]
+    run(flask + ["db", "upgrade"], env)
+    run(flask + ["sillage", "init"], env)
+    run(flask + ["sillage", "demo", "--password", PASSWORD], env)
+    run(flask + ["sillage", "generate", "--usagers", str(usagers), "--seed", "3"], env)
+
+
+def start_server(env, port):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "bench.wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/login/", timeout=30)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def login(base, username):
+    session = requests.Session()
+    page = session.get(f"{base}/login/").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = session.post(f"{base}/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    response.raise_for_status()
+    return session
+
+
+def measure(session, urls):
+    times, sizes = [], []
+    for url in urls:
+        start = time.perf_counter()
+        response = session.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        sizes.append(len(response.content))
+    return times, sizes
+
+
+def summary(times):
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--usagers", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url")
+    parser.add_argument("--user", default="secretaire.tilleuls")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="sillage-bench-")
+    env = {**os.environ, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "0", "SILLAGE_DATA_DIR": f"{tmp}/data",
+           "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db"}
+    print(f"Preparing {args.usagers} usagers in {env['DATABASE_URL']} ...", flush=True)
+    prepare(env, args.usagers)
+    port = random.randint(20000, 40000)
+    server = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        session = login(base, args.user)
+        search_page = session.get(f"{base}/usagers/").text
+        ids = [int(i) for i in re.findall(r'href="/dossier/(\d+)"', search_page)]
+        listing = session.get(f"{base}/api/v1/usager/?q=(page_size:100)").json()
+        ids = sorted(set(ids) | {u["id"] for u in listing["result"]})
+        rng = random.Random(1)
+        names = ["martin", "ber", "le", "dubois", "an", "petit", "ma"]
+        search_urls = [f"{base}/usagers/?q={rng.choice(names)}&page={rng.randint(1, 3)}" for _ in range(args.requests)]
+        dossier_urls = [f"{base}/dossier/{rng.choice(ids)}" for _ in range(args.requests)]
+        for urls in (search_urls[:10], dossier_urls[:10]):  # warm up
+            measure(session, urls)
+        print(f"{'page':<22}{'bytes':>9}{'median ms':>11}{'p95 ms':>9}{'floor med':>11}{'floor p95':>11}{'ratio':>8}")
+        for label, urls in (("usager search", search_urls), ("dossier", dossier_urls)):
+            times, sizes = measure(session, urls)
+            size = int(statistics.median(sizes))
+            floor_times, _ = measure(session, [f"{base}/__floor/{size}"] * len(urls))
+            med, p95 = summary(times)
+            fmed, fp95 = summary(floor_times)
+            print(f"{label:<22}{size:>9}{med:>11.1f}{p95:>9.1f}{fmed:>11.1f}{fp95:>11.1f}{med / fmed:>7.1f}×")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Usager search: accent-insensitive names, birth date, INS, filters, pagination; no CDN."""
+import datetime as dt
+import html
+import re
+
+import pytest
+
+from app.services.fake import make_nir
+
+from . import factories as f
+
+
+@pytest.fixture(scope="module")
+def people(app):
+    with app.app_context():
+        family = f.unique_name("ÉLOÏSE")
+        birth = dt.date(1941, 7, 9)
+        nir = make_nir("F", birth, "63113", 42)
+        found = f.gen_usager(nom_naissance=family, prenoms_naissance="Renée", date_naissance=birth,
+                             matricule_ins=nir, oid_ins="1.2.250.1.213.1.4.8")
+        waiting = f.gen_usager(nom_naissance=family, prenoms_naissance="Anaïs", admitted=False)
+        many = [f.gen_usager(nom_naissance=family + "Z", prenoms_naissance=f"Nom{i}") for i in range(30)]
+        return {"family": family, "found": found.id, "waiting": waiting.id, "nir": nir,
+                "service": found.admissions[0].service_id, "many": [u.id for u in many]}
+
+
+def ids(response):
+    return {int(i) for i in re.findall(r'href="/dossier/(\d+)"', response.data.decode())}
+
+
+def test_name_search_ignores_accents_and_case(as_user, people):
+    client = as_user("secretaire.tilleuls")
+    plain = people["family"].replace("É", "e").replace("Ï", "i").lower()
+    found = ids(client.get(f"/usagers/?q={plain} renee"))
+    assert people["found"] in found and people["waiting"] not in found
+
+
+def test_search_by_birth_date_and_ins(as_user, people):
+    client = as_user("secretaire.tilleuls")
+    assert people["found"] in ids(client.get("/usagers/?date_naissance=1941-07-09"))
+    spaced = " ".join([people["nir"][:1], people["nir"][1:3], people["nir"][3:]])
+    assert ids(client.get(f"/usagers/?ins={spaced}")) == {people["found"]}
+    bad = client.get("/usagers/?date_naissance=31-31-31")
+    assert bad.status_code == 200 and "Date invalide" in html.unescape(bad.data.decode())
+
+
+def test_status_and_service_filters(as_user, people):
+    client = as_user("secretaire.tilleuls")
+    family = people["family"]
+    assert people["waiting"] in ids(client.get(f"/usagers/?q={family}&statut=attente"))
+    assert people["waiting"] not in ids(client.get(f"/usagers/?q={family}&statut=admis"))
+    in_service = ids(client.get(f"/usagers/?q={family}&service_id={people['service']}"))
+    assert people["found"] in in_service
+
+
+def test_pagination(as_user, people):
+    client = as_user("secretaire.tilleuls")
+    first = client.get(f"/usagers/?q={people['family']}Z")
+    second = client.get(f"/usagers/?q={people['family']}Z&page=2")
+    assert "30 usagers" in first.data.decode() and 'rel="next"' in first.data.decode()
+    assert ids(first) | ids(second) == set(people["many"]) and not ids(first) & ids(second)
+    assert client.get("/usagers/?page=-4&statut=nimporte").status_code == 200
+
+
+def test_pages_load_no_third_party_asset(as_user, people):
+    client = as_user("admin")
+    for url in ("/", "/usagers/", f"/dossier/{people['found']}", "/dossier/nouveau", "/admissionlistview/list/",
+                "/referentiels/ref_motifs/", "/swagger/v1", "/login/"):
+        page = client.get(url).data.decode()
+        external = re.findall(r'(?:src|href)="((?:https?:)?//[^"]+)"', page)
+        assert external == [], (url, external)
+
+
+def test_panel_forms_load_on_demand_and_without_javascript(as_user, people):
+    client = as_user("secretaire.tilleuls")
+    uid = people["found"]
+    page = client.get(f"/dossier/{uid}").data.decode()
+    assert f'data-form-url="/dossier/{uid}/formulaire/identite"' in page
+    fragment = client.get(f"/dossier/{uid}/formulaire/identite")
+    assert fragment.status_code == 200 and 'name="identite-nom_naissance"' in fragment.data.decode()
+    no_js = client.get(f"/dossier/{uid}?edit=coordonnees").data.decode()
+    assert 'name="coordonnees-commune"' in no_js
+    for key in ("inconnu", "protection-999999", "sortie-abc", "identite-3"):
+        assert client.get(f"/dossier/{uid}/formulaire/{key}").status_code == 404
+    assert as_user("soin.tilleuls").get(f"/dossier/{uid}/formulaire/identite").status_code == 403
