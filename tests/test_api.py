@@ -146,3 +146,10 @@ def test_openapi_spec_is_served_to_signed_in_users(client, api):
     paths = spec.json["paths"]
     assert {"/api/v1/usager/", "/api/v1/admission/{pk}/transfer", "/api/v1/etablissement/{pk}",
             "/api/v1/security/login"} <= set(paths)
+
+
+def test_too_long_values_on_etablissement_are_422_not_500(api):
+    client = api("direction")
+    etab = client.get("/api/v1/etablissement/").json["result"][0]
+    response = client.put(f"/api/v1/etablissement/{etab['id']}", json={"version": etab["version"], "commune": "x" * 500})
+    assert response.status_code == 422 and "commune" in response.json["message"]

@@ -13,4 +13,9 @@ def organisation_errors(obj) -> dict:
         errors["finess"] = message
     if not (obj.name or "").strip():
         errors["name"] = _("Ce champ est obligatoire.")
+    for column in type(obj).__table__.columns:
+        length = getattr(column.type, "length", None)
+        value = getattr(obj, column.key, None)
+        if length and isinstance(value, str) and len(value) > length:
+            errors[column.key] = _("%(n)s caractères au plus.", n=length)
     return errors

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import identity, text, vocab
@@ -185,7 +185,7 @@ def commit_or_stale(session, obj, expected_version) -> None:
         session.rollback()
         session.refresh(obj)
         raise StaleVersion(obj.version, changes_since(session, obj, int(expected_version)))
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         session.rollback()
         raise ValidationFailed({"_": _("Enregistrement refusé par la base de données : %(e)s",
                                        e=str(exc.orig).splitlines()[0])})
