@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 translations: install
-	$(BIN)/pybabel compile -q -f -d translations
+	$(BIN)/pybabel compile -f -d translations 2>/dev/null
 
 db: install translations
 	$(BIN)/flask db upgrade
