@@ -15,6 +15,7 @@ RESOURCES = {
     "Etablissement": _l("Organismes, établissements, services, capacités"),
     "Affectation": _l("Affectations du personnel aux établissements"),
     "Referentiels": _l("Console des référentiels (listes de référence)"),
+    "Formulaire": _l("Définitions de formulaires (grilles d'évaluation, sections de dossier)"),
     "Securite": _l("Comptes utilisateurs et rôles"),
 }
 
@@ -22,14 +23,14 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES},
-    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW},
-    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R},
-    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R},
-    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R},
-    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R},
-    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R},
-    "Qualité": {"Etablissement": R, "Referentiels": RW},
-    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R},
+    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW, "Formulaire": R},
+    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R, "Formulaire": R},
+    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R},
+    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R},
+    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R},
+    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R},
+    "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
+    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R},
 }
 
 ROLE_DESCRIPTIONS = {

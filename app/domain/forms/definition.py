@@ -1,0 +1,256 @@
+"""Form definitions as data: YAML text → checked definition, with errors that name the YAML path
+and line (`sections[2].fields[4].options: code « B » en double (ligne 87)`).
+
+Structure is checked by the published JSON Schema (forms/schema.json); meaning (unique codes,
+expressions, algorithms, bounds) by the rules below. Nothing here touches a database.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from . import expressions
+from .algorithms import REGISTRY
+
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "forms" / "schema.json"
+CHOICE_TYPES = {"single_choice", "multiple_choice", "ordinal"}
+
+
+@dataclass(frozen=True)
+class DefinitionError:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self):
+        where = f" (ligne {self.line})" if self.line else ""
+        return f"{self.path or '(racine)'} : {self.message}{where}"
+
+
+class InvalidDefinition(ValueError):
+    def __init__(self, errors: list[DefinitionError]):
+        super().__init__("\n".join(map(str, errors)))
+        self.errors = errors
+
+
+def _schema():
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+_VALIDATOR = None
+
+
+def validator():
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = Draft202012Validator(_schema())
+    return _VALIDATOR
+
+
+def _path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_map(node, parts=(), lines=None) -> dict:
+    """YAML path → 1-based line, from PyYAML's node tree."""
+    lines = {} if lines is None else lines
+    lines[_path(parts)] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines[_path(parts + (key.value,))] = key.start_mark.line + 1
+            _line_map(value, parts + (key.value,), lines)
+            lines[_path(parts + (key.value,))] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, parts + (index,), lines)
+    return lines
+
+
+def _line(lines: dict, path: str):
+    """Line of a path, or of its nearest ancestor present in the YAML."""
+    while path:
+        if path in lines:
+            return lines[path]
+        parent = path.rsplit(".", 1)[0] if "." in path.rsplit("]", 1)[-1] else path.rsplit("[", 1)[0]
+        path = "" if parent == path else parent
+    return lines.get("")
+
+
+def parse_yaml(text: str) -> tuple[dict, dict]:
+    """YAML text → (data, line map); a syntax error is a DefinitionError with its line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidDefinition([DefinitionError("", mark.line + 1 if mark else None,
+                                                 f"YAML illisible : {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidDefinition([DefinitionError("", 1, "une définition est un objet YAML (code, title, sections…)")])
+    return data, _line_map(node)
+
+
+def iter_fields(items, parts):
+    """(field, path parts) for every field, groups included, in order."""
+    for index, item in enumerate(items or []):
+        here = parts + (index,)
+        yield item, here
+        if item.get("type") == "group":
+            yield from iter_fields(item.get("items"), here + ("items",))
+
+
+def all_fields(data: dict) -> list[tuple[dict, tuple]]:
+    fields = []
+    for s_index, section in enumerate(data.get("sections") or []):
+        fields.extend(iter_fields(section.get("items"), ("sections", s_index, "items")))
+    return fields
+
+
+def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
+    """Every problem of a definition: structure (JSON Schema), then meaning."""
+    lines = lines or {}
+    errors = []
+    for error in sorted(validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = _path(tuple(error.absolute_path))
+        errors.append(DefinitionError(path, _line(lines, path), _french_schema_message(error)))
+    if errors:
+        return errors
+
+    def err(parts, message):
+        path = _path(parts)
+        errors.append(DefinitionError(path, _line(lines, path), message))
+
+    fields = all_fields(data)
+    by_code = {}
+    for field, parts in fields:
+        code = field["code"]
+        if code in by_code:
+            err(parts + ("code",), f"code de champ « {code} » en double (déjà utilisé plus haut)")
+        by_code.setdefault(code, field)
+    section_codes = set()
+    for index, section in enumerate(data["sections"]):
+        if section["code"] in section_codes:
+            err(("sections", index, "code"), f"code de section « {section['code']} » en double")
+        section_codes.add(section["code"])
+        if section.get("show_if"):
+            for problem in expressions.check(section["show_if"], by_code):
+                err(("sections", index, "show_if"), problem)
+    for field, parts in fields:
+        _check_field(field, parts, by_code, data, err)
+    return errors
+
+
+def _check_field(field, parts, by_code, data, err):
+    kind = field["type"]
+    options = field.get("options") or []
+    seen = set()
+    for index, option in enumerate(options):
+        if option["code"] in seen:
+            err(parts + ("options", index), f"code « {option['code']} » en double")
+        seen.add(option["code"])
+    if kind in CHOICE_TYPES | {"matrix"} and not options:
+        err(parts, f"le type {kind} demande des options")
+    if kind == "matrix":
+        rows = [r["code"] for r in field.get("rows") or []]
+        if not rows:
+            err(parts, "une matrice demande des lignes (rows)")
+        if len(rows) != len(set(rows)):
+            err(parts + ("rows",), "code de ligne en double")
+    if kind in ("integer", "decimal") and field.get("min") is not None and field.get("max") is not None \
+            and field["min"] > field["max"]:
+        err(parts + ("min",), "le minimum dépasse le maximum")
+    if kind == "list_choice" and not field.get("list"):
+        err(parts, "indiquez la liste de valeurs (list)")
+    if kind == "nomenclature" and not field.get("nomenclature"):
+        err(parts, "indiquez la nomenclature (nomenclature)")
+    if kind == "computed":
+        if bool(field.get("expression")) == bool(field.get("algorithm")):
+            err(parts, "un champ calculé a soit une expression, soit un algorithme")
+        if field.get("expression"):
+            for problem in expressions.check(field["expression"], by_code):
+                err(parts + ("expression",), problem)
+        if field.get("algorithm"):
+            algorithm = REGISTRY.get(field["algorithm"])
+            if algorithm is None:
+                err(parts + ("algorithm",), f"algorithme inconnu « {field['algorithm']} » "
+                                            f"(connus : {', '.join(sorted(REGISTRY))})")
+            else:
+                output = field.get("output", field["code"])
+                if output not in algorithm.outputs:
+                    err(parts + ("output",), f"l'algorithme {algorithm.name} ne produit pas « {output} »")
+    if kind == "group" and field.get("repeat"):
+        low, high = field["repeat"].get("min", 0), field["repeat"].get("max")
+        if high is not None and low > high:
+            err(parts + ("repeat",), "le minimum d'occurrences dépasse le maximum")
+    if field.get("show_if"):
+        for problem in expressions.check(field["show_if"], by_code):
+            err(parts + ("show_if",), problem)
+        if field["code"] in _names(field["show_if"]):
+            err(parts + ("show_if",), "un champ ne peut dépendre de lui-même")
+    for index, constraint in enumerate(field.get("constraints") or []):
+        for problem in expressions.check(constraint["expression"], by_code):
+            err(parts + ("constraints", index, "expression"), problem)
+    if "default" in field and kind in CHOICE_TYPES and field["default"] is not None:
+        defaults = field["default"] if isinstance(field["default"], list) else [field["default"]]
+        for value in defaults:
+            if value not in seen:
+                err(parts + ("default",), f"valeur par défaut « {value} » absente des options")
+
+
+def _names(source):
+    import ast
+
+    try:
+        return {n.id for n in ast.walk(expressions.parse(source)) if isinstance(n, ast.Name)}
+    except expressions.ExpressionError:
+        return set()
+
+
+SCHEMA_MESSAGES = {
+    "required": "champ obligatoire manquant : {missing}",
+    "type": "type attendu : {expected}",
+    "enum": "valeur non permise ; valeurs possibles : {expected}",
+    "pattern": "format invalide (attendu : {expected})",
+    "additionalProperties": "clé inconnue : {extra}",
+    "minItems": "au moins {expected} élément(s)",
+    "minimum": "au moins {expected}",
+    "minLength": "ne peut être vide",
+    "maxLength": "trop long ({expected} caractères au plus)",
+}
+
+
+def _french_schema_message(error) -> str:
+    validator_name = error.validator
+    if validator_name == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return SCHEMA_MESSAGES["required"].format(missing=missing)
+    if validator_name == "additionalProperties":
+        extra = ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {}))))
+        return SCHEMA_MESSAGES["additionalProperties"].format(extra=extra)
+    template = SCHEMA_MESSAGES.get(validator_name)
+    if template:
+        return template.format(expected=error.validator_value)
+    if validator_name in ("oneOf", "anyOf"):
+        return "élément non conforme au format (voir forms/README.md)"
+    return error.message
+
+
+def load(text: str) -> dict:
+    """YAML text → checked definition; raises InvalidDefinition with every error."""
+    data, lines = parse_yaml(text)
+    errors = check(data, lines)
+    if errors:
+        raise InvalidDefinition(errors)
+    return data
+
+
+def dump(data: dict) -> str:
+    """Canonical YAML of a definition: export → import → export gives identical text."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)

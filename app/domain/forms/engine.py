@@ -1,0 +1,170 @@
+"""Filling a form: check answers against a definition, drop hidden ones, compute results.
+
+The server is the authority: answers to hidden fields are dropped and never required; computed
+fields are derived here, never typed; what can be computed is computed even while other answers
+are missing or wrong.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field as dc_field
+
+from . import expressions
+from .algorithms import REGISTRY
+from .definition import all_fields
+
+MAX_TEXT = {"text": 1000, "long_text": 20000}
+
+
+@dataclass
+class Result:
+    answers: dict = dc_field(default_factory=dict)
+    computed: dict = dc_field(default_factory=dict)
+    errors: dict = dc_field(default_factory=dict)
+    algorithm_versions: dict = dc_field(default_factory=dict)
+
+
+def _coerce(field: dict, value):
+    """Typed answer, or raise ValueError with a French message."""
+    kind = field["type"]
+    if kind in ("text", "long_text"):
+        if not isinstance(value, str):
+            raise ValueError("texte attendu")
+        limit = field.get("max_length", MAX_TEXT[kind])
+        if len(value) > limit:
+            raise ValueError(f"{limit} caractères au plus")
+        return value
+    if kind in ("integer", "decimal"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, str):
+                try:
+                    value = float(value.replace(",", "."))
+                except ValueError:
+                    raise ValueError("nombre attendu") from None
+            else:
+                raise ValueError("nombre attendu")
+        if not math.isfinite(value):
+            raise ValueError("nombre attendu")
+        if kind == "integer":
+            if value != int(value):
+                raise ValueError("nombre entier attendu")
+            value = int(value)
+        if field.get("min") is not None and value < field["min"]:
+            raise ValueError(f"au moins {field['min']}")
+        if field.get("max") is not None and value > field["max"]:
+            raise ValueError(f"au plus {field['max']}")
+        return value
+    if kind in ("date", "datetime"):
+        if not isinstance(value, str):
+            raise ValueError("date attendue (AAAA-MM-JJ)")
+        try:
+            parsed = dt.date.fromisoformat(value) if kind == "date" else dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("date attendue (AAAA-MM-JJ)" if kind == "date" else "date et heure attendues") from None
+        return parsed.isoformat()
+    if kind == "yes_no":
+        if not isinstance(value, bool):
+            raise ValueError("oui ou non attendu (true/false)")
+        return value
+    if kind in ("single_choice", "ordinal"):
+        codes = {str(o["code"]): o["code"] for o in field["options"]}
+        if str(value) not in codes or isinstance(value, (list, dict)):
+            raise ValueError(f"valeur inconnue ; possibles : {', '.join(codes)}")
+        return codes[str(value)]
+    if kind == "multiple_choice":
+        codes = {str(o["code"]): o["code"] for o in field["options"]}
+        if not isinstance(value, list) or any(str(v) not in codes for v in value):
+            raise ValueError(f"liste de valeurs parmi : {', '.join(codes)}")
+        return [codes[str(v)] for v in dict.fromkeys(map(str, value))]
+    if kind == "matrix":
+        rows = {r["code"] for r in field["rows"]}
+        codes = {str(o["code"]) for o in field["options"]}
+        if not isinstance(value, dict) or set(value) - rows or any(str(v) not in codes for v in value.values()):
+            raise ValueError("une valeur par ligne de la matrice, parmi les options")
+        return value
+    if kind in ("list_choice", "file"):
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ValueError("code attendu")
+        return value
+    if kind == "nomenclature":
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v for v in values):
+            raise ValueError("codes de la nomenclature attendus")
+        return values
+    raise ValueError("ce champ ne se saisit pas")
+
+
+def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> Result:
+    settings = {**(definition.get("settings") or {}), **(settings or {})}
+    result = Result()
+    if not isinstance(answers, dict):
+        result.errors["answers"] = "un objet {code: valeur} est attendu"
+        return result
+    fields = [f for f, _parts in all_fields(definition)]
+    known = {f["code"]: f for f in fields}
+    for code in answers:
+        if code not in known:
+            result.errors[code] = "champ inconnu dans cette définition"
+        elif known[code]["type"] in ("computed", "note"):
+            result.errors[code] = "champ calculé ou informatif : il ne se saisit pas"
+    typed = {}
+    for f in fields:
+        code = f["code"]
+        if f["type"] in ("computed", "note", "group") or answers.get(code) in (None, "", []):
+            continue
+        try:
+            typed[code] = _coerce(f, answers[code])
+        except ValueError as exc:
+            result.errors[code] = str(exc)
+    names = {c: typed.get(c) for c in known}
+    _compute(definition, fields, typed, names, settings, result)
+    hidden_sections = {s["code"] for s in definition["sections"]
+                       if s.get("show_if") and not expressions.evaluate(s["show_if"], names)}
+    section_of = {}
+    for section in definition["sections"]:
+        for f, _parts in all_fields({"sections": [section]}):
+            section_of[f["code"]] = section["code"]
+    for f in fields:
+        code = f["code"]
+        visible = section_of.get(code) not in hidden_sections and (
+            not f.get("show_if") or bool(expressions.evaluate(f["show_if"], names)))
+        if not visible:  # hidden: the answer is dropped, never an error, never required
+            typed.pop(code, None)
+            result.errors.pop(code, None)
+            continue
+        if f["type"] in ("computed", "note", "group"):
+            continue
+        if code in typed:
+            for constraint in f.get("constraints") or []:
+                if expressions.evaluate(constraint["expression"], names) is False:
+                    result.errors.setdefault(code, constraint["message"])
+        elif f.get("required") and code not in result.errors:
+            result.errors[code] = f["required"] if isinstance(f["required"], str) else "réponse obligatoire"
+    result.answers = typed
+    return result
+
+
+def _compute(definition, fields, typed, names, settings, result):
+    runs = {}
+    for f in fields:
+        if f["type"] != "computed":
+            continue
+        if f.get("algorithm"):
+            algorithm = REGISTRY[f["algorithm"]]
+            if algorithm.name not in runs:
+                runs[algorithm.name] = algorithm.run({k: typed.get(k) for k in algorithm.inputs}, settings)
+                result.algorithm_versions[algorithm.name] = algorithm.version
+            computed, errors = runs[algorithm.name]
+            output = f.get("output", f["code"])
+            if output in computed:
+                result.computed[f["code"]] = computed[output]
+            elif output in errors:
+                missing = errors[output]
+                result.errors.setdefault(f["code"], "incalculable : il manque " + ", ".join(missing)
+                                         if isinstance(missing, list) else str(missing))
+        else:
+            value = expressions.evaluate(f["expression"], names)
+            if value is not None:
+                result.computed[f["code"]] = value
+        names[f["code"]] = result.computed.get(f["code"])
