@@ -1,6 +1,7 @@
 """End to end, in Debian's Chromium against gunicorn: log in, create an usager through the
 dossier form, find it in the search."""
 import os
+import re
 import tempfile
 
 import pytest
@@ -50,7 +51,7 @@ def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):
     page.fill("#nouveau-telephone_mobile", "06 45 67 89 01")
     page.select_option("#nouveau-etablissement_id", label="EHPAD Les Tilleuls")
     page.click("text=Créer le dossier")
-    page.wait_for_url(f"{base}/dossier/*")
+    page.wait_for_url(re.compile(r".*/dossier/\d+$"))  # not /dossier/nouveau: the new dossier
     assert "ÉCRIVAIN-BÉRANGER Hélène" in page.inner_text("h1")
     assert "Dossier créé" in page.inner_text("body")
     dossier_url = page.url
@@ -74,6 +75,7 @@ def test_bad_input_in_the_browser_shows_french_errors_and_keeps_the_typing(page,
     page.fill("#nouveau-prenoms_naissance", "Albertine")
     page.fill("#nouveau-matricule_ins", "123")
     page.click("text=Créer le dossier")
+    page.locator(".field-error").first.wait_for()  # the page answered with the form again
     errors = page.locator(".field-error").all_inner_texts()
     assert "Ce champ est obligatoire." in errors
     assert any("NIR/NIA" in e for e in errors)
