@@ -40,6 +40,8 @@ class Config:
     # Roles whose members see every établissement of the organisation.
     SILLAGE_ORG_WIDE_ROLES = ("Administrateur", "Direction", "DPO")
     SILLAGE_PAGE_SIZE = 25
+    # GMP: an AGGIR older than this is still counted, and listed as to be renewed.
+    SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))
 
     # Flask-AppBuilder
     APP_NAME = "Sillage"

@@ -17,11 +17,15 @@ sillage_cli = AppGroup("sillage", help="Commandes d'administration de Sillage.")
 def init_command():
     """Référentiels par défaut, permissions et rôles (idempotent)."""
     from .security.roles import sync_roles
+    from .services.forms import load_shipped
     from .services.referentiels import load_reference_data
 
     load_reference_data(db.session)
     sync_roles(current_app.appbuilder)
+    added = load_shipped(db.session)
     click.echo("Référentiels, permissions et rôles à jour.")
+    if added:
+        click.echo("Formulaires publiés : " + ", ".join(added))
 
 
 def _password_file() -> Path:

@@ -16,6 +16,7 @@ RESOURCES = {
     "Affectation": _l("Affectations du personnel aux établissements"),
     "Referentiels": _l("Console des référentiels (listes de référence)"),
     "Formulaire": _l("Définitions de formulaires (grilles d'évaluation, sections de dossier)"),
+    "Evaluation": _l("Évaluations des usagers (AGGIR, GEVA…)"),
     "Securite": _l("Comptes utilisateurs et rôles"),
 }
 
@@ -23,14 +24,14 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES},
-    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW, "Formulaire": R},
-    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R, "Formulaire": R},
-    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R},
-    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R},
-    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R},
-    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R},
+    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW, "Formulaire": R, "Evaluation": RW},
+    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R, "Formulaire": R, "Evaluation": RW},
+    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R},
+    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
+    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
+    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R},
+    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R, "Evaluation": R},
 }
 
 ROLE_DESCRIPTIONS = {

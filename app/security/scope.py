@@ -24,8 +24,8 @@ from sqlalchemy.sql.util import find_tables
 
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Etablissement, Foyer,
-    MesureProtection, Service, StaffAssignment, Usager,
+    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
+    EvaluationResult, Foyer, MesureProtection, Service, StaffAssignment, Usager,
 )
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
@@ -108,6 +108,8 @@ class Scope:
             Etablissement: Etablissement.id.in_(etabs),
             Service: or_(Service.etablissement_id.in_(sorted(self.etablissement_ids)), Service.id.in_(services)),
             StaffAssignment: StaffAssignment.etablissement_id.in_(etabs),
+            Evaluation: self.visible(Evaluation.usager_id, today),
+            EvaluationResult: self.visible(EvaluationResult.usager_id, today),
         }
         return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
@@ -175,7 +177,7 @@ def reset_scope():
 
 SCOPED_TABLES = frozenset(m.__tablename__ for m in (
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
-    Etablissement, Service, StaffAssignment))
+    Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -1,43 +1,117 @@
-"""Form definitions available to fill and compute.
-
-For now the shipped definitions of forms/ (one published version each); definitions made in the
-application, their drafts and versions, come with the database catalogue.
-"""
+"""Form definitions in the database (shipped ones loaded by `flask sillage init`), computing
+answers, and storing evaluations with their frozen results."""
 from __future__ import annotations
 
-import functools
+import datetime as dt
 from pathlib import Path
 
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
 from ..domain.forms import definition as definitions
+from ..domain.forms.definition import all_fields
 from ..domain.forms.engine import evaluate
+from ..models import Admission, Etablissement, Evaluation, EvaluationResult, FormDefinition
+from ..models.base import utcnow
+from .errors import ValidationFailed
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 
-@functools.lru_cache(maxsize=1)
-def shipped() -> dict[str, dict]:
-    """code → definition, every file of forms/ checked at load (a broken file is a startup error)."""
-    found = {}
+def load_shipped(session) -> list[str]:
+    """Publish every definition of forms/ not yet in the database (by code and version).
+    A published version is immutable: an edited file must carry a new version number."""
+    added = []
     for path in sorted(FORMS_DIR.glob("*.yaml")):
-        data = definitions.load(path.read_text(encoding="utf-8"))
-        found[data["code"]] = data
-    return found
+        text = path.read_text(encoding="utf-8")
+        data = definitions.load(text)
+        exists = session.execute(select(FormDefinition.id).where(
+            FormDefinition.code == data["code"], FormDefinition.version == data["version"])).first()
+        if exists:
+            continue
+        session.add(FormDefinition(code=data["code"], version=data["version"], status="published",
+                                   kind=data["kind"], title=data["title"], source_text=text, data=data,
+                                   origin=f"forms/{path.name}", published_at=utcnow()))
+        added.append(f"{data['code']} v{data['version']}")
+    session.commit()
+    return added
 
 
-def published() -> list[dict]:
-    return list(shipped().values())
+def published(session) -> list[FormDefinition]:
+    """The latest published version of each code."""
+    latest = (select(FormDefinition.code, func.max(FormDefinition.version).label("version"))
+              .where(FormDefinition.status == "published").group_by(FormDefinition.code).subquery())
+    return list(session.execute(
+        select(FormDefinition).join(latest, (FormDefinition.code == latest.c.code)
+                                    & (FormDefinition.version == latest.c.version))
+        .order_by(FormDefinition.code)).scalars())
 
 
-def get(code: str, version: int | None = None) -> dict | None:
-    data = shipped().get(code)
-    if data is None or (version is not None and version != data["version"]):
-        return None
-    return data
+def get(session, code: str, version: int | None = None) -> FormDefinition | None:
+    """A version (never a draft through this door), or the latest published one."""
+    query = select(FormDefinition).where(FormDefinition.code == code, FormDefinition.status != "draft")
+    if version is None:
+        query = query.where(FormDefinition.status == "published")
+    else:
+        query = query.where(FormDefinition.version == version)
+    return session.execute(query.order_by(FormDefinition.version.desc())).scalars().first()
 
 
-def compute(code: str, answers: dict, version: int | None = None):
-    """(result, None) or (None, field error) — nothing is stored."""
-    data = get(code, version)
-    if data is None:
-        return None
-    return evaluate(data, answers)
+def compute(session, code: str, answers: dict, version: int | None = None):
+    found = get(session, code, version)
+    return None if found is None else evaluate(found.data, answers)
+
+
+def _categories_of(session, usager_id) -> set[str]:
+    rows = session.execute(
+        select(Etablissement).join(Admission, Admission.etablissement_id == Etablissement.id)
+        .where(Admission.usager_id == usager_id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
+    ).scalars()
+    return {e.categorie.code for e in rows}
+
+
+def save_evaluation(session, *, usager, code, version, answers, status, evaluated_on=None,
+                    corrects_id=None, user_id=None) -> Evaluation:
+    """Store an evaluation. A draft keeps the answers as typed (nothing is lost); validating
+    requires a complete, valid set and freezes the results with the algorithm versions."""
+    errors = {}
+    if status not in ("draft", "validated"):
+        errors["status"] = _("« draft » ou « validated ».")
+    if not isinstance(answers, dict):
+        errors["answers"] = _("Un objet {code: valeur} est attendu.")
+    found = get(session, code, version) if isinstance(code, str) else None
+    if found is None:
+        errors["form" if get(session, code) is None else "version"] = _("Formulaire ou version inconnus.")
+    if errors:
+        raise ValidationFailed(errors)
+    categories = (found.data.get("applies_to") or {}).get("categories")
+    if categories and not set(categories) & _categories_of(session, usager.id):
+        raise ValidationFailed({"form": _("Ce formulaire ne s'applique pas aux établissements de l'usager.")})
+    result = evaluate(found.data, answers)
+    if status == "validated" and result.errors:
+        raise ValidationFailed(result.errors)
+    evaluation = Evaluation(
+        usager_id=usager.id, definition_id=found.id, form_code=found.code, form_version=found.version,
+        status=status, evaluated_on=evaluated_on or dt.date.today(),
+        answers=result.answers if status == "validated" else answers,
+        computed=result.computed, algorithm_versions=result.algorithm_versions, corrects_id=corrects_id,
+    )
+    if status == "validated":
+        evaluation.validated_at = utcnow()
+        evaluation.validated_by_id = user_id
+        indexed = {f["code"] for f, _parts in all_fields(found.data) if f.get("indexed")}
+        for key, value in result.computed.items():
+            if key in indexed:
+                number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+                evaluation.results.append(EvaluationResult(
+                    usager_id=usager.id, form_code=found.code, key=key, evaluated_on=evaluation.evaluated_on,
+                    value_num=number, value_text=None if number is not None else str(value)[:200]))
+    session.add(evaluation)
+    session.commit()
+    return evaluation
+
+
+def evaluations_of(session, usager_id) -> list[Evaluation]:
+    return list(session.execute(select(Evaluation).where(Evaluation.usager_id == usager_id,
+                                                         Evaluation.archived_at.is_(None))
+                                .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())).scalars())

@@ -13,6 +13,7 @@ from ..domain.identity import format_phone
 def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
     from .api.etablissement import EtablissementApi
+    from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
@@ -49,6 +50,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EtablissementApi)
     appbuilder.add_api(AdmissionApi)
     appbuilder.add_api(FormsApi)
+    appbuilder.add_api(EvaluationApi)
     init_referentiels(app)
     _template_helpers(app)
     _error_pages(app)

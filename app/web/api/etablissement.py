@@ -1,4 +1,7 @@
 """`/api/v1/etablissement/`: établissements the user may see."""
+import datetime as dt
+
+from flask import current_app, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -6,6 +9,7 @@ from flask_babel import gettext as _
 from ...extensions import db
 from ...models import Etablissement, Organisme
 from ...models.referentiels import CategorieEtablissement
+from ...services import indicators
 from ...services.concurrency import check_version
 from ...services.errors import ValidationFailed
 from ...services.organisation import organisation_errors
@@ -24,6 +28,36 @@ class EtablissementApi(SillageModelApi):
     add_columns = edit_columns = FIELDS
     search_columns = ["name", "finess", "commune", "categorie_id", "organisme_id"]
     order_columns = ["name", "id"]
+
+    method_permission_name = {**SillageModelApi.method_permission_name, "gmp": "read"}
+
+    @expose("/<int:pk>/gmp", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("gmp")
+    def gmp(self, pk):
+        """GIR moyen pondéré of the établissement at `?date=YYYY-MM-DD` (default: today).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: query, name: date, schema: {type: string, format: date}}
+          responses:
+            200: {description: "{gmp, date, evaluated, admitted, distribution, missing, outdated}"}
+            400: {$ref: '#/components/responses/400'}
+            404: {$ref: '#/components/responses/404'}
+        """
+        if self._item_or_none(pk) is None:
+            return self.response_404()
+        raw = request.args.get("date")
+        try:
+            on = dt.date.fromisoformat(raw) if raw else dt.date.today()
+        except ValueError:
+            return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
+        result = indicators.gmp(db.session, pk, on, current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"])
+        return self.response(200, gmp=result.gmp, date=on.isoformat(), evaluated=result.evaluated,
+                             admitted=result.admitted, distribution={str(k): v for k, v in result.distribution.items()},
+                             missing=result.missing, outdated=result.outdated)
 
     def _save(self, item, values):
         for key, value in values.items():

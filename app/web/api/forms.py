@@ -4,14 +4,15 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
+from ...extensions import db
 from ...security.roles import METHOD_ACTIONS
 from ...services import forms
 from .base import json_body
 
 
-def _summary(data):
-    return {"code": data["code"], "title": data["title"], "version": data["version"], "kind": data["kind"],
-            "applies_to": data.get("applies_to", {}), "status": "published"}
+def _summary(found):
+    return {"code": found.code, "title": found.title, "version": found.version, "kind": found.kind,
+            "applies_to": found.data.get("applies_to", {}), "status": found.status}
 
 
 class FormsApi(BaseApi):
@@ -32,7 +33,7 @@ class FormsApi(BaseApi):
           responses:
             200: {description: "{count, result: [{code, title, version, kind, applies_to, status}]}"}
         """
-        result = [_summary(d) for d in forms.published()]
+        result = [_summary(d) for d in forms.published(db.session)]
         return self.response(200, count=len(result), result=result)
 
     @expose("/<code>", methods=["GET"])
@@ -53,10 +54,10 @@ class FormsApi(BaseApi):
         version = request.args.get("version")
         if version is not None and not version.isdigit():
             return self.response_400(message=_("La version est un nombre entier."))
-        data = forms.get(code, int(version) if version else None)
-        if data is None:
+        found = forms.get(db.session, code, int(version) if version else None)
+        if found is None:
             return self.response_404()
-        return self.response(200, result=data)
+        return self.response(200, result=found.data, status=found.status)
 
     @expose("/<code>/compute", methods=["POST"])
     @protect()
@@ -83,7 +84,7 @@ class FormsApi(BaseApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        if forms.get(code) is None:
+        if forms.get(db.session, code) is None:
             return self.response_404()
         payload = json_body()
         if payload is None:
@@ -94,7 +95,7 @@ class FormsApi(BaseApi):
         answers = payload.get("answers", {})
         if not isinstance(answers, dict):
             return self.response_422(message={"answers": [_("Un objet {code: valeur} est attendu.")]})
-        result = forms.compute(code, answers, version)
+        result = forms.compute(db.session, code, answers, version)
         if result is None:
             return self.response_422(message={"version": [_("Version inconnue de ce formulaire.")]})
         return self.response(200, computed=result.computed, errors=result.errors,

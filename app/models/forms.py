@@ -1,0 +1,65 @@
+"""Form definitions (versioned data) and the evaluations filled with them."""
+from flask_appbuilder import Model
+from sqlalchemy import (
+    Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from .base import ArchivableMixin, JSONType, TrackedMixin, VersionedMixin
+
+
+class FormDefinition(TrackedMixin, Model):
+    """One version of a definition. A published version never changes; the next one is a draft."""
+
+    __tablename__ = "form_definition"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_form_definition_version"),)
+    id = Column(Integer, primary_key=True)
+    code = Column(String(63), nullable=False, index=True)
+    version = Column(Integer, nullable=False)
+    status = Column(String(10), nullable=False, default="draft")  # draft, published, retired
+    kind = Column(String(20), nullable=False)
+    title = Column(String(200), nullable=False)
+    source_text = Column(Text, nullable=False)  # the YAML, as written
+    data = Column(JSONType, nullable=False)  # the checked definition
+    origin = Column(String(120))  # "forms/aggir.yaml", or the code/version it was cloned from
+    published_at = Column(DateTime)
+
+
+class Evaluation(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
+    """Answers to one definition version for one usager; computed results are derived, frozen
+    with the algorithm versions once validated."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (Index("ix_evaluation_usager_form", "usager_id", "form_code", "evaluated_on"),)
+    id = Column(Integer, primary_key=True)
+    usager_id = Column(Integer, ForeignKey("usager.id"), nullable=False)
+    definition_id = Column(Integer, ForeignKey("form_definition.id"), nullable=False)
+    form_code = Column(String(63), nullable=False)
+    form_version = Column(Integer, nullable=False)
+    status = Column(String(10), nullable=False, default="draft")  # draft, validated
+    evaluated_on = Column(Date, nullable=False)
+    answers = Column(JSONType, nullable=False, default=dict)
+    computed = Column(JSONType, nullable=False, default=dict)
+    algorithm_versions = Column(JSONType, nullable=False, default=dict)
+    validated_at = Column(DateTime)
+    validated_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    corrects_id = Column(Integer, ForeignKey("evaluation.id"))
+    definition = relationship("FormDefinition")
+    results = relationship("EvaluationResult", back_populates="evaluation", cascade="all, delete-orphan")
+
+
+class EvaluationResult(Model):
+    """Validated results that lists and indicators need (GIR, scores), one row each, indexed:
+    nothing parses answer JSON row by row."""
+
+    __tablename__ = "evaluation_result"
+    __table_args__ = (Index("ix_evaluation_result_lookup", "form_code", "key", "usager_id", "evaluated_on"),)
+    id = Column(Integer, primary_key=True)
+    evaluation_id = Column(Integer, ForeignKey("evaluation.id", ondelete="CASCADE"), nullable=False, index=True)
+    usager_id = Column(Integer, ForeignKey("usager.id"), nullable=False)
+    form_code = Column(String(63), nullable=False)
+    key = Column(String(63), nullable=False)
+    evaluated_on = Column(Date, nullable=False)
+    value_num = Column(Float)
+    value_text = Column(String(200))
+    evaluation = relationship("Evaluation", back_populates="results")

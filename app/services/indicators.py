@@ -1,0 +1,52 @@
+"""Indicators for directors: GMP (GIR moyen pondéré)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, or_, select
+
+from ..domain.aggir import GIR_POINTS
+from ..models import Admission, EvaluationResult
+
+
+@dataclass
+class Gmp:
+    date: dt.date
+    gmp: float | None
+    evaluated: int
+    admitted: int
+    distribution: dict = field(default_factory=dict)
+    missing: list = field(default_factory=list)  # admitted usagers without a validated AGGIR
+    outdated: list = field(default_factory=list)  # counted, but evaluated too long ago
+
+
+def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12) -> Gmp:
+    """Mean of GIR points (GIR 1 = 1000 … GIR 6 = 70) over the usagers admitted in the
+    établissement on `on`, each with their latest validated AGGIR evaluated on or before `on`."""
+    admitted = (select(Admission.usager_id).where(
+        Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
+        Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
+        .distinct())
+    admitted_ids = set(session.execute(admitted).scalars())
+    ranked = (select(EvaluationResult.usager_id, EvaluationResult.value_num, EvaluationResult.evaluated_on,
+                     func.row_number().over(partition_by=EvaluationResult.usager_id,
+                                            order_by=(EvaluationResult.evaluated_on.desc(),
+                                                      EvaluationResult.evaluation_id.desc())).label("rank"))
+              .where(EvaluationResult.form_code == "aggir", EvaluationResult.key == "gir",
+                     EvaluationResult.evaluated_on <= on, EvaluationResult.usager_id.in_(admitted))
+              .subquery())
+    latest = session.execute(select(ranked.c.usager_id, ranked.c.value_num, ranked.c.evaluated_on)
+                             .where(ranked.c.rank == 1)).all()
+    too_old = on - relativedelta(months=max_age_months)
+    distribution = {g: 0 for g in range(1, 7)}
+    points = 0
+    for _usager, gir, evaluated_on in latest:
+        distribution[int(gir)] += 1
+        points += GIR_POINTS[int(gir)]
+    evaluated = {u for u, _g, _d in latest}
+    return Gmp(date=on, gmp=round(points / len(latest), 1) if latest else None, evaluated=len(latest),
+               admitted=len(admitted_ids), distribution=distribution,
+               missing=sorted(admitted_ids - evaluated),
+               outdated=sorted(u for u, _g, d in latest if d < too_old))
