@@ -24,14 +24,17 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES},
-    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW, "Formulaire": R, "Evaluation": RW},
-    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R, "Formulaire": R, "Evaluation": RW},
+    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
+                  "Formulaire": R, "Evaluation": RW},
+    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
+                        "Formulaire": R, "Evaluation": RW},
     "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R},
     "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R, "Evaluation": R},
+    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
+            "Evaluation": R},
 }
 
 ROLE_DESCRIPTIONS = {
