@@ -80,3 +80,25 @@ def test_bad_input_in_the_browser_shows_french_errors_and_keeps_the_typing(page,
     assert "Ce champ est obligatoire." in errors
     assert any("NIR/NIA" in e for e in errors)
     assert page.input_value("#nouveau-prenoms_naissance") == "Albertine"
+
+
+def test_nurse_fills_aggir_and_sees_letters_and_gir_computed_live(page, live_server, app):
+    from . import factories as f
+
+    with app.app_context():
+        resident = f.gen_usager().id
+    base = live_server.url
+    login(page, base, "soin.tilleuls")
+    page.goto(f"{base}/dossier/{resident}/evaluations/nouvelle/aggir")
+    page.check('input[name="a-toilette_haut"][value="C"]')
+    page.check('input[name="a-toilette_bas"][value="C"]')
+    page.wait_for_function("document.querySelector('output[data-computed=toilette]').textContent === 'C'")
+    for name in ["coherence_communication", "coherence_comportement", "orientation_temps", "orientation_espace",
+                 "habillage_haut", "habillage_moyen", "habillage_bas", "alimentation_se_servir",
+                 "alimentation_manger", "elimination_urinaire", "elimination_fecale", "transferts",
+                 "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance"]:
+        page.check(f'input[name="a-{name}"][value="A"]')
+    page.wait_for_function("document.querySelector('output[data-computed=gir]').textContent === '5'")  # H: toilette C = 3000 → rang 12
+    page.click("button[value=validate]")
+    page.wait_for_url(re.compile(r".*/dossier/\d+(#evaluations)?$"))
+    assert "GIR 5" in page.inner_text("#evaluations")

@@ -18,6 +18,7 @@ def register_web(app, appbuilder):
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
     from .views.dossier import DossierView
+    from .views.evaluations import EvaluationView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -32,6 +33,7 @@ def register_web(app, appbuilder):
                         category="Parcours", category_label=_l("Parcours"), category_icon="fa-road")
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
                         icon="fa-hourglass-half", category="Parcours")
+    appbuilder.add_view_no_menu(EvaluationView)
     appbuilder.add_view_no_menu(CapaciteView)
     appbuilder.add_view_no_menu(ServiceView)
     appbuilder.add_view(EtablissementView, "Liste des établissements", label=_l("Établissements"),

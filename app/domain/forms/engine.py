@@ -23,6 +23,7 @@ class Result:
     computed: dict = dc_field(default_factory=dict)
     errors: dict = dc_field(default_factory=dict)
     algorithm_versions: dict = dc_field(default_factory=dict)
+    hidden: list = dc_field(default_factory=list)  # field and section codes hidden by show_if
 
 
 def _coerce(field: dict, value):
@@ -130,6 +131,7 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
         visible = section_of.get(code) not in hidden_sections and (
             not f.get("show_if") or bool(expressions.evaluate(f["show_if"], names)))
         if not visible:  # hidden: the answer is dropped, never an error, never required
+            result.hidden.append(code)
             typed.pop(code, None)
             result.errors.pop(code, None)
             continue
@@ -142,6 +144,7 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
         elif f.get("required") and code not in result.errors:
             result.errors[code] = f["required"] if isinstance(f["required"], str) else "réponse obligatoire"
     result.answers = typed
+    result.hidden.extend(sorted(hidden_sections))
     return result
 
 

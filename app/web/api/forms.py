@@ -99,4 +99,4 @@ class FormsApi(BaseApi):
         if result is None:
             return self.response_422(message={"version": [_("Version inconnue de ce formulaire.")]})
         return self.response(200, computed=result.computed, errors=result.errors,
-                             algorithms=result.algorithm_versions)
+                             algorithms=result.algorithm_versions, hidden=result.hidden)

@@ -19,7 +19,7 @@ from ...models import (
     Admission, DemandeAdmission, Etablissement, Foyer, ModaliteAccueil, MotifSortie, Service, Usager,
 )
 from ...security.scope import OutOfScope, current_scope
-from ...services import foyers, parcours, usagers
+from ...services import foyers, forms, parcours, usagers
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
 from ..forms import apply_errors, form_values
 from ..forms.dossier import (
@@ -165,8 +165,21 @@ class DossierView(BaseView):
             can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
             can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
             can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
-            foyer_matches=self._foyer_matches(usager),
+            foyer_matches=self._foyer_matches(usager), **self._evaluations(usager),
         ), status
+
+    def _evaluations(self, usager):
+        """The evaluations panel: list, GIR over time, grids that can be filled here."""
+        sm = self.appbuilder.sm
+        if not sm.has_access("can_read", "Evaluation"):
+            return {"evaluations": None}
+        from ..views.evaluations import applicable
+
+        items = forms.evaluations_of(db.session, usager.id)
+        girs = sorted((e.evaluated_on, e.computed.get("gir")) for e in items
+                      if e.status == "validated" and e.form_code == "aggir" and e.computed.get("gir"))
+        return {"evaluations": items, "gir_series": girs,
+                "grids": applicable(usager.id) if sm.has_access("can_write", "Evaluation") else []}
 
     def _foyer_matches(self, usager):
         from ...domain.text import fold

@@ -1,0 +1,110 @@
+"""Filling an evaluation from the dossier, with a definition rendered as a form.
+
+The browser shows and hides conditional fields at once by asking the server's compute endpoint
+(the same engine); on save the server checks everything again and is the authority.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+
+from ...domain.forms.definition import all_fields
+from ...domain.forms.engine import evaluate
+from ...extensions import db
+from ...models import Evaluation, Usager
+from ...services import forms
+from ...services.errors import ValidationFailed
+
+SKIPPED = ("computed", "note", "group", "file")
+
+
+def answers_from_form(definition: dict, form) -> dict:
+    """The posted form → answers {code: value}, typed as the JSON API would send them."""
+    answers = {}
+    for field, _parts in all_fields(definition):
+        code, kind = field["code"], field["type"]
+        name = f"a-{code}"
+        if kind in SKIPPED:
+            continue
+        if kind == "multiple_choice":
+            values = form.getlist(name)
+            if values:
+                answers[code] = values
+        elif kind == "matrix":
+            row_values = {r["code"]: form.get(f"{name}-{r['code']}") for r in field["rows"]}
+            row_values = {k: v for k, v in row_values.items() if v}
+            if row_values:
+                answers[code] = row_values
+        elif kind == "yes_no":
+            if form.get(name) in ("oui", "non"):
+                answers[code] = form.get(name) == "oui"
+        elif form.get(name, "").strip():
+            answers[code] = form.get(name).strip()
+    return answers
+
+
+def applicable(usager_id) -> list:
+    categories = forms._categories_of(db.session, usager_id)
+    return [d for d in forms.published(db.session)
+            if d.kind == "evaluation" and (not (d.data.get("applies_to") or {}).get("categories")
+                                           or set(d.data["applies_to"]["categories"]) & categories)]
+
+
+class EvaluationView(BaseView):
+    route_base = "/dossier"
+    class_permission_name = "Evaluation"
+    method_permission_name = {"fill": "write", "show": "read"}
+    default_view = "show"
+
+    def _usager(self, usager_id):
+        usager = db.session.get(Usager, usager_id)
+        if usager is None:
+            abort(404)
+        return usager
+
+    def _page(self, usager, definition_row, answers, result, status=200, evaluation=None):
+        return self.render_template(
+            "evaluations/fill.html", usager=usager, form_def=definition_row.data, row=definition_row,
+            answers=answers, result=result, evaluation=evaluation,
+            compute_url=url_for("FormsApi.compute", code=definition_row.code)), status
+
+    @expose("/<int:usager_id>/evaluations/nouvelle/<code>", methods=["GET", "POST"])
+    @has_access
+    def fill(self, usager_id, code):
+        usager = self._usager(usager_id)
+        found = next((d for d in applicable(usager.id) if d.code == code), None)
+        if found is None:
+            abort(404)
+        if request.method == "GET":
+            answers = {}
+            previous = next((e for e in forms.evaluations_of(db.session, usager.id)
+                             if e.form_code == code and e.status == "validated"), None)
+            if previous and request.args.get("reprendre"):  # start from the previous answers, by field code
+                answers = {k: v for k, v in previous.answers.items()}
+            return self._page(usager, found, answers, evaluate(found.data, answers))
+        answers = answers_from_form(found.data, request.form)
+        status = "validated" if request.form.get("action") == "validate" else "draft"
+        try:
+            forms.save_evaluation(db.session, usager=usager, code=code, version=found.version, answers=answers,
+                                  status=status, user_id=g.user.id)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            result = evaluate(found.data, answers)
+            result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
+            flash(_("L'évaluation n'est pas complète : corrigez les champs signalés, ou enregistrez-la "
+                    "comme brouillon."), "danger")
+            return self._page(usager, found, answers, result, status=422)
+        flash(_("Évaluation validée.") if status == "validated" else _("Brouillon enregistré."), "success")
+        return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
+
+    @expose("/<int:usager_id>/evaluations/<int:evaluation_id>")
+    @has_access
+    def show(self, usager_id, evaluation_id):
+        usager = self._usager(usager_id)
+        evaluation = db.session.get(Evaluation, evaluation_id)
+        if evaluation is None or evaluation.usager_id != usager.id:
+            abort(404)
+        result = evaluate(evaluation.definition.data, evaluation.answers)
+        result.computed = evaluation.computed  # frozen when validated: never recomputed
+        return self._page(usager, evaluation.definition, evaluation.answers, result, evaluation=evaluation)

@@ -1,0 +1,82 @@
+"""Filling an evaluation from the dossier: grids offered, errors kept, drafts, validation."""
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.domain import aggir
+from app.extensions import db
+from app.models import Evaluation
+
+from . import factories as f
+
+SUBS = [f"{v}_{s}" for v, subs in aggir.SUB_VARIABLES.items() for s in subs]
+SINGLE = ["transferts", "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance"]
+
+
+def checked(page, code, value):
+    return re.search(rf'name="a-{code}" value="{value}"\s+checked', page) is not None
+
+
+@pytest.fixture
+def resident(app):
+    with app.app_context():
+        return f.gen_usager().id
+
+
+def test_dossier_offers_the_grids_of_its_etablissement(app, as_user, resident):
+    page = as_user("soin.tilleuls").get(f"/dossier/{resident}").data.decode()
+    assert "Nouvelle évaluation : Grille AGGIR" in html.unescape(page)
+    with app.app_context():
+        child = f.gen_usager(f.SOURCES).id
+    child_page = html.unescape(as_user("educ.sources").get(f"/dossier/{child}").data.decode())
+    assert "Évaluations" in child_page and "Grille AGGIR" not in child_page
+    assert as_user("educ.sources").get(f"/dossier/{child}/evaluations/nouvelle/aggir").status_code == 404
+
+
+def test_validating_an_incomplete_grid_keeps_the_answers_and_names_the_fields(as_user, resident):
+    client = as_user("soin.tilleuls")
+    form = client.get(f"/dossier/{resident}/evaluations/nouvelle/aggir")
+    assert form.status_code == 200 and 'name="a-toilette_haut"' in form.data.decode()
+    response = client.post(f"/dossier/{resident}/evaluations/nouvelle/aggir",
+                           data={"a-toilette_haut": "C", "a-toilette_bas": "C", "action": "validate"})
+    page = html.unescape(response.data.decode())
+    assert response.status_code == 422 and "réponse obligatoire" in page
+    assert checked(page, "toilette_haut", "C")
+    assert '<output class="computed" data-computed="toilette">C</output>' in page
+
+
+def test_draft_then_validated_evaluation_appear_in_the_dossier(app, as_user, resident):
+    client = as_user("soin.tilleuls")
+    assert client.post(f"/dossier/{resident}/evaluations/nouvelle/aggir",
+                       data={"a-transferts": "B", "action": "draft"}).status_code == 302
+    full = {f"a-{code}": "A" for code in SUBS + SINGLE}
+    full.update({"a-coherence_communication": "C", "a-coherence_comportement": "C",
+                 "a-orientation_temps": "C", "a-orientation_espace": "C", "action": "validate"})
+    assert client.post(f"/dossier/{resident}/evaluations/nouvelle/aggir", data=full).status_code == 302
+    page = html.unescape(client.get(f"/dossier/{resident}").data.decode())
+    assert "brouillon" in page and "GIR 2" in page
+    with app.app_context():
+        validated = db.session.execute(select(Evaluation).where(
+            Evaluation.usager_id == resident, Evaluation.status == "validated")).scalars().one()
+        vid = validated.id
+    shown = client.get(f"/dossier/{resident}/evaluations/{vid}").data.decode()
+    assert "Validée" in shown and "disabled" in shown
+    again = client.get(f"/dossier/{resident}/evaluations/nouvelle/aggir?reprendre=1").data.decode()
+    assert checked(again, "coherence_communication", "C")  # starts from the previous answers
+
+
+def test_readers_of_evaluations_cannot_fill_and_others_see_nothing(app, as_user, resident):
+    assert as_user("secretaire.tilleuls").get(f"/dossier/{resident}/evaluations/nouvelle/aggir").status_code == 403
+    page = html.unescape(as_user("secretaire.tilleuls").get(f"/dossier/{resident}").data.decode())
+    assert "Évaluations" in page and "Nouvelle évaluation" not in page
+
+
+def test_compute_endpoint_reports_hidden_fields():
+    from app.domain.forms import definition, engine
+
+    data = definition.load(open("forms/aggir.yaml", encoding="utf-8").read())
+    data["sections"][1]["show_if"] = "transferts == 'C'"
+    result = engine.evaluate(definition.load(definition.dump(data)), {"transferts": "A", "gestion": "B"})
+    assert "illustratives" in result.hidden and "gestion" not in result.answers
