@@ -99,6 +99,9 @@ def test_nurse_fills_aggir_and_sees_letters_and_gir_computed_live(page, live_ser
                  "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance"]:
         page.check(f'input[name="a-{name}"][value="A"]')
     page.wait_for_function("document.querySelector('output[data-computed=gir]').textContent === '5'")  # H: toilette C = 3000 → rang 12
+    os.makedirs(SHOTS, exist_ok=True)
+    page.locator("#evaluation fieldset").last.scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(SHOTS, f"aggir-{app.db_kind}.png"), full_page=False)
     page.click("button[value=validate]")
     page.wait_for_url(re.compile(r".*/dossier/\d+(#evaluations)?$"))
     assert "GIR 5" in page.inner_text("#evaluations")

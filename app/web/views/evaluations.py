@@ -82,7 +82,9 @@ class EvaluationView(BaseView):
                              if e.form_code == code and e.status == "validated"), None)
             if previous and request.args.get("reprendre"):  # start from the previous answers, by field code
                 answers = {k: v for k, v in previous.answers.items()}
-            return self._page(usager, found, answers, evaluate(found.data, answers))
+            result = evaluate(found.data, answers)
+            result.errors = {}  # nothing was submitted yet: no error to show
+            return self._page(usager, found, answers, result)
         answers = answers_from_form(found.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
@@ -107,4 +109,5 @@ class EvaluationView(BaseView):
             abort(404)
         result = evaluate(evaluation.definition.data, evaluation.answers)
         result.computed = evaluation.computed  # frozen when validated: never recomputed
+        result.errors = {}
         return self._page(usager, evaluation.definition, evaluation.answers, result, evaluation=evaluation)
