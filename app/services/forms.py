@@ -115,3 +115,80 @@ def evaluations_of(session, usager_id) -> list[Evaluation]:
     return list(session.execute(select(Evaluation).where(Evaluation.usager_id == usager_id,
                                                          Evaluation.archived_at.is_(None))
                                 .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())).scalars())
+
+
+# ---- lifecycle: draft → published → retired ----------------------------------------------
+
+def _versions(session, code) -> list[FormDefinition]:
+    return list(session.execute(select(FormDefinition).where(FormDefinition.code == code)
+                                .order_by(FormDefinition.version)).scalars())
+
+
+def _check_draft(session, data, lines=None) -> None:
+    from ..domain.forms.definition import DefinitionError, InvalidDefinition
+    from ..domain.forms.diff import type_changes
+
+    published_data = [v.data for v in _versions(session, data["code"]) if v.status != "draft"]
+    changed = type_changes(published_data, data)
+    if changed:
+        raise InvalidDefinition([DefinitionError("", None, f"le type du champ « {code} » a été publié autrement ; "
+                                                            "un autre type demande un nouveau champ")
+                                 for code in changed])
+
+
+def save_draft(session, text: str, origin: str | None = None) -> FormDefinition:
+    """Create or replace the draft of a code from YAML text. The draft takes the next version
+    number; raises InvalidDefinition (path and line of every error) and writes nothing then."""
+    data, lines = definitions.parse_yaml(text)
+    versions = _versions(session, data.get("code")) if isinstance(data.get("code"), str) else []
+    draft = next((v for v in versions if v.status == "draft"), None)
+    next_version = draft.version if draft else (max((v.version for v in versions), default=0) + 1)
+    if isinstance(data.get("version"), int) and data["version"] != next_version:
+        text = text.replace(f"version: {data['version']}", f"version: {next_version}", 1)
+        data, lines = definitions.parse_yaml(text)
+    errors = definitions.check(data, lines)
+    if errors:
+        raise definitions.InvalidDefinition(errors)
+    _check_draft(session, data)
+    if draft is None:
+        draft = FormDefinition(code=data["code"], version=next_version, status="draft", origin=origin)
+        session.add(draft)
+    draft.kind, draft.title, draft.source_text, draft.data = data["kind"], data["title"], text, data
+    if origin:
+        draft.origin = origin
+    session.commit()
+    return draft
+
+
+def new_version(session, code: str) -> FormDefinition:
+    """A draft copied from the latest published version (the published one never changes)."""
+    current = get(session, code)
+    if current is None:
+        raise ValidationFailed({"form": _("Formulaire ou version inconnus.")})
+    return save_draft(session, current.source_text, origin=current.origin)
+
+
+def clone(session, code: str, new_code: str, etablissements: list[str] | None = None) -> FormDefinition:
+    """Adapt a definition (shipped or local) under a new code; the clone records its origin."""
+    current = get(session, code)
+    if current is None:
+        raise ValidationFailed({"form": _("Formulaire ou version inconnus.")})
+    data = dict(current.data, code=new_code, version=1, origin=f"{current.code} v{current.version}")
+    if etablissements:
+        data["applies_to"] = {**(data.get("applies_to") or {}), "etablissements": list(etablissements)}
+    return save_draft(session, definitions.dump(data), origin=data["origin"])
+
+
+def publish(session, draft: FormDefinition) -> FormDefinition:
+    """The draft becomes the version offered for new entries; the previous one is retired
+    (its submissions keep rendering with it)."""
+    if draft.status != "draft":
+        raise ValidationFailed({"status": _("Seul un brouillon se publie.")})
+    definitions.load(draft.source_text)  # checked again: what is published is valid
+    for version in _versions(session, draft.code):
+        if version.status == "published":
+            version.status = "retired"
+    draft.status = "published"
+    draft.published_at = utcnow()
+    session.commit()
+    return draft
