@@ -67,6 +67,7 @@ MENUS = {
     "Etablissement": ["Établissements", "Organismes", "Liste des établissements", "Services"],
     "Affectation": ["Administration", "Affectations"],
     "Referentiels": ["Administration", "Référentiels"],
+    "Formulaire": ["Administration", "Formulaires"],
     "Securite": ["Security", "List Users", "List Roles", "Administration"],
 }
 

@@ -19,6 +19,7 @@ def register_web(app, appbuilder):
     from .referentiels import init_referentiels
     from .views.dossier import DossierView
     from .views.evaluations import EvaluationView
+    from .views.formulaires import FormulairesView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -46,6 +47,8 @@ def register_web(app, appbuilder):
     appbuilder.add_view(AffectationView, "Affectations", label=_l("Affectations du personnel"),
                         icon="fa-id-badge", category="Administration", category_label=_l("Administration"),
                         category_icon="fa-cogs")
+    appbuilder.add_view(FormulairesView, "Formulaires", label=_l("Formulaires"), icon="fa-list-alt",
+                        category="Administration")
     appbuilder.add_link("Référentiels", href="/referentiels/", label=_l("Référentiels"), icon="fa-list",
                         category="Administration")
     appbuilder.add_api(UsagerApi)

@@ -1,0 +1,122 @@
+"""Form definitions for quality officers: list, versions, YAML editor with errors by line,
+publication after a diff, new version, clone. No code needed to adapt a grid."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ...domain.forms import definition as definitions
+from ...domain.forms.diff import diff
+from ...extensions import db
+from ...models import Evaluation, FormDefinition
+from ...services import forms
+from ...services.errors import ValidationFailed
+
+
+class FormulairesView(BaseView):
+    route_base = "/formulaires"
+    class_permission_name = "Formulaire"
+    method_permission_name = {"index": "read", "detail": "read", "editor": "write", "publish": "write",
+                              "new_version": "write", "clone": "write"}
+    default_view = "index"
+
+    def _versions(self, code):
+        versions = forms._versions(db.session, code)
+        if not versions:
+            abort(404)
+        return versions
+
+    @expose("/")
+    @has_access
+    def index(self):
+        rows = db.session.execute(select(FormDefinition).order_by(FormDefinition.code, FormDefinition.version)).scalars()
+        counts = dict(((c, v), n) for c, v, n in db.session.execute(
+            select(Evaluation.form_code, Evaluation.form_version, func.count()).group_by(
+                Evaluation.form_code, Evaluation.form_version)).all())
+        latest = {}
+        for row in rows:
+            latest[row.code] = row  # the last version of each code, whatever its status
+        return self.render_template("formulaires/index.html", definitions=list(latest.values()), counts=counts)
+
+    @expose("/<code>")
+    @has_access
+    def detail(self, code):
+        versions = self._versions(code)
+        return self.render_template("formulaires/detail.html", code=code, versions=versions,
+                                    can_write=self.appbuilder.sm.has_access("can_write", "Formulaire"))
+
+    @expose("/<code>/brouillon", methods=["GET", "POST"])
+    @has_access
+    def editor(self, code):
+        versions = self._versions(code)
+        draft = next((v for v in versions if v.status == "draft"), None)
+        text = request.form.get("source") if request.method == "POST" else (draft.source_text if draft else None)
+        if text is None:
+            abort(404)
+        errors = []
+        if request.method == "POST":
+            try:
+                forms.save_draft(db.session, text)
+            except definitions.InvalidDefinition as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                flash(_("Brouillon enregistré."), "success")
+                return redirect(url_for(".editor", code=code))
+        error_lines = {e.line for e in errors if e.line}
+        return self.render_template("formulaires/editor.html", code=code, text=text, errors=errors,
+                                    error_lines=error_lines, draft=draft), (422 if errors else 200)
+
+    @expose("/<code>/nouvelle-version", methods=["POST"])
+    @has_access
+    def new_version(self, code):
+        self._versions(code)
+        try:
+            forms.new_version(db.session, code)
+        except (ValidationFailed, definitions.InvalidDefinition) as exc:
+            db.session.rollback()
+            flash(str(getattr(exc, "errors", exc)), "danger")
+            return redirect(url_for(".detail", code=code))
+        return redirect(url_for(".editor", code=code))
+
+    @expose("/<code>/cloner", methods=["POST"])
+    @has_access
+    def clone(self, code):
+        self._versions(code)
+        new_code = (request.form.get("new_code") or "").strip()
+        try:
+            clone = forms.clone(db.session, code, new_code)
+        except definitions.InvalidDefinition as exc:
+            db.session.rollback()
+            for error in exc.errors:
+                flash(str(error), "danger")
+            return redirect(url_for(".detail", code=code))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(" ".join(exc.errors.values()), "danger")
+            return redirect(url_for(".detail", code=code))
+        flash(_("Copie créée en brouillon : %(c)s.", c=clone.code), "success")
+        return redirect(url_for(".editor", code=clone.code))
+
+    @expose("/<code>/publier", methods=["GET", "POST"])
+    @has_access
+    def publish(self, code):
+        versions = self._versions(code)
+        draft = next((v for v in versions if v.status == "draft"), None)
+        if draft is None:
+            abort(404)
+        current = forms.get(db.session, code)
+        if request.method == "POST":
+            try:
+                forms.publish(db.session, draft)
+            except (ValidationFailed, definitions.InvalidDefinition):
+                db.session.rollback()
+                flash(_("Le brouillon n'est pas valide : corrigez-le avant de le publier."), "danger")
+                return redirect(url_for(".editor", code=code))
+            flash(_("Version %(v)s publiée.", v=draft.version), "success")
+            return redirect(url_for(".detail", code=code))
+        changes = diff(current.data, draft.data) if current else None
+        return self.render_template("formulaires/publish.html", code=code, draft=draft, current=current,
+                                    changes=changes)

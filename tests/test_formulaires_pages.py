@@ -1,0 +1,59 @@
+"""Quality officers edit definitions in the application: YAML editor, errors by line, publish."""
+import html
+import re
+
+from .factories import unique_name
+
+
+def text(response):
+    return html.unescape(response.data.decode())
+
+
+def test_definitions_list_and_detail(as_user):
+    client = as_user("qualite")
+    page = text(client.get("/formulaires/"))
+    assert "aggir" in page and "publiée" in page
+    assert "Grille AGGIR" in text(client.get("/formulaires/aggir"))
+    assert client.get("/formulaires/inconnu").status_code == 404
+
+
+def test_clone_edit_with_errors_then_publish(as_user):
+    client = as_user("qualite")
+    code = "aggir_" + unique_name("").lower()
+    response = client.post("/formulaires/aggir/cloner", data={"new_code": code})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/formulaires/{code}/brouillon")
+    editor = text(client.get(f"/formulaires/{code}/brouillon"))
+    source = re.search(r'<textarea[^>]*name="source"[^>]*>(.*?)</textarea>', editor, re.S).group(1)
+    broken = source.replace("type: ordinal", "type: ordinale", 1)
+    refused = client.post(f"/formulaires/{code}/brouillon", data={"source": broken})
+    page = text(refused)
+    assert refused.status_code == 422 and "rien n'a été enregistré" in page
+    assert re.search(r"ligne \d+</a> — <code>sections\[0\]\.items\[0\]\.type</code>", page)
+    assert "type: ordinale" in page  # the text typed is kept
+    extra = source.replace("sections:\n", "sections:\n", 1).rstrip() + "\n"
+    assert client.post(f"/formulaires/{code}/brouillon", data={"source": extra}).status_code == 302
+    confirm = text(client.get(f"/formulaires/{code}/publier"))
+    assert "Première publication" in confirm
+    assert client.post(f"/formulaires/{code}/publier").status_code == 302
+    assert "publiée" in text(client.get(f"/formulaires/{code}"))
+    # editing the published version makes version 2 as a draft, then the diff is shown
+    assert client.post(f"/formulaires/{code}/nouvelle-version").status_code == 302
+    v2 = extra.replace("version: 1", "version: 2").replace("label: Cohérence — communication",
+                                                            "label: Cohérence — communication verbale")
+    assert client.post(f"/formulaires/{code}/brouillon", data={"source": v2}).status_code == 302
+    diff = text(client.get(f"/formulaires/{code}/publier"))
+    assert "Champ modifié :" in diff and "communication verbale" in diff
+
+
+def test_readers_cannot_edit_definitions(as_user):
+    client = as_user("soin.tilleuls")
+    assert client.get("/formulaires/").status_code == 200
+    assert client.post("/formulaires/aggir/nouvelle-version").status_code == 403
+    assert client.get("/formulaires/aggir/brouillon").status_code == 403
+
+
+def test_unreadable_yaml_is_an_error_with_its_line_never_a_500(as_user):
+    client = as_user("qualite")
+    response = client.post("/formulaires/aggir/brouillon", data={"source": "code: aggir\ntitle: [\n"})
+    assert response.status_code == 422 and "YAML illisible" in text(response)
+    assert "brouillon" not in text(client.get("/formulaires/aggir")).split("<tbody>")[1].split("</tbody>")[0]
