@@ -32,6 +32,7 @@ def page(live_server):
 
 
 def login(page, base, username):
+    page.goto(f"{base}/logout/")
     page.goto(f"{base}/login/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
@@ -105,3 +106,38 @@ def test_nurse_fills_aggir_and_sees_letters_and_gir_computed_live(page, live_ser
     page.click("button[value=validate]")
     page.wait_for_url(re.compile(r".*/dossier/\d+(#evaluations)?$"))
     assert "GIR 5" in page.inner_text("#evaluations")
+
+
+def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear(page, live_server, app):
+    from . import factories as f
+
+    with app.app_context():
+        resident = f.gen_usager().id
+    base = live_server.url
+    code = "aggir_" + f.unique_name("").lower()
+    login(page, base, "qualite")
+    page.goto(f"{base}/formulaires/aggir")
+    page.fill("#new_code", code)
+    page.click("button:has-text('Cloner')")
+    page.wait_for_url(f"{base}/formulaires/{code}/brouillon")
+    source = page.input_value("textarea[name=source]")
+    added = ("- code: chutes\n  title: Chutes\n  items:\n  - code: chutes_recentes\n"
+             "    label: Chutes récentes ?\n    type: yes_no\n    show_if: transferts == 'C'\n")
+    page.fill("textarea[name=source]", source.rstrip("\n") + "\n" + added)
+    page.click("button:has-text('Enregistrer le brouillon')")
+    page.wait_for_selector(".alert-success")
+    page.click("a:has-text('Publier…')")
+    page.click("button:has-text('Confirmer la publication')")
+    page.wait_for_url(f"{base}/formulaires/{code}")
+
+    login(page, base, "soin.tilleuls")
+    page.goto(f"{base}/dossier/{resident}/evaluations/nouvelle/{code}")
+    field = page.locator('[data-field="chutes_recentes"]')
+    assert field.is_hidden()
+    page.check('input[name="a-transferts"][value="C"]')
+    field.wait_for(state="visible")
+    page.check('input[name="a-transferts"][value="A"]')
+    field.wait_for(state="hidden")
+    page.check('input[name="a-toilette_haut"][value="B"]')
+    page.check('input[name="a-toilette_bas"][value="A"]')
+    page.wait_for_function("document.querySelector('output[data-computed=toilette]').textContent === 'B'")

@@ -173,10 +173,17 @@ def clone(session, code: str, new_code: str, etablissements: list[str] | None = 
     current = get(session, code)
     if current is None:
         raise ValidationFailed({"form": _("Formulaire ou version inconnus.")})
-    data = dict(current.data, code=new_code, version=1, origin=f"{current.code} v{current.version}")
+    origin = f"{current.code} v{current.version}"
+    data = {}
+    for key, value in current.data.items():  # the header first, sections last (easier to extend)
+        if key == "sections":
+            data["origin"] = origin
+        if key != "origin":
+            data[key] = value
+    data.update(code=new_code, version=1)
     if etablissements:
         data["applies_to"] = {**(data.get("applies_to") or {}), "etablissements": list(etablissements)}
-    return save_draft(session, definitions.dump(data), origin=data["origin"])
+    return save_draft(session, definitions.dump(data), origin=origin)
 
 
 def publish(session, draft: FormDefinition) -> FormDefinition:
