@@ -57,3 +57,24 @@ def test_unreadable_yaml_is_an_error_with_its_line_never_a_500(as_user):
     response = client.post("/formulaires/aggir/brouillon", data={"source": "code: aggir\ntitle: [\n"})
     assert response.status_code == 422 and "YAML illisible" in text(response)
     assert "brouillon" not in text(client.get("/formulaires/aggir")).split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_preview_of_a_draft_computes_without_saving(app, as_user):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Evaluation
+
+    client = as_user("qualite")
+    code = "aggir_" + unique_name("").lower()
+    client.post("/formulaires/aggir/cloner", data={"new_code": code})
+    page = text(client.get(f"/formulaires/{code}/apercu"))
+    assert "Aperçu du brouillon" in page and "Valider l'évaluation" not in page
+    with app.app_context():
+        before = db.session.execute(select(func.count()).select_from(Evaluation)).scalar_one()
+    response = client.post(f"/formulaires/{code}/apercu/calcul", json={"answers": {"toilette_haut": "C", "toilette_bas": "C"}})
+    assert response.status_code == 200 and response.json["computed"]["toilette"] == "C"
+    assert client.post(f"/formulaires/{code}/apercu/calcul", json=[1]).status_code == 400
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Evaluation)).scalar_one() == before
+    assert client.get("/formulaires/aggir/apercu").status_code == 404  # no draft of aggir itself

@@ -39,7 +39,8 @@
   function refresh() {
     fetch(form.getAttribute("data-compute-url"), {
       method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-Requested-With": "fetch"},
+      headers: {"Content-Type": "application/json", "X-Requested-With": "fetch",
+                "X-CSRFToken": (form.querySelector('input[name="csrf_token"]') || {}).value || ""},
       body: JSON.stringify({answers: answers(), version: Number(form.getAttribute("data-version"))})
     }).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (body) {

@@ -2,13 +2,14 @@
 publication after a diff, new version, clone. No code needed to adapt a grid."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ...domain.forms import definition as definitions
 from ...domain.forms.diff import diff
+from ...domain.forms.engine import evaluate
 from ...extensions import db
 from ...models import Evaluation, FormDefinition
 from ...services import forms
@@ -19,7 +20,8 @@ class FormulairesView(BaseView):
     route_base = "/formulaires"
     class_permission_name = "Formulaire"
     method_permission_name = {"index": "read", "detail": "read", "editor": "write", "publish": "write",
-                              "new_version": "write", "clone": "write"}
+                              "new_version": "write", "clone": "write", "preview": "write",
+                              "preview_compute": "write"}
     default_view = "index"
 
     def _versions(self, code):
@@ -68,6 +70,34 @@ class FormulairesView(BaseView):
         error_lines = {e.line for e in errors if e.line}
         return self.render_template("formulaires/editor.html", code=code, text=text, errors=errors,
                                     error_lines=error_lines, draft=draft), (422 if errors else 200)
+
+    def _draft(self, code):
+        draft = next((v for v in self._versions(code) if v.status == "draft"), None)
+        if draft is None:
+            abort(404)
+        return draft
+
+    @expose("/<code>/apercu")
+    @has_access
+    def preview(self, code):
+        """Fill the draft as a user would, show_if and computed values live; nothing is saved."""
+        draft = self._draft(code)
+        result = evaluate(draft.data, {})
+        result.errors = {}
+        return self.render_template("evaluations/fill.html", usager=None, form_def=draft.data, row=draft,
+                                    answers={}, result=result, evaluation=None, preview=True,
+                                    compute_url=url_for(".preview_compute", code=code))
+
+    @expose("/<code>/apercu/calcul", methods=["POST"])
+    @has_access
+    def preview_compute(self, code):
+        draft = self._draft(code)
+        payload = request.get_json(silent=True)
+        answers = payload.get("answers") if isinstance(payload, dict) else None
+        if not isinstance(answers, dict):
+            return jsonify(message=_("Un objet {code: valeur} est attendu.")), 400
+        result = evaluate(draft.data, answers)
+        return jsonify(computed=result.computed, errors=result.errors, hidden=result.hidden)
 
     @expose("/<code>/nouvelle-version", methods=["POST"])
     @has_access
