@@ -50,7 +50,7 @@ def test_invalid_draft_writes_nothing(ctx):
     code = unique_code("vide")
     with pytest.raises(definition.InvalidDefinition):
         forms.save_draft(db.session, MINI.replace("code: essai", f"code: {code}").replace("type: yes_no", "type: ?"))
-    assert forms._versions(db.session, code) == []
+    assert forms.versions(db.session, code) == []
 
 
 def test_clone_records_its_origin_and_can_target_one_etablissement(ctx):

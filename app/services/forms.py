@@ -62,7 +62,7 @@ def compute(session, code: str, answers: dict, version: int | None = None):
     return None if found is None else evaluate(found.data, answers)
 
 
-def _categories_of(session, usager_id) -> set[str]:
+def categories_of(session, usager_id) -> set[str]:
     rows = session.execute(
         select(Etablissement).join(Admission, Admission.etablissement_id == Etablissement.id)
         .where(Admission.usager_id == usager_id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
@@ -85,7 +85,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
     if errors:
         raise ValidationFailed(errors)
     categories = (found.data.get("applies_to") or {}).get("categories")
-    if categories and not set(categories) & _categories_of(session, usager.id):
+    if categories and not set(categories) & categories_of(session, usager.id):
         raise ValidationFailed({"form": _("Ce formulaire ne s'applique pas aux établissements de l'usager.")})
     result = evaluate(found.data, answers)
     if status == "validated" and result.errors:
@@ -119,7 +119,7 @@ def evaluations_of(session, usager_id) -> list[Evaluation]:
 
 # ---- lifecycle: draft → published → retired ----------------------------------------------
 
-def _versions(session, code) -> list[FormDefinition]:
+def versions(session, code) -> list[FormDefinition]:
     return list(session.execute(select(FormDefinition).where(FormDefinition.code == code)
                                 .order_by(FormDefinition.version)).scalars())
 
@@ -128,7 +128,7 @@ def _check_draft(session, data, lines=None) -> None:
     from ..domain.forms.definition import DefinitionError, InvalidDefinition
     from ..domain.forms.diff import type_changes
 
-    published_data = [v.data for v in _versions(session, data["code"]) if v.status != "draft"]
+    published_data = [v.data for v in versions(session, data["code"]) if v.status != "draft"]
     changed = type_changes(published_data, data)
     if changed:
         raise InvalidDefinition([DefinitionError("", None, f"le type du champ « {code} » a été publié autrement ; "
@@ -140,9 +140,9 @@ def save_draft(session, text: str, origin: str | None = None) -> FormDefinition:
     """Create or replace the draft of a code from YAML text. The draft takes the next version
     number; raises InvalidDefinition (path and line of every error) and writes nothing then."""
     data, lines = definitions.parse_yaml(text)
-    versions = _versions(session, data.get("code")) if isinstance(data.get("code"), str) else []
-    draft = next((v for v in versions if v.status == "draft"), None)
-    next_version = draft.version if draft else (max((v.version for v in versions), default=0) + 1)
+    existing = versions(session, data.get("code")) if isinstance(data.get("code"), str) else []
+    draft = next((v for v in existing if v.status == "draft"), None)
+    next_version = draft.version if draft else (max((v.version for v in existing), default=0) + 1)
     if isinstance(data.get("version"), int) and data["version"] != next_version:
         text = text.replace(f"version: {data['version']}", f"version: {next_version}", 1)
         data, lines = definitions.parse_yaml(text)
@@ -192,7 +192,7 @@ def publish(session, draft: FormDefinition) -> FormDefinition:
     if draft.status != "draft":
         raise ValidationFailed({"status": _("Seul un brouillon se publie.")})
     definitions.load(draft.source_text)  # checked again: what is published is valid
-    for version in _versions(session, draft.code):
+    for version in versions(session, draft.code):
         if version.status == "published":
             version.status = "retired"
     draft.status = "published"

@@ -1,9 +1,8 @@
 """What every Sillage view and API shares: permissions by resource, scope checks, archiving."""
 from __future__ import annotations
 
-from flask import abort, current_app, g
+from flask import abort, g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
 
 from ..models.base import ArchivableMixin, utcnow
 from ..security.roles import METHOD_ACTIONS
@@ -26,10 +25,6 @@ class ResourcePermissions:
     """Map every FAB method to read / write / archive on one resource of the role matrix."""
 
     method_permission_name = METHOD_ACTIONS
-
-
-def scope():
-    return current_scope()
 
 
 def assert_etablissement_in_scope(etablissement_id, service_id=None):
@@ -59,13 +54,7 @@ class ScopedViewMixin(ResourcePermissions):
         self._assert_scope(item)
 
 
-ARCHIVE_LABEL = _l("Archiver")
-
-
 def datamodel(model):
     """Archivable records are archived on delete; plain links (capacities, assignments) deleted."""
     return ArchivingInterface(model) if issubclass(model, ArchivableMixin) else SQLAInterface(model)
 
-
-def page_size() -> int:
-    return current_app.config["SILLAGE_PAGE_SIZE"]

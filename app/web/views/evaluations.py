@@ -45,7 +45,7 @@ def answers_from_form(definition: dict, form) -> dict:
 
 
 def applicable(usager_id) -> list:
-    categories = forms._categories_of(db.session, usager_id)
+    categories = forms.categories_of(db.session, usager_id)
     return [d for d in forms.published(db.session)
             if d.kind == "evaluation" and (not (d.data.get("applies_to") or {}).get("categories")
                                            or set(d.data["applies_to"]["categories"]) & categories)]

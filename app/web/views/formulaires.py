@@ -25,7 +25,7 @@ class FormulairesView(BaseView):
     default_view = "index"
 
     def _versions(self, code):
-        versions = forms._versions(db.session, code)
+        versions = forms.versions(db.session, code)
         if not versions:
             abort(404)
         return versions
