@@ -175,7 +175,8 @@ def clone(session, code: str, new_code: str, etablissements: list[str] | None = 
         raise ValidationFailed({"form": _("Formulaire ou version inconnus.")})
     origin = f"{current.code} v{current.version}"
     data = {}
-    for key, value in current.data.items():  # the header first, sections last (easier to extend)
+    # From the text as written: JSONB does not keep the order of keys, the YAML does.
+    for key, value in definitions.parse_yaml(current.source_text)[0].items():  # header first, sections last
         if key == "sections":
             data["origin"] = origin
         if key != "origin":
