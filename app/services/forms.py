@@ -131,8 +131,8 @@ def _check_draft(session, data, lines=None) -> None:
     published_data = [v.data for v in versions(session, data["code"]) if v.status != "draft"]
     changed = type_changes(published_data, data)
     if changed:
-        raise InvalidDefinition([DefinitionError("", None, f"le type du champ « {code} » a été publié autrement ; "
-                                                            "un autre type demande un nouveau champ")
+        raise InvalidDefinition([DefinitionError("", None, _("le type du champ « %(c)s » a été publié autrement ; "
+                                                              "un autre type demande un nouveau champ", c=code))
                                  for code in changed])
 
 

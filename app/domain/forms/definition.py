@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 
 from . import expressions
@@ -27,7 +29,7 @@ class DefinitionError:
     message: str
 
     def __str__(self):
-        where = f" (ligne {self.line})" if self.line else ""
+        where = _(" (ligne %(n)s)", n=self.line) if self.line else ""
         return f"{self.path or '(racine)'} : {self.message}{where}"
 
 
@@ -91,9 +93,9 @@ def parse_yaml(text: str) -> tuple[dict, dict]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidDefinition([DefinitionError("", mark.line + 1 if mark else None,
-                                                 f"YAML illisible : {getattr(exc, 'problem', exc)}")]) from None
+                                                 _("YAML illisible : %(e)s", e=getattr(exc, "problem", exc)))]) from None
     if not isinstance(data, dict):
-        raise InvalidDefinition([DefinitionError("", 1, "une définition est un objet YAML (code, title, sections…)")])
+        raise InvalidDefinition([DefinitionError("", 1, _("une définition est un objet YAML (code, title, sections…)"))])
     return data, _line_map(node)
 
 
@@ -132,12 +134,12 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
     for field, parts in fields:
         code = field["code"]
         if code in by_code:
-            err(parts + ("code",), f"code de champ « {code} » en double (déjà utilisé plus haut)")
+            err(parts + ("code",), _("code de champ « %(c)s » en double (déjà utilisé plus haut)", c=code))
         by_code.setdefault(code, field)
     section_codes = set()
     for index, section in enumerate(data["sections"]):
         if section["code"] in section_codes:
-            err(("sections", index, "code"), f"code de section « {section['code']} » en double")
+            err(("sections", index, "code"), _("code de section « %(c)s » en double", c=section["code"]))
         section_codes.add(section["code"])
         if section.get("show_if"):
             for problem in expressions.check(section["show_if"], by_code):
@@ -153,47 +155,47 @@ def _check_field(field, parts, by_code, data, err):
     seen = set()
     for index, option in enumerate(options):
         if option["code"] in seen:
-            err(parts + ("options", index), f"code « {option['code']} » en double")
+            err(parts + ("options", index), _("code « %(c)s » en double", c=option["code"]))
         seen.add(option["code"])
     if kind in CHOICE_TYPES | {"matrix"} and not options:
-        err(parts, f"le type {kind} demande des options")
+        err(parts, _("le type %(t)s demande des options", t=kind))
     if kind == "matrix":
         rows = [r["code"] for r in field.get("rows") or []]
         if not rows:
-            err(parts, "une matrice demande des lignes (rows)")
+            err(parts, _("une matrice demande des lignes (rows)"))
         if len(rows) != len(set(rows)):
-            err(parts + ("rows",), "code de ligne en double")
+            err(parts + ("rows",), _("code de ligne en double"))
     if kind in ("integer", "decimal") and field.get("min") is not None and field.get("max") is not None \
             and field["min"] > field["max"]:
-        err(parts + ("min",), "le minimum dépasse le maximum")
+        err(parts + ("min",), _("le minimum dépasse le maximum"))
     if kind == "list_choice" and not field.get("list"):
-        err(parts, "indiquez la liste de valeurs (list)")
+        err(parts, _("indiquez la liste de valeurs (list)"))
     if kind == "nomenclature" and not field.get("nomenclature"):
-        err(parts, "indiquez la nomenclature (nomenclature)")
+        err(parts, _("indiquez la nomenclature (nomenclature)"))
     if kind == "computed":
         if bool(field.get("expression")) == bool(field.get("algorithm")):
-            err(parts, "un champ calculé a soit une expression, soit un algorithme")
+            err(parts, _("un champ calculé a soit une expression, soit un algorithme"))
         if field.get("expression"):
             for problem in expressions.check(field["expression"], by_code):
                 err(parts + ("expression",), problem)
         if field.get("algorithm"):
             algorithm = REGISTRY.get(field["algorithm"])
             if algorithm is None:
-                err(parts + ("algorithm",), f"algorithme inconnu « {field['algorithm']} » "
-                                            f"(connus : {', '.join(sorted(REGISTRY))})")
+                err(parts + ("algorithm",), _("algorithme inconnu « %(a)s » (connus : %(k)s)",
+                                              a=field["algorithm"], k=", ".join(sorted(REGISTRY))))
             else:
                 output = field.get("output", field["code"])
                 if output not in algorithm.outputs:
-                    err(parts + ("output",), f"l'algorithme {algorithm.name} ne produit pas « {output} »")
+                    err(parts + ("output",), _("l'algorithme %(a)s ne produit pas « %(o)s »", a=algorithm.name, o=output))
     if kind == "group" and field.get("repeat"):
         low, high = field["repeat"].get("min", 0), field["repeat"].get("max")
         if high is not None and low > high:
-            err(parts + ("repeat",), "le minimum d'occurrences dépasse le maximum")
+            err(parts + ("repeat",), _("le minimum d'occurrences dépasse le maximum"))
     if field.get("show_if"):
         for problem in expressions.check(field["show_if"], by_code):
             err(parts + ("show_if",), problem)
         if field["code"] in _names(field["show_if"]):
-            err(parts + ("show_if",), "un champ ne peut dépendre de lui-même")
+            err(parts + ("show_if",), _("un champ ne peut dépendre de lui-même"))
     for index, constraint in enumerate(field.get("constraints") or []):
         for problem in expressions.check(constraint["expression"], by_code):
             err(parts + ("constraints", index, "expression"), problem)
@@ -201,7 +203,7 @@ def _check_field(field, parts, by_code, data, err):
         defaults = field["default"] if isinstance(field["default"], list) else [field["default"]]
         for value in defaults:
             if value not in seen:
-                err(parts + ("default",), f"valeur par défaut « {value} » absente des options")
+                err(parts + ("default",), _("valeur par défaut « %(v)s » absente des options", v=value))
 
 
 def _names(source):
@@ -214,15 +216,15 @@ def _names(source):
 
 
 SCHEMA_MESSAGES = {
-    "required": "champ obligatoire manquant : {missing}",
-    "type": "type attendu : {expected}",
-    "enum": "valeur non permise ; valeurs possibles : {expected}",
-    "pattern": "format invalide (attendu : {expected})",
-    "additionalProperties": "clé inconnue : {extra}",
-    "minItems": "au moins {expected} élément(s)",
-    "minimum": "au moins {expected}",
-    "minLength": "ne peut être vide",
-    "maxLength": "trop long ({expected} caractères au plus)",
+    "required": _l("champ obligatoire manquant : %(missing)s"),
+    "type": _l("type attendu : %(expected)s"),
+    "enum": _l("valeur non permise ; valeurs possibles : %(expected)s"),
+    "pattern": _l("format invalide (attendu : %(expected)s)"),
+    "additionalProperties": _l("clé inconnue : %(extra)s"),
+    "minItems": _l("au moins %(expected)s élément(s)"),
+    "minimum": _l("au moins %(expected)s"),
+    "minLength": _l("ne peut être vide"),
+    "maxLength": _l("trop long (%(expected)s caractères au plus)"),
 }
 
 
@@ -230,15 +232,15 @@ def _french_schema_message(error) -> str:
     validator_name = error.validator
     if validator_name == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return SCHEMA_MESSAGES["required"].format(missing=missing)
+        return str(SCHEMA_MESSAGES["required"]) % {"missing": missing}
     if validator_name == "additionalProperties":
         extra = ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {}))))
-        return SCHEMA_MESSAGES["additionalProperties"].format(extra=extra)
+        return str(SCHEMA_MESSAGES["additionalProperties"]) % {"extra": extra}
     template = SCHEMA_MESSAGES.get(validator_name)
     if template:
-        return template.format(expected=error.validator_value)
+        return str(template) % {"expected": error.validator_value}
     if validator_name in ("oneOf", "anyOf"):
-        return "élément non conforme au format (voir forms/README.md)"
+        return _("élément non conforme au format (voir forms/README.md)")
     return error.message
 
 

@@ -10,6 +10,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field as dc_field
 
+from flask_babel import gettext as _
+
 from . import expressions
 from .algorithms import REGISTRY
 from .definition import all_fields
@@ -31,10 +33,10 @@ def _coerce(field: dict, value):
     kind = field["type"]
     if kind in ("text", "long_text"):
         if not isinstance(value, str):
-            raise ValueError("texte attendu")
+            raise ValueError(_("texte attendu"))
         limit = field.get("max_length", MAX_TEXT[kind])
         if len(value) > limit:
-            raise ValueError(f"{limit} caractères au plus")
+            raise ValueError(_("%(n)s caractères au plus", n=limit))
         return value
     if kind in ("integer", "decimal"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -42,73 +44,73 @@ def _coerce(field: dict, value):
                 try:
                     value = float(value.replace(",", "."))
                 except ValueError:
-                    raise ValueError("nombre attendu") from None
+                    raise ValueError(_("nombre attendu")) from None
             else:
-                raise ValueError("nombre attendu")
+                raise ValueError(_("nombre attendu"))
         if not math.isfinite(value):
-            raise ValueError("nombre attendu")
+            raise ValueError(_("nombre attendu"))
         if kind == "integer":
             if value != int(value):
-                raise ValueError("nombre entier attendu")
+                raise ValueError(_("nombre entier attendu"))
             value = int(value)
         if field.get("min") is not None and value < field["min"]:
-            raise ValueError(f"au moins {field['min']}")
+            raise ValueError(_("au moins %(n)s", n=field["min"]))
         if field.get("max") is not None and value > field["max"]:
-            raise ValueError(f"au plus {field['max']}")
+            raise ValueError(_("au plus %(n)s", n=field["max"]))
         return value
     if kind in ("date", "datetime"):
         if not isinstance(value, str):
-            raise ValueError("date attendue (AAAA-MM-JJ)")
+            raise ValueError(_("date attendue (AAAA-MM-JJ)"))
         try:
             parsed = dt.date.fromisoformat(value) if kind == "date" else dt.datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError("date attendue (AAAA-MM-JJ)" if kind == "date" else "date et heure attendues") from None
+            raise ValueError(_("date attendue (AAAA-MM-JJ)") if kind == "date" else _("date et heure attendues")) from None
         return parsed.isoformat()
     if kind == "yes_no":
         if not isinstance(value, bool):
-            raise ValueError("oui ou non attendu (true/false)")
+            raise ValueError(_("oui ou non attendu (true/false)"))
         return value
     if kind in ("single_choice", "ordinal"):
         codes = {str(o["code"]): o["code"] for o in field["options"]}
         if str(value) not in codes or isinstance(value, (list, dict)):
-            raise ValueError(f"valeur inconnue ; possibles : {', '.join(codes)}")
+            raise ValueError(_("valeur inconnue ; possibles : %(v)s", v=", ".join(codes)))
         return codes[str(value)]
     if kind == "multiple_choice":
         codes = {str(o["code"]): o["code"] for o in field["options"]}
         if not isinstance(value, list) or any(str(v) not in codes for v in value):
-            raise ValueError(f"liste de valeurs parmi : {', '.join(codes)}")
+            raise ValueError(_("liste de valeurs parmi : %(v)s", v=", ".join(codes)))
         return [codes[str(v)] for v in dict.fromkeys(map(str, value))]
     if kind == "matrix":
         rows = {r["code"] for r in field["rows"]}
         codes = {str(o["code"]) for o in field["options"]}
         if not isinstance(value, dict) or set(value) - rows or any(str(v) not in codes for v in value.values()):
-            raise ValueError("une valeur par ligne de la matrice, parmi les options")
+            raise ValueError(_("une valeur par ligne de la matrice, parmi les options"))
         return value
     if kind in ("list_choice", "file"):
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise ValueError("code attendu")
+            raise ValueError(_("code attendu"))
         return value
     if kind == "nomenclature":
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str) and v for v in values):
-            raise ValueError("codes de la nomenclature attendus")
+            raise ValueError(_("codes de la nomenclature attendus"))
         return values
-    raise ValueError("ce champ ne se saisit pas")
+    raise ValueError(_("ce champ ne se saisit pas"))
 
 
 def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> Result:
     settings = {**(definition.get("settings") or {}), **(settings or {})}
     result = Result()
     if not isinstance(answers, dict):
-        result.errors["answers"] = "un objet {code: valeur} est attendu"
+        result.errors["answers"] = _("un objet {code: valeur} est attendu")
         return result
     fields = [f for f, _parts in all_fields(definition)]
     known = {f["code"]: f for f in fields}
     for code in answers:
         if code not in known:
-            result.errors[code] = "champ inconnu dans cette définition"
+            result.errors[code] = _("champ inconnu dans cette définition")
         elif known[code]["type"] in ("computed", "note"):
-            result.errors[code] = "champ calculé ou informatif : il ne se saisit pas"
+            result.errors[code] = _("champ calculé ou informatif : il ne se saisit pas")
     typed = {}
     for f in fields:
         code = f["code"]
@@ -142,7 +144,7 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
                 if expressions.evaluate(constraint["expression"], names) is False:
                     result.errors.setdefault(code, constraint["message"])
         elif f.get("required") and code not in result.errors:
-            result.errors[code] = f["required"] if isinstance(f["required"], str) else "réponse obligatoire"
+            result.errors[code] = f["required"] if isinstance(f["required"], str) else _("réponse obligatoire")
     result.answers = typed
     result.hidden.extend(sorted(hidden_sections))
     return result
@@ -164,7 +166,7 @@ def _compute(definition, fields, typed, names, settings, result):
                 result.computed[f["code"]] = computed[output]
             elif output in errors:
                 missing = errors[output]
-                result.errors.setdefault(f["code"], "incalculable : il manque " + ", ".join(missing)
+                result.errors.setdefault(f["code"], _("incalculable : il manque %(v)s", v=", ".join(missing))
                                          if isinstance(missing, list) else str(missing))
         else:
             value = expressions.evaluate(f["expression"], names)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 
+from flask_babel import gettext as _
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 FUNCTIONS = {
@@ -26,13 +27,13 @@ class ExpressionError(ValueError):
 
 def parse(source: str) -> ast.AST:
     if not isinstance(source, str) or not source.strip():
-        raise ExpressionError("expression vide")
+        raise ExpressionError(_("expression vide"))
     if len(source) > 2000:
-        raise ExpressionError("expression trop longue (2000 caractères au plus)")
+        raise ExpressionError(_("expression trop longue (2000 caractères au plus)"))
     try:
         return ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"syntaxe invalide ({exc.msg}, colonne {exc.offset})") from None
+        raise ExpressionError(_("syntaxe invalide (%(m)s, colonne %(c)s)", m=exc.msg, c=exc.offset)) from None
 
 
 ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
@@ -50,13 +51,13 @@ def check(source: str, fields: dict) -> list[str]:
     problems = []
     for node in ast.walk(tree):
         if not isinstance(node, ALLOWED_NODES):
-            problems.append(f"construction non permise : {type(node).__name__}")
+            problems.append(_("construction non permise : %(n)s", n=type(node).__name__))
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                problems.append(f"fonction inconnue : {ast.unparse(node.func)}")
+                problems.append(_("fonction inconnue : %(n)s", n=ast.unparse(node.func)))
         elif isinstance(node, ast.Name) and node.id not in fields and node.id not in FUNCTIONS \
                 and node.id not in ("True", "False", "None"):
-            problems.append(f"champ inconnu : {node.id}")
+            problems.append(_("champ inconnu : %(n)s", n=node.id))
         elif isinstance(node, ast.Compare):
             problems.extend(_compare_problems(node, fields))
     return problems
@@ -74,13 +75,13 @@ def _compare_problems(node: ast.Compare, fields: dict) -> list[str]:
         for literal in literals:
             value = literal.value
             if kind in NUMERIC and isinstance(value, str):
-                problems.append(f"« {name.id} » est un nombre, comparé au texte {value!r}")
+                problems.append(_("« %(n)s » est un nombre, comparé au texte %(v)s", n=name.id, v=repr(value)))
             elif kind in TEXTUAL and isinstance(value, (int, float)) and not isinstance(value, bool):
-                problems.append(f"« {name.id} » est un texte, comparé au nombre {value!r}")
+                problems.append(_("« %(n)s » est un texte, comparé au nombre %(v)s", n=name.id, v=repr(value)))
             elif kind == "yes_no" and not isinstance(value, bool):
-                problems.append(f"« {name.id} » est oui/non (True/False), comparé à {value!r}")
+                problems.append(_("« %(n)s » est oui/non (True/False), comparé à %(v)s", n=name.id, v=repr(value)))
             elif options and kind in ("single_choice", "ordinal", "multiple_choice") and str(value) not in options:
-                problems.append(f"« {name.id} » n'a pas d'option {value!r}")
+                problems.append(_("« %(n)s » n'a pas d'option %(v)s", n=name.id, v=repr(value)))
     return problems
 
 

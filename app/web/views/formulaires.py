@@ -105,9 +105,14 @@ class FormulairesView(BaseView):
         self._versions(code)
         try:
             forms.new_version(db.session, code)
-        except (ValidationFailed, definitions.InvalidDefinition) as exc:
+        except ValidationFailed as exc:
             db.session.rollback()
-            flash(str(getattr(exc, "errors", exc)), "danger")
+            flash(" ".join(exc.errors.values()), "danger")
+            return redirect(url_for(".detail", code=code))
+        except definitions.InvalidDefinition as exc:
+            db.session.rollback()
+            for error in exc.errors:
+                flash(str(error), "danger")
             return redirect(url_for(".detail", code=code))
         return redirect(url_for(".editor", code=code))
 
