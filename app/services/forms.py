@@ -3,6 +3,7 @@ answers, and storing evaluations with their frozen results."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -144,7 +145,8 @@ def save_draft(session, text: str, origin: str | None = None) -> FormDefinition:
     draft = next((v for v in existing if v.status == "draft"), None)
     next_version = draft.version if draft else (max((v.version for v in existing), default=0) + 1)
     if isinstance(data.get("version"), int) and data["version"] != next_version:
-        text = text.replace(f"version: {data['version']}", f"version: {next_version}", 1)
+        # the top-level key only (a description may well mention a version)
+        text = re.sub(r"(?m)^version:[ \t]*\d+[ \t]*$", f"version: {next_version}", text, count=1)
         data, lines = definitions.parse_yaml(text)
     errors = definitions.check(data, lines)
     if errors:
