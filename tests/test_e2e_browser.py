@@ -37,7 +37,7 @@ def login(page, base, username):
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}/", timeout=30000)
 
 
 def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):
