@@ -37,7 +37,10 @@ def login(page, base, username):
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(f"{base}/", timeout=30000)
+    try:
+        page.wait_for_url(f"{base}/", timeout=30000)
+    except Exception:
+        raise AssertionError(f"login of {username} stayed on {page.url}: {page.inner_text('body')[:800]}") from None
 
 
 def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):

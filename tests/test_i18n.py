@@ -21,3 +21,11 @@ def test_api_errors_follow_the_language(api, app):
     response = client.post("/api/v1/usager/?_l_=en", json={"etablissement_id": 1})
     assert response.status_code == 422
     assert "This field is required." in str(response.json["message"])
+
+
+def test_pages_do_not_rewrite_the_session_just_to_store_the_language(client):
+    """A first visit loads the login page and, in parallel, other resources: if each rewrote the
+    session cookie, the login form's CSRF token could be lost and the first login refused."""
+    missing = client.get("/favicon.ico")
+    assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
+    assert "Connexion" in client.get("/login/").data.decode() or client.get("/login/").status_code == 200

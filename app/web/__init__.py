@@ -1,7 +1,7 @@
 """The web layer: FAB views and menus, REST API, référentiels console, templates helpers."""
 import datetime as dt
 
-from flask import g, jsonify, render_template, request
+from flask import current_app, g, has_request_context, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -57,8 +57,24 @@ def register_web(app, appbuilder):
     appbuilder.add_api(FormsApi)
     appbuilder.add_api(EvaluationApi)
     init_referentiels(app)
+    app.extensions["babel"].locale_selector = _locale
     _template_helpers(app)
     _error_pages(app)
+
+
+def _locale():
+    """The request's language: `?_l_=` (API), the user's choice (FAB's /lang/ view), else French.
+
+    Unlike FAB's selector this never writes the session: two requests of a first visit (the login
+    page and the browser's favicon, say) would otherwise each rewrite the session cookie, and the
+    login form's CSRF token could be lost to the race.
+    """
+    if not has_request_context():
+        return None
+    languages = current_app.config["LANGUAGES"]
+    if request.args.get("_l_") in languages:
+        return request.args["_l_"]
+    return session.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _template_helpers(app):
