@@ -29,6 +29,16 @@ def _database_url() -> str:
     return url
 
 
+def _check_password(password: str) -> None:
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+    from app.domain.passwords import password_problems
+
+    problems = password_problems(password, Config.SILLAGE_PASSWORD_MIN_LENGTH)
+    if problems:
+        raise PasswordComplexityValidationError(problems[0])
+
+
 class Config:
     SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url()
@@ -42,6 +52,21 @@ class Config:
     SILLAGE_PAGE_SIZE = 25
     # GMP: an AGGIR older than this is still counted, and listed as to be renewed.
     SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))
+
+    # Security (issue 5): second factor, sessions, throttling, passwords, audit
+    SILLAGE_MFA_REQUIRED = os.environ.get("SILLAGE_MFA_REQUIRED", "1") == "1"
+    SILLAGE_MFA_EXEMPT_ROLES = tuple(r for r in os.environ.get("SILLAGE_MFA_EXEMPT_ROLES", "").split(",") if r)
+    SILLAGE_SESSION_IDLE_MINUTES = int(os.environ.get("SILLAGE_SESSION_IDLE_MINUTES", "30"))
+    SILLAGE_SESSION_MAX_HOURS = int(os.environ.get("SILLAGE_SESSION_MAX_HOURS", "12"))
+    SILLAGE_LOGIN_FREE_ATTEMPTS = 3  # then 1 s, 2 s, 4 s… between attempts
+    SILLAGE_LOGIN_LOCK_AFTER = 10  # failures within 15 minutes that lock the account name
+    SILLAGE_LOGIN_LOCK_MINUTES = 15
+    SILLAGE_PASSWORD_MIN_LENGTH = int(os.environ.get("SILLAGE_PASSWORD_MIN_LENGTH", "12"))
+    SILLAGE_AUDIT_KEY = os.environ.get("SILLAGE_AUDIT_KEY")  # default: derived from SECRET_KEY
+    SILLAGE_AUDIT_READS = True
+    SILLAGE_AUDIT_RETENTION_DAYS = int(os.environ.get("SILLAGE_AUDIT_RETENTION_DAYS", "365"))
+    SESSION_COOKIE_NAME = "sillage_session"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"  # else: when HTTPS
 
     # Flask-AppBuilder
     APP_NAME = "Sillage"
@@ -63,7 +88,8 @@ class Config:
     AUTH_RATE_LIMIT = "10 per 5 minute"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
-    FAB_PASSWORD_COMPLEXITY_ENABLED = False
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's user forms use our rule (app.domain.passwords)
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = staticmethod(lambda password: _check_password(password))
     JWT_ACCESS_TOKEN_EXPIRES = 3600
 
     # Flask-Babel: French first, English second

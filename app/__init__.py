@@ -22,11 +22,16 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
     with app.app_context():
         from . import models  # noqa: F401  (every table in the metadata)
         from .security import audit, scope  # noqa: F401  (session hooks)
+        from .security.guards import init_guards
+        from .security.sessions import DatabaseSessionInterface
         from .web import register_web
 
+        app.session_interface = DatabaseSessionInterface()
         appbuilder = AppBuilder(update_perms=False)
         appbuilder.init_app(app, db.session)
         register_web(app, appbuilder)
+        init_guards(app)
+        audit.init_read_audit(app)
     from .cli import sillage_cli
 
     app.cli.add_command(sillage_cli)

@@ -13,6 +13,7 @@ from app import create_app
 from app.extensions import db
 
 PASSWORD = "mot-de-passe-de-test-2026"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # every demo account is enrolled with it
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -72,7 +73,7 @@ def app(request):
         runner = app.test_cli_runner()
         result = runner.invoke(args=["sillage", "init"])
         assert result.exit_code == 0, result.output
-        result = runner.invoke(args=["sillage", "demo", "--password", PASSWORD])
+        result = runner.invoke(args=["sillage", "demo", "--password", PASSWORD, "--totp-secret", TOTP_SECRET])
         assert result.exit_code == 0, result.output
     yield app
     with app.app_context():
@@ -93,34 +94,87 @@ def client(app):
     return app.test_client()
 
 
+def totp_code(app, username, secret=TOTP_SECRET) -> str:
+    """The next code the server will accept for `username` (a step is accepted once: replay)."""
+    import time
+
+    import pyotp
+
+    from app.models import User, UserSecurity
+
+    with app.app_context():
+        user = db.session.query(User).filter_by(username=username).one()
+        row = db.session.get(UserSecurity, user.id)
+        last = row.totp_last_step if row and row.totp_last_step is not None else -1
+        db.session.remove()
+    while True:
+        now = int(time.time()) // 30
+        for step in (now - 1, now, now + 1):
+            if step > last:
+                return pyotp.TOTP(secret).at(step * 30)
+        time.sleep(1)
+
+
+def open_session(app, client, username):
+    """Sign `client` in as `username` by opening its server-side session directly, as a
+    completed login would (the login steps themselves are tested in test_auth)."""
+    import secrets
+
+    from sqlalchemy import insert
+
+    from app.models import User, WebSession
+    from app.models.base import utcnow
+    from app.security.sessions import digest, serializer
+
+    with app.app_context():
+        user = db.session.query(User).filter_by(username=username).one()
+        sid, now = secrets.token_urlsafe(32), utcnow()
+        data = serializer.dumps({"_user_id": str(user.id), "_fresh": True, "_id": "test"})
+        with db.engine.begin() as conn:
+            conn.execute(insert(WebSession.__table__).values(id=digest(sid), user_id=user.id, kind="web", data=data,
+                                                              created_at=now, last_seen_at=now))
+        db.session.remove()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], sid)
+    return client
+
+
 def login(client, username, password=PASSWORD):
+    """The real sign-in: password, then the second factor for an enrolled account."""
     client.get("/logout/")
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302, response.data[:500]
+    if response.headers["Location"].endswith("/login/code"):
+        response = client.post("/login/code", data={"code": totp_code(client.application, username)})
+        assert response.status_code == 302, response.data[:500]
     return client
 
 
 @pytest.fixture
 def as_user(app):
-    """as_user("secretaire.tilleuls") → a test client logged in as that demo account."""
+    """as_user("secretaire.tilleuls") → a test client signed in as that account."""
 
     def make(username):
-        return login(app.test_client(), username)
+        return open_session(app, app.test_client(), username)
 
     return make
 
 
 @pytest.fixture
 def api(app):
-    """api("admin") → a client whose requests carry that account's Bearer token."""
+    """api("admin") → a client whose requests carry a JWT of that account (as the API login
+    gives; the login itself, with its second factor, is tested in test_auth)."""
+    from flask_jwt_extended import create_access_token
+
+    from app.models import User
+    from app.security.sessions import open_api_session
 
     def make(username):
-        client = app.test_client()
-        response = client.post("/api/v1/security/login",
-                               json={"username": username, "password": PASSWORD, "provider": "db"})
-        assert response.status_code == 200, response.json
-        token = response.json["access_token"]
-        return ApiClient(client, token)
+        with app.test_request_context():
+            user = db.session.query(User).filter_by(username=username).one()
+            sid = open_api_session(user.id)
+            token = create_access_token(identity=str(user.id), additional_claims={"sid": sid})
+            db.session.remove()
+        return ApiClient(app.test_client(), token)
 
     return make
 

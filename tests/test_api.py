@@ -2,7 +2,6 @@
 import pytest
 
 from . import factories as f
-from .conftest import PASSWORD
 
 NEW = {"nom_naissance": "APIDUPONT", "prenoms_naissance": ["Marie", "Louise"], "date_naissance": "1942-03-08",
        "sexe": "F", "telephone_mobile": "06 11 22 33 44"}
@@ -12,13 +11,6 @@ NEW = {"nom_naissance": "APIDUPONT", "prenoms_naissance": ["Marie", "Louise"], "
 def tilleuls_id(app):
     with app.app_context():
         return f.etablissement().id
-
-
-def test_login_returns_a_bearer_token_and_bad_password_is_401(client):
-    ok = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD, "provider": "db"})
-    assert ok.status_code == 200 and ok.json["access_token"]
-    bad = client.post("/api/v1/security/login", json={"username": "admin", "password": "nope", "provider": "db"})
-    assert bad.status_code == 401
 
 
 def test_without_token_the_api_answers_401(client):

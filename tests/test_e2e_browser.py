@@ -5,9 +5,10 @@ import re
 import tempfile
 
 import pytest
+from playwright.sync_api import expect
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, browser_or_skip
-from .conftest import PASSWORD
+from .conftest import PASSWORD, totp_code
 
 SHOTS = os.path.join(os.path.dirname(__file__), "..", "test-results")
 
@@ -31,12 +32,15 @@ def page(live_server):
         browser.close()
 
 
-def login(page, base, username):
+def login(page, base, username, app):
     page.goto(f"{base}/logout/")
     page.goto(f"{base}/login/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    page.click("button[type=submit]:has-text('Se connecter')")
+    page.wait_for_url(f"{base}/login/code")
+    page.fill("#code", totp_code(app, username))
+    page.click("button[type=submit]:has-text('Valider')")
     try:
         page.wait_for_url(f"{base}/", timeout=30000)
     except Exception:
@@ -45,7 +49,7 @@ def login(page, base, username):
 
 def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):
     base = live_server.url
-    login(page, base, "secretaire.tilleuls")
+    login(page, base, "secretaire.tilleuls", app)
     page.click("a.btn:has-text('Nouvel usager')")
     page.wait_for_url(f"{base}/dossier/nouveau")
     page.fill("#nouveau-nom_naissance", "Écrivain-Béranger")
@@ -72,9 +76,9 @@ def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):
     page.screenshot(path=os.path.join(SHOTS, f"dossier-{app.db_kind}.png"), full_page=True)
 
 
-def test_bad_input_in_the_browser_shows_french_errors_and_keeps_the_typing(page, live_server):
+def test_bad_input_in_the_browser_shows_french_errors_and_keeps_the_typing(page, live_server, app):
     base = live_server.url
-    login(page, base, "secretaire.tilleuls")
+    login(page, base, "secretaire.tilleuls", app)
     page.goto(f"{base}/dossier/nouveau")
     page.fill("#nouveau-prenoms_naissance", "Albertine")
     page.fill("#nouveau-matricule_ins", "123")
@@ -92,17 +96,17 @@ def test_nurse_fills_aggir_and_sees_letters_and_gir_computed_live(page, live_ser
     with app.app_context():
         resident = f.gen_usager().id
     base = live_server.url
-    login(page, base, "soin.tilleuls")
+    login(page, base, "soin.tilleuls", app)
     page.goto(f"{base}/dossier/{resident}/evaluations/nouvelle/aggir")
     page.check('input[name="a-toilette_haut"][value="C"]')
     page.check('input[name="a-toilette_bas"][value="C"]')
-    page.wait_for_function("document.querySelector('output[data-computed=toilette]').textContent === 'C'")
+    expect(page.locator("output[data-computed=toilette]")).to_have_text("C")
     for name in ["coherence_communication", "coherence_comportement", "orientation_temps", "orientation_espace",
                  "habillage_haut", "habillage_moyen", "habillage_bas", "alimentation_se_servir",
                  "alimentation_manger", "elimination_urinaire", "elimination_fecale", "transferts",
                  "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance"]:
         page.check(f'input[name="a-{name}"][value="A"]')
-    page.wait_for_function("document.querySelector('output[data-computed=gir]').textContent === '5'")  # H: toilette C = 3000 → rang 12
+    expect(page.locator("output[data-computed=gir]")).to_have_text("5")  # H: toilette C = 3000 → rang 12
     os.makedirs(SHOTS, exist_ok=True)
     page.locator("#evaluation fieldset").last.scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(SHOTS, f"aggir-{app.db_kind}.png"), full_page=False)
@@ -118,7 +122,7 @@ def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear
         resident = f.gen_usager().id
     base = live_server.url
     code = "aggir_" + f.unique_name("").lower()
-    login(page, base, "qualite")
+    login(page, base, "qualite", app)
     page.goto(f"{base}/formulaires/aggir")
     page.fill("#new_code", code)
     page.click("button:has-text('Cloner')")
@@ -138,7 +142,7 @@ def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear
     page.click("button:has-text('Confirmer la publication')")
     page.wait_for_url(f"{base}/formulaires/{code}")
 
-    login(page, base, "soin.tilleuls")
+    login(page, base, "soin.tilleuls", app)
     page.goto(f"{base}/dossier/{resident}/evaluations/nouvelle/{code}")
     field = page.locator('[data-field="chutes_recentes"]')
     assert field.is_hidden()
@@ -148,4 +152,4 @@ def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear
     field.wait_for(state="hidden")
     page.check('input[name="a-toilette_haut"][value="B"]')
     page.check('input[name="a-toilette_bas"][value="A"]')
-    page.wait_for_function("document.querySelector('output[data-computed=toilette]').textContent === 'B'")
+    expect(page.locator("output[data-computed=toilette]")).to_have_text("B")

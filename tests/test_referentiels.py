@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, MotifSortie
 
-from .conftest import login
+from .conftest import login, totp_code
 
 
 def csrf_of(response) -> str:
@@ -51,8 +51,11 @@ def test_console_forms_require_a_csrf_token(app):
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         client = app.test_client()
-        token = csrf_of(client.get("/login/"))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login/").data.decode()).group(1)
         client.post("/login/", data={"username": "admin", "password": "mot-de-passe-de-test-2026", "csrf_token": token})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login/code").data.decode()).group(1)
+        signed_in = client.post("/login/code", data={"code": totp_code(app, "admin"), "csrf_token": token})
+        assert signed_in.status_code == 302
         refused = client.post("/referentiels/ref_motifs/new/", data={"code": "csrf", "label": "Sans jeton"})
         assert refused.status_code in (200, 400)
         with app.app_context():

@@ -106,12 +106,12 @@ def test_usager_stays_visible_some_months_after_exit_then_disappears(app, as_use
 
 
 def test_assignment_to_one_service_limits_to_that_service(app, client, make_user):
-    from .conftest import login
+    from .conftest import open_session
 
     with app.app_context():
         glycines = f.service(index=0).id
         here, there = f.gen_usager(service_index=0), f.gen_usager(service_index=1)
         here_id, there_id = here.id, there.id
-    login(client, make_user("educ.glycines", "Éducatif", [f.TILLEULS], service_id=glycines))
+    open_session(app, client, make_user("educ.glycines", "Éducatif", [f.TILLEULS], service_id=glycines))
     assert client.get(f"/dossier/{here_id}").status_code == 200
     assert client.get(f"/dossier/{there_id}").status_code == 404

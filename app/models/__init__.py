@@ -1,7 +1,7 @@
 """All mapped classes, imported once so metadata (and Alembic) sees every table."""
 from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB tables share our metadata)
 
-from .audit import AuditEvent
+from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
 from .organisation import Capacite, Etablissement, Organisme, Service, StaffAssignment
@@ -9,10 +9,12 @@ from .parcours import Admission, DemandeAdmission
 from .referentiels import (
     CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe,
 )
+from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSession
 from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
-    "AuditEvent", "Admission", "Capacite", "CategorieEtablissement", "ContactPerson",
+    "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Admission", "LoginThrottle", "RecoveryCode",
+    "UserSecurity", "WebSession", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "Role", "Service", "StaffAssignment",

@@ -1,7 +1,11 @@
-"""Journal of changes: who changed what, with old and new values.
+"""The audit trail: who did what to which record, when, from where — append-only, hash-chained.
 
-Written by one SQLAlchemy session hook (services.audit) so no view can forget it. It also lets
-a stale save show what changed meanwhile.
+Rows are written by one session hook (writes) and one request hook (reads) in
+`app/security/audit.py`, so no view can forget them. Each row carries an HMAC of its content and
+of the previous row's hash: altering, removing or inserting a row breaks the chain, and
+`flask sillage audit verify` names the first bad row. `AuditHead` holds the chain's end (so a
+removed tail is seen too) and serialises writers; `AuditCheckpoint` keeps the signed end of a
+purged part so the remaining chain still verifies.
 """
 from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, Index, Integer, String
@@ -17,9 +21,35 @@ class AuditEvent(Model):
     user_id = Column(Integer, nullable=True, index=True)  # no FK: the trail outlives accounts
     username = Column(String(100))
     remote_addr = Column(String(64))
-    action = Column(String(20), nullable=False)  # create, update, archive, restore
+    client = Column(String(200))  # user agent, or "cli"
+    action = Column(String(30), nullable=False, index=True)
     entity = Column(String(60), nullable=False)
     entity_id = Column(Integer, nullable=True)
     usager_id = Column(Integer, nullable=True, index=True)
     version = Column(Integer, nullable=True)
-    changes = Column(JSONType, nullable=True)  # {field: [old, new]}
+    changes = Column(JSONType, nullable=True)  # {field: [old, new]} or {field: "modifié"}
+    details = Column(JSONType, nullable=True)  # reads: path, ids returned; logins: reason…
+    prev_hash = Column(String(64), nullable=False)
+    hash = Column(String(64), nullable=False)
+
+
+class AuditHead(Model):
+    """One row: the last chained entry. Locked by every writer of the trail."""
+
+    __tablename__ = "audit_head"
+    id = Column(Integer, primary_key=True)
+    last_id = Column(Integer, nullable=False, default=0)
+    last_hash = Column(String(64), nullable=False)
+
+
+class AuditCheckpoint(Model):
+    """The signed end of a purged part of the trail: verification starts from the last one."""
+
+    __tablename__ = "audit_checkpoint"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    purged_before = Column(DateTime, nullable=False)
+    last_id = Column(Integer, nullable=False)
+    last_hash = Column(String(64), nullable=False)
+    purged_count = Column(Integer, nullable=False)
+    signature = Column(String(64), nullable=False)

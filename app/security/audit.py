@@ -1,25 +1,40 @@
-"""Audit of writes, in one place: a `before_flush` hook on every session.
+"""Audit of every write and every read of personal data, in one place.
 
-Whatever path changes a row of any table (FAB view, dossier form, API, référentiels console,
-CLI), the flush records who changed which fields, old and new values, and stamps created_by /
-updated_by. The audit row is added to
-the same transaction: if it cannot be written, the change is not committed either.
+- Writes: a `before_flush` hook on every session records who changed which fields (old and new
+  values; values of médical / psychologique fields and passwords recorded as changed, not
+  copied) and stamps created_by / updated_by. The rows are chained and inserted in the same
+  transaction (`after_flush`): if they cannot be written, the change is not committed either.
+- Reads: a `load` hook on every class holding personal data collects the ids a request read;
+  one `after_request` hook writes a single "read" entry with the path and the ids (search
+  results included), whatever view, API endpoint or export served them.
+- Events (sign-in, failed sign-in, second factor, break-the-glass…): `record_event`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 
-from flask import has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent
-from ..models.base import ArchivableMixin, TrackedMixin
+from ..models import (
+    Admission, AuditEvent, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
+    MesureProtection, Usager,
+)
+from ..models.base import ArchivableMixin, TrackedMixin, utcnow
+from . import audit_chain
 
 IGNORED_FIELDS = {"version", "created_at", "updated_at", "created_by_id", "updated_by_id",
-                  "search_text", "dup_key", "changed_on", "created_on"}
-REDACTED_FIELDS = {"password"}  # recorded as changed, never copied
+                  "search_text", "dup_key", "changed_on", "created_on", "last_login", "login_count",
+                  "fail_login_count", "totp_last_step", "last_used_at"}
+REDACTED_FIELDS = {"password", "totp_secret", "code_hash", "token_hash"}  # changed, never copied
+SENSITIVE_CATEGORIES = {"medical", "psychologique"}
+CHANGED = "modifié"
+UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle"}
+# Classes whose loading is a read of personal data.
+READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
+                MesureProtection, Evaluation)
 
 
 def _plain(value):
@@ -42,12 +57,46 @@ def current_actor() -> tuple[int | None, str]:
     return user.id, user.username
 
 
-def _usager_id(obj):
-    from ..models import Usager
+def _origin() -> dict:
+    if not has_request_context():
+        return {"remote_addr": None, "client": "cli"}
+    return {"remote_addr": request.remote_addr, "client": (request.user_agent.string or "")[:200]}
 
+
+def _usager_id(obj):
     if isinstance(obj, Usager):
         return obj.id
     return getattr(obj, "usager_id", None)
+
+
+def _sensitive_answer_codes(evaluation: Evaluation) -> set | None:
+    """Answer codes of an evaluation that must not be copied (None: all of them)."""
+    data = evaluation.definition.data if evaluation.definition else {}
+    if data.get("sensitivity") in SENSITIVE_CATEGORIES:
+        return None
+    codes = set()
+
+    def walk(items):
+        for item in items or ():
+            if item.get("sensitivity") in SENSITIVE_CATEGORIES:
+                codes.add(item.get("code"))
+            walk(item.get("fields"))
+
+    for section in data.get("sections", ()):
+        walk(section.get("fields"))
+    return codes
+
+
+def _redact_answers(obj, old, new):
+    sensitive = _sensitive_answer_codes(obj)
+    old, new = old or {}, new or {}
+    out = {}
+    for code in sorted(set(old) | set(new)):
+        if old.get(code) == new.get(code):
+            continue
+        hidden = sensitive is None or code in sensitive
+        out[code] = CHANGED if hidden else [old.get(code), new.get(code)]
+    return out
 
 
 def _changes(obj) -> dict:
@@ -61,28 +110,43 @@ def _changes(obj) -> dict:
             continue
         old = hist.deleted[0] if hist.deleted else None
         new = hist.added[0] if hist.added else None
-        if old != new:
-            changes[attr.key] = (["***", "***"] if attr.key in REDACTED_FIELDS
-                                 else [_plain(old), _plain(new)])
+        if old == new:
+            continue
+        if attr.key in REDACTED_FIELDS:
+            changes[attr.key] = CHANGED
+        elif isinstance(obj, Evaluation) and attr.key == "answers":
+            changes[attr.key] = _redact_answers(obj, old, new)
+        else:
+            changes[attr.key] = [_plain(old), _plain(new)]
+    for rel in state.mapper.relationships:  # role ↔ user, permission ↔ role links
+        if not rel.uselist or rel.viewonly or rel.secondary is None:
+            continue
+        hist = state.attrs[rel.key].history
+        if hist.added or hist.deleted:
+            changes[rel.key] = {"ajouts": sorted(str(o) for o in hist.added),
+                                "retraits": sorted(str(o) for o in hist.deleted)}
     return changes
+
+
+def _audited(obj) -> bool:
+    return type(obj).__name__ not in UNAUDITED
 
 
 @event.listens_for(Session, "before_flush")
 def _record_writes(session, flush_context, instances):
     user_id, username = current_actor()
-    remote = request.remote_addr if has_request_context() else None
     pending = []
     for obj in list(session.new):
-        if isinstance(obj, AuditEvent):
+        if not _audited(obj):
             continue
         if isinstance(obj, TrackedMixin):
             obj.created_by_id = obj.created_by_id or user_id
             obj.updated_by_id = user_id
         pending.append((obj, "create"))
     for obj in list(session.dirty):
-        if isinstance(obj, AuditEvent) or not session.is_modified(obj, include_collections=False):
+        if not _audited(obj) or not session.is_modified(obj):
             continue
-        if isinstance(obj, TrackedMixin):
+        if isinstance(obj, TrackedMixin) and session.is_modified(obj, include_collections=False):
             obj.updated_by_id = user_id
         action = "update"
         if isinstance(obj, ArchivableMixin):
@@ -91,28 +155,80 @@ def _record_writes(session, flush_context, instances):
                 action = "archive" if obj.archived_at is not None else "restore"
         pending.append((obj, action))
     for obj in list(session.deleted):
-        if not isinstance(obj, AuditEvent):
+        if _audited(obj):
             pending.append((obj, "delete"))
-    if not pending:
-        return
-    session.info.setdefault("sillage_audit", []).extend(
-        (obj, action, _changes(obj), user_id, username, remote) for obj, action in pending
-    )
+    entries = []
+    for obj, action in pending:
+        changes = _changes(obj)
+        if action == "update" and not changes:  # only bookkeeping fields moved
+            continue
+        entries.append((obj, action, changes, user_id, username))
+    session.info.setdefault("sillage_audit", []).extend(entries)
 
 
 @event.listens_for(Session, "after_flush")
 def _write_audit_rows(session, flush_context):
-    """Ids of new rows exist only after the flush: write the audit rows now, same transaction."""
+    """Ids of new rows exist only after the flush: chain and write the rows now, same transaction."""
     entries = session.info.pop("sillage_audit", [])
     if not entries:
         return
+    origin, now = _origin(), utcnow()
     rows = [
-        {
-            "at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-            "user_id": user_id, "username": username, "remote_addr": remote, "action": action,
-            "entity": type(obj).__name__, "entity_id": getattr(obj, "id", None), "usager_id": _usager_id(obj),
-            "version": getattr(obj, "version", None), "changes": changes or None,
-        }
-        for obj, action, changes, user_id, username, remote in entries
+        {"at": now, "user_id": user_id, "username": username, **origin, "action": action,
+         "entity": type(obj).__name__, "entity_id": getattr(obj, "id", None), "usager_id": _usager_id(obj),
+         "version": getattr(obj, "version", None), "changes": changes or None, "details": None}
+        for obj, action, changes, user_id, username in entries
     ]
-    session.execute(AuditEvent.__table__.insert(), rows)
+    audit_chain.append(session.connection(), rows)
+
+
+def record_event(action: str, *, user_id=None, username=None, entity="Compte", entity_id=None,
+                 usager_id=None, details=None, connection=None) -> None:
+    """An event that is not a row change (sign-in, second factor, export…), in its own
+    transaction unless a connection is given (then it commits or fails with the caller)."""
+    if user_id is None and username is None:
+        user_id, username = current_actor()
+    row = {"at": utcnow(), "user_id": user_id, "username": username, **_origin(), "action": action,
+           "entity": entity, "entity_id": entity_id, "usager_id": usager_id, "version": None,
+           "changes": None, "details": details}
+    if connection is not None:
+        audit_chain.append(connection, [row])
+        return
+    from ..extensions import db
+
+    with db.engine.begin() as conn:
+        audit_chain.append(conn, [row])
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+def _on_load(target, context):
+    if not has_request_context():
+        return
+    reads = g.setdefault("sillage_reads", {})
+    reads.setdefault(type(target).__name__, set()).add(target.id)
+    usager_id = _usager_id(target)
+    if usager_id is not None:
+        g.setdefault("sillage_read_usagers", set()).add(usager_id)
+
+
+for _cls in READ_AUDITED:
+    event.listen(_cls, "load", _on_load)
+
+
+def init_read_audit(app) -> None:
+    @app.after_request
+    def _record_reads(response):
+        reads = g.pop("sillage_reads", None)
+        if not reads or not current_app.config.get("SILLAGE_AUDIT_READS", True):
+            return response
+        usagers = sorted(g.pop("sillage_read_usagers", set()))
+        details = {"method": request.method, "path": request.path[:300], "status": response.status_code,
+                   "ids": {name: sorted(ids)[:500] for name, ids in sorted(reads.items())},
+                   "usagers": usagers[:500]}
+        if request.query_string:
+            details["query"] = request.query_string.decode(errors="replace")[:300]
+        single = usagers[0] if len(usagers) == 1 else None
+        record_event("read", entity="Usager" if usagers else next(iter(sorted(reads))),
+                     entity_id=single, usager_id=single, details=details)
+        return response

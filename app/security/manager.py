@@ -1,13 +1,113 @@
 """Sillage's FAB security manager: every security decision FAB asks for goes through here."""
-from flask import g, has_request_context
+from flask import current_app, flash, g, has_request_context, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+from werkzeug.security import generate_password_hash
+
+from ..models.base import utcnow
+
+
+class OwnPasswordRedirect(ResetMyPasswordView):
+    """FAB's own-password form does not ask for the current password: ours does."""
+
+    class_permission_name = "ResetMyPasswordView"
+
+    @expose("/form", methods=["GET", "POST"])
+    def this_form_get(self):
+        return redirect(url_for("PasswordView.change"))
+
+
+class AdminPasswordReset(ResetPasswordView):
+    """An administrator sets a temporary password: the user must change it at next login."""
+
+    class_permission_name = "ResetPasswordView"
+
+    def form_post(self, form):
+        user = self.appbuilder.sm.get_user_by_id(request.args.get("pk"))
+        if user is not None:
+            self.appbuilder.sm.set_password(user, form.password.data, by_admin=True)
+        flash(str(_l("Mot de passe réinitialisé : l'utilisateur devra le changer à sa prochaine connexion.")), "info")
+
+
+class SillageUserView(UserDBModelView):
+    """Accounts made by an administrator change their password at first login; a deactivated
+    account loses its sessions at once."""
+
+    class_permission_name = "UserDBModelView"
+
+    def post_add(self, item):
+        from .auth import security_row
+
+        security_row(item.id).must_change_password = True
+        self.datamodel.session.commit()
+
+    def post_update(self, item):
+        if not item.active:
+            from .sessions import end_user_sessions
+
+            end_user_sessions(item.id)
+
+    @expose("/reset-mfa/<int:pk>", methods=["POST"])
+    def reset_mfa(self, pk):
+        from .auth import reset_second_factor
+
+        if not self.appbuilder.sm.has_access("can_edit", self.class_permission_name):
+            return redirect("/")
+        user = self.appbuilder.sm.get_user_by_id(pk)
+        if user is not None:
+            reset_second_factor(user, current_user.username)
+            flash(str(_l("Double authentification réinitialisée : l'utilisateur l'activera à sa prochaine connexion.")),
+                  "info")
+        return redirect(url_for(".show", pk=pk))
 
 
 class SillageSecurityManager(SecurityManager):
+    from ..web.api.security import SillageSecurityApi as security_api
+    from ..web.views.auth import SillageAuthView as authdbview
+
+    userdbmodelview = SillageUserView
+    resetmypasswordview = OwnPasswordRedirect
+    resetpasswordview = AdminPasswordReset
+
+    def set_password(self, user, password: str, by_admin: bool = False) -> None:
+        """The one place a password changes: hash, flags, and every session of the user ended."""
+        from .audit import record_event
+        from .auth import security_row
+        from .sessions import end_user_sessions
+
+        user.password = generate_password_hash(password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
+                                               salt_length=16)
+        row = security_row(user.id)
+        row.must_change_password = by_admin
+        row.password_changed_at = utcnow()
+        self.session.commit()
+        keep = None if by_admin or not has_request_context() else getattr(_session(), "sid", None)
+        end_user_sessions(user.id, keep_sid=keep)
+        record_event("password_changed", entity="Compte", entity_id=user.id,
+                     details={"compte": user.username, "par_administrateur": by_admin})
+
+    def reset_password(self, userid, password):
+        self.set_password(self.get_user_by_id(userid), password, by_admin=True)
+
+    def create_login_manager(self, app):
+        lm = super().create_login_manager(app)
+        lm.login_view = "SillageAuthView.login"
+        lm.request_loader(_user_from_api_token)
+        return lm
+
+    def create_jwt_manager(self, app):
+        from .sessions import api_session_alive
+
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.token_in_blocklist_loader(
+            lambda _header, payload: not api_session_alive(payload.get("sid"), current_app))
+        return jwt_manager
     def _role_permissions(self, roles) -> frozenset:
         """All (permission, view) pairs of these roles, loaded in one query and kept for the
         request: FAB otherwise issues one EXISTS query per menu entry and per button."""
@@ -71,3 +171,24 @@ class SillageSecurityManager(SecurityManager):
         self.add_view_menu(view_menu_name)
         if not self.find_permission_view_menu("menu_access", view_menu_name):
             self.add_permission_view_menu("menu_access", view_menu_name)
+
+
+def _session():
+    from flask import session
+
+    return session
+
+
+def _user_from_api_token(req):
+    """A personal API token (`Authorization: Bearer sil_…`) signs in for that request only."""
+    from .auth import user_for_token
+
+    header = req.headers.get("Authorization", "")
+    if not req.path.startswith("/api/") or not header.startswith("Bearer sil_"):
+        return None
+    found = user_for_token(header[len("Bearer "):].strip())
+    if found is None:
+        return None
+    user, token = found
+    g.api_token = token
+    return user

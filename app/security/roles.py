@@ -73,7 +73,7 @@ MENUS = {
 
 # What every signed-in user may do for themselves (FAB's own views).
 SELF_SERVICE = [
-    ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
+    # (own password: our /compte/mot-de-passe asks for the current one; FAB's form is not granted)
     ("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
     ("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
     ("userinfoedit", "UserDBModelView"),

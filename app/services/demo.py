@@ -160,3 +160,14 @@ def load_demo(sm, session, password: str | None = None, today: dt.date | None = 
     password = password or secrets.token_urlsafe(12)
     created = _accounts(sm, session, etabs, password)
     return created, password, not existed
+
+
+def enrol_demo_accounts(sm, session, secret: str) -> None:
+    """`demo --totp-secret`: every demo account gets this second factor (demos, automated checks)."""
+    from ..security.auth import enrol_with_secret
+
+    for username, *_rest in ACCOUNTS:
+        user = sm.find_user(username=username)
+        if user is not None:
+            enrol_with_secret(user, secret)
+    session.commit()

@@ -17,6 +17,7 @@ def register_web(app, appbuilder):
     from .api.forms import FormsApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
+    from .views.account import AccountView, LockView, PasswordView
     from .views.dossier import DossierView
     from .views.evaluations import EvaluationView
     from .views.formulaires import FormulairesView
@@ -35,6 +36,8 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
                         icon="fa-hourglass-half", category="Parcours")
     appbuilder.add_view_no_menu(EvaluationView)
+    for view in (PasswordView, AccountView, LockView):
+        appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(CapaciteView)
     appbuilder.add_view_no_menu(ServiceView)
     appbuilder.add_view(EtablissementView, "Liste des établissements", label=_l("Établissements"),

@@ -58,3 +58,19 @@ def datamodel(model):
     """Archivable records are archived on delete; plain links (capacities, assignments) deleted."""
     return ArchivingInterface(model) if issubclass(model, ArchivableMixin) else SQLAInterface(model)
 
+
+
+def login_required(view):
+    """Pages every signed-in user has for themselves (their account), whatever their role."""
+    import functools
+
+    from flask import redirect, request, url_for
+    from flask_login import current_user
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("SillageAuthView.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,6 +1,7 @@
 """`flask sillage …` commands. They run as the system (no row-level scope), like migrations."""
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .extensions import db
+from ..extensions import db
 
 sillage_cli = AppGroup("sillage", help="Commandes d'administration de Sillage.")
 
@@ -16,9 +17,9 @@ sillage_cli = AppGroup("sillage", help="Commandes d'administration de Sillage.")
 @sillage_cli.command("init")
 def init_command():
     """Référentiels par défaut, permissions et rôles (idempotent)."""
-    from .security.roles import sync_roles
-    from .services.forms import load_shipped
-    from .services.referentiels import load_reference_data
+    from ..security.roles import sync_roles
+    from ..services.forms import load_shipped
+    from ..services.referentiels import load_reference_data
 
     load_reference_data(db.session)
     sync_roles(current_app.appbuilder)
@@ -34,13 +35,28 @@ def _password_file() -> Path:
 
 @sillage_cli.command("demo")
 @click.option("--password", help="Mot de passe des comptes de démonstration (sinon : aléatoire).")
-def demo_command(password):
+@click.option("--totp-secret", help="Secret TOTP (base32) donné à tous les comptes de démonstration "
+                                    "(sinon : chacun active sa double authentification à la première connexion).")
+def demo_command(password, totp_secret):
     """Organisation de démonstration, usagers et comptes (idempotent)."""
-    from .security.roles import sync_roles
-    from .services.demo import ACCOUNTS, load_demo
+    from ..domain.passwords import password_problems
+    from ..security.roles import sync_roles
+    from ..services.demo import ACCOUNTS, enrol_demo_accounts, load_demo
 
+    if password and (problems := password_problems(password, current_app.config["SILLAGE_PASSWORD_MIN_LENGTH"])):
+        raise click.BadParameter(problems[0], param_hint="--password")
+    if totp_secret:
+        totp_secret = totp_secret.replace(" ", "").upper()
+        try:
+            base64.b32decode(totp_secret + "=" * (-len(totp_secret) % 8), casefold=True)
+        except ValueError:
+            raise click.BadParameter("secret base32 invalide (lettres A-Z et chiffres 2-7)", param_hint="--totp-secret")
+        if len(totp_secret) < 16:
+            raise click.BadParameter("au moins 16 caractères base32 (80 bits)", param_hint="--totp-secret")
     sync_roles(current_app.appbuilder)
     created, used, new_people = load_demo(current_app.appbuilder.sm, db.session, password)
+    if totp_secret:
+        enrol_demo_accounts(current_app.appbuilder.sm, db.session, totp_secret)
     pw_file = _password_file()
     if created and not password:
         pw_file.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +72,8 @@ def demo_command(password):
         click.echo(f"Comptes déjà existants ; mot de passe généré au premier lancement : {pw_file.read_text().strip()}")
     else:
         click.echo("Comptes déjà existants ; mot de passe inchangé.")
+    click.echo("Double authentification : " + ("secret TOTP commun donné à tous les comptes." if totp_secret else
+                                               "chaque compte l'active à sa première connexion (QR code)."))
 
 
 @sillage_cli.command("generate")
@@ -63,8 +81,8 @@ def demo_command(password):
 @click.option("--seed", type=int, default=1, show_default=True)
 def generate_command(count, seed):
     """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
-    from .services.generate import generate
-    from .services.referentiels import load_reference_data
+    from ..services.generate import generate
+    from ..services.referentiels import load_reference_data
 
     load_reference_data(db.session)
     with click.progressbar(length=count, label="Usagers") as bar:
@@ -79,3 +97,6 @@ def generate_command(count, seed):
         except LookupError:
             raise click.ClickException("Aucun service : lancez d'abord « flask sillage demo ».")
     click.echo(f"{count} usagers créés.")
+
+
+from . import security  # noqa: E402,F401  (registers `audit` and `token` on sillage_cli)

@@ -1,0 +1,132 @@
+"""`flask sillage audit verify|purge`, `flask sillage token create|list|revoke`,
+`flask sillage user reset-mfa`: security administration from the server's shell."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ApiToken, User
+from ..models.base import utcnow
+from . import sillage_cli
+
+
+@sillage_cli.group("audit")
+def audit_cli():
+    """Journal d'audit : vérification de la chaîne, purge."""
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Vérifie toute la chaîne ; code de sortie 1 et première entrée fautive si altération."""
+    from ..security.audit_chain import verify
+
+    with db.engine.connect() as conn:
+        verdict = verify(conn)
+    if verdict.ok:
+        click.echo(f"Journal d'audit intègre : {verdict.checked} entrées vérifiées.")
+        return
+    click.echo(f"Journal d'audit ALTÉRÉ : première entrée fautive n° {verdict.first_bad_id} "
+               f"({verdict.reason}) ; {verdict.checked} entrées valides avant elle.", err=True)
+    raise SystemExit(1)
+
+
+@audit_cli.command("purge")
+@click.option("--days", type=click.IntRange(183, 36500), default=None,
+              help="Durée de conservation en jours (défaut : SILLAGE_AUDIT_RETENTION_DAYS ; au moins six mois).")
+def audit_purge(days):
+    """Supprime les entrées plus anciennes que la durée de conservation (point de contrôle signé)."""
+    from ..security.audit_chain import purge
+
+    days = days or current_app.config["SILLAGE_AUDIT_RETENTION_DAYS"]
+    before = utcnow() - dt.timedelta(days=days)
+    with db.engine.begin() as conn:
+        count = purge(conn, before)
+    click.echo(f"{count} entrées antérieures au {before:%d/%m/%Y} purgées ; point de contrôle signé enregistré."
+               if count else "Rien à purger.")
+
+
+def _user(username: str) -> User:
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.BadParameter(f"compte inconnu : {username}", param_hint="USERNAME")
+    return user
+
+
+def _days(text: str) -> int:
+    match = re.fullmatch(r"(\d{1,4})\s*([dj]?)", text.strip().lower())
+    if not match or not 1 <= int(match.group(1)) <= 3650:
+        raise click.BadParameter("durée attendue : 1d à 3650d (par ex. 90d)", param_hint="--expires")
+    return int(match.group(1))
+
+
+@sillage_cli.group("token")
+def token_cli():
+    """Jetons d'accès personnels à l'API."""
+
+
+@token_cli.command("create")
+@click.argument("username")
+@click.option("--scope", type=click.Choice(["read", "write"]), required=True)
+@click.option("--expires", default="90d", show_default=True, help="Durée de validité, en jours (90d).")
+@click.option("--name", default="CLI", show_default=True, help="Nom du jeton (à quoi il sert).")
+def token_create(username, scope, expires, name):
+    """Crée un jeton et l'affiche une seule fois (seule son empreinte est conservée)."""
+    from ..security.audit import record_event
+    from ..security.auth import create_token
+
+    user = _user(username)
+    days = _days(expires)
+    raw = create_token(user, scope, days, name)
+    record_event("token_created", entity="ApiToken", details={"compte": username, "portee": scope, "jours": days,
+                                                              "nom": name})
+    click.echo(raw)
+
+
+@token_cli.command("list")
+@click.argument("username", required=False)
+def token_list(username):
+    """Jetons (d'un compte, ou de tous), avec leur dernier usage."""
+    stmt = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    if username:
+        stmt = stmt.where(User.username == username)
+    now = utcnow()
+    for token, owner in db.session.execute(stmt):
+        state = "révoqué" if token.revoked_at else "expiré" if token.expires_at <= now else "actif"
+        used = f"{token.last_used_at:%d/%m/%Y %H:%M}" if token.last_used_at else "jamais utilisé"
+        click.echo(f"{token.id}\t{owner}\t{token.prefix}…\t{token.scope}\t{token.name}\t"
+                   f"expire {token.expires_at:%d/%m/%Y}\t{used}\t{state}")
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id):
+    """Révoque un jeton (numéro donné par `token list`)."""
+    from ..security.audit import record_event
+    from ..security.auth import revoke_token
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.BadParameter(f"jeton inconnu : {token_id}", param_hint="TOKEN_ID")
+    revoke_token(token)
+    record_event("token_revoked", entity="ApiToken", entity_id=token_id)
+    click.echo(f"Jeton {token_id} révoqué.")
+
+
+@sillage_cli.group("user")
+def user_cli():
+    """Comptes : réinitialisation de la double authentification."""
+
+
+@user_cli.command("reset-mfa")
+@click.argument("username")
+def user_reset_mfa(username):
+    """Retire la double authentification d'un compte (il l'activera à sa prochaine connexion)."""
+    from ..security.auth import reset_second_factor
+
+    reset_second_factor(_user(username), "cli")
+    click.echo(f"Double authentification de {username} réinitialisée ; ses sessions sont fermées.")

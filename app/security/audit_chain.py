@@ -1,0 +1,125 @@
+"""The audit trail's hash chain: append, verify, purge with a signed checkpoint.
+
+Each row's `hash` is an HMAC (key from the instance, never in the database) over the row's
+content and the previous row's hash. Someone who edits the database can change a row, but not
+compute the matching hashes without the key: `verify` names the first row that does not match.
+Writers serialise on the single `audit_head` row (its UPDATE is the first statement), so two
+app servers never fork the chain.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select, update
+
+from ..models import AuditCheckpoint, AuditEvent, AuditHead
+from ..models.base import utcnow
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ("id", "at", "user_id", "username", "remote_addr", "client", "action", "entity",
+                 "entity_id", "usager_id", "version", "changes", "details", "prev_hash")
+events, heads = AuditEvent.__table__, AuditHead.__table__
+
+
+def _key() -> bytes:
+    configured = current_app.config.get("SILLAGE_AUDIT_KEY")
+    secret = configured or hmac.new(current_app.config["SECRET_KEY"].encode(), b"sillage-audit",
+                                    hashlib.sha256).hexdigest()
+    return secret.encode()
+
+
+def _canonical(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="microseconds")
+    return value
+
+
+def row_hash(row: dict, key: bytes) -> str:
+    payload = json.dumps({f: _canonical(row.get(f)) for f in HASHED_FIELDS}, sort_keys=True,
+                         ensure_ascii=False, separators=(",", ":"), default=str)
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def append(connection, rows: list[dict]) -> None:
+    """Chain and insert `rows` (dicts of AuditEvent columns) in the caller's transaction."""
+    if not rows:
+        return
+    # Take the head's lock first (row lock on PostgreSQL, write lock on SQLite).
+    connection.execute(update(heads).where(heads.c.id == 1).values(last_id=heads.c.last_id))
+    last_id, last_hash = connection.execute(
+        select(heads.c.last_id, heads.c.last_hash).where(heads.c.id == 1)).one()
+    key = _key()
+    chained = []
+    for row in rows:
+        last_id += 1
+        row = {**row, "id": last_id, "prev_hash": last_hash, "at": row.get("at") or utcnow()}
+        row["hash"] = last_hash = row_hash(row, key)
+        chained.append(row)
+    connection.execute(insert(events), chained)
+    connection.execute(update(heads).where(heads.c.id == 1).values(last_id=last_id, last_hash=last_hash))
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str = ""
+
+
+def _checkpoint_signature(cp: dict, key: bytes) -> str:
+    text = f"{cp['purged_before'].isoformat()}|{cp['last_id']}|{cp['last_hash']}|{cp['purged_count']}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def verify(connection, batch: int = 5000) -> Verdict:
+    """Walk the chain from the last checkpoint (or the start) to the head."""
+    key = _key()
+    checkpoint = connection.execute(
+        select(AuditCheckpoint.__table__).order_by(AuditCheckpoint.id.desc()).limit(1)).mappings().first()
+    expected_id, expected_prev = 0, GENESIS
+    if checkpoint:
+        if not hmac.compare_digest(checkpoint["signature"], _checkpoint_signature(checkpoint, key)):
+            return Verdict(False, 0, checkpoint["last_id"], "point de contrôle de purge altéré")
+        expected_id, expected_prev = checkpoint["last_id"], checkpoint["last_hash"]
+    head = connection.execute(select(heads.c.last_id, heads.c.last_hash).where(heads.c.id == 1)).one()
+    checked, after = 0, expected_id
+    while True:
+        chunk = connection.execute(select(events).where(events.c.id > after).order_by(events.c.id)
+                                   .limit(batch)).mappings().all()
+        if not chunk:
+            break
+        for row in chunk:  # ids may have gaps (rolled-back transactions): the hashes tell
+            if row["prev_hash"] != expected_prev:
+                return Verdict(False, checked, row["id"],
+                               "chaînage rompu : l'entrée précédente a été supprimée, insérée ou modifiée")
+            if not hmac.compare_digest(row["hash"], row_hash(dict(row), key)):
+                return Verdict(False, checked, row["id"], "contenu modifié")
+            expected_id, expected_prev = row["id"], row["hash"]
+            checked += 1
+        after = chunk[-1]["id"]
+    if (head.last_id, head.last_hash) != (expected_id, expected_prev):
+        return Verdict(False, checked, head.last_id if head.last_id > expected_id else expected_id,
+                       "fin de la chaîne supprimée, ou tête de chaîne altérée")
+    return Verdict(True, checked)
+
+
+def purge(connection, before: dt.datetime) -> int:
+    """Delete entries older than `before`, keeping a signed checkpoint of the last one removed."""
+    connection.execute(update(heads).where(heads.c.id == 1).values(last_id=heads.c.last_id))
+    last = connection.execute(select(events.c.id, events.c.hash).where(events.c.at < before)
+                              .order_by(events.c.id.desc()).limit(1)).first()
+    if last is None:
+        return 0
+    count = connection.execute(select(func.count()).select_from(events).where(events.c.id <= last.id)).scalar()
+    cp = {"at": utcnow(), "purged_before": before, "last_id": last.id, "last_hash": last.hash,
+          "purged_count": count}
+    cp["signature"] = _checkpoint_signature(cp, _key())
+    connection.execute(insert(AuditCheckpoint.__table__), [cp])
+    connection.execute(delete(events).where(events.c.id <= last.id))
+    return count

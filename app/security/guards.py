@@ -1,0 +1,73 @@
+"""Request-level guards, installed once for every page and endpoint.
+
+- a password set by an administrator must be changed before anything else;
+- a personal API token with the `read` scope cannot write;
+- cookie-authenticated API writes need the CSRF header (FAB exempts its API blueprints);
+- a locked workstation session answers nothing but the unlock page;
+- security headers on every answer (CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS).
+"""
+from __future__ import annotations
+
+from flask import g, jsonify, redirect, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+
+from ..extensions import db
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+OPEN_ENDPOINTS = {"static", "SillageAuthView.logout", "PasswordView.change", "LockView.unlock",
+                  "LockView.switch", "appbuilder.static"}
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _json_or_page(status, message, **extra):
+    if request.path.startswith("/api/"):
+        return jsonify(message=message, **extra), status
+    return None
+
+
+def init_guards(app) -> None:
+    @app.before_request
+    def _guards():
+        endpoint = request.endpoint or ""
+        if endpoint in OPEN_ENDPOINTS or endpoint.endswith(".static"):
+            return None
+        token = g.get("api_token")
+        if not current_user.is_authenticated:
+            return None
+        if token is not None:
+            if token.scope == "read" and request.method not in SAFE_METHODS:
+                return jsonify(message="Ce jeton ne permet que la lecture (portée « read »)."), 403
+            return None
+        if getattr(session, "sid", None) and session.get("_user_id"):
+            if session.get("locked"):
+                return _json_or_page(423, "Session verrouillée.") or redirect(url_for("LockView.unlock"))
+            from ..models import UserSecurity
+
+            row = db.session.get(UserSecurity, current_user.id)
+            if row is not None and row.must_change_password:
+                return _json_or_page(403, "Mot de passe à changer.", password_change_required=True) \
+                    or redirect(url_for("PasswordView.change"))
+            if (request.path.startswith("/api/") and request.method not in SAFE_METHODS
+                    and "Authorization" not in request.headers and app.config.get("WTF_CSRF_ENABLED", True)):
+                try:
+                    validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+                except Exception:  # noqa: BLE001  (any CSRF failure is the same refusal)
+                    return jsonify(message="Jeton CSRF manquant ou invalide (en-tête X-CSRFToken)."), 400
+        return None
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user.is_authenticated and "Cache-Control" not in h:
+            h["Cache-Control"] = "no-store"  # personal data stays out of shared and back-button caches
+        return response
