@@ -71,7 +71,15 @@ def _usager_id(obj):
 
 def _sensitive_answer_codes(evaluation: Evaluation) -> set | None:
     """Answer codes of an evaluation that must not be copied (None: all of them)."""
-    data = evaluation.definition.data if evaluation.definition else {}
+    definition = evaluation.definition
+    if definition is None and evaluation.definition_id:
+        from sqlalchemy.orm import object_session
+
+        from ..models import FormDefinition
+
+        with object_session(evaluation).no_autoflush:
+            definition = object_session(evaluation).get(FormDefinition, evaluation.definition_id)
+    data = definition.data if definition else {}
     if data.get("sensitivity") in SENSITIVE_CATEGORIES:
         return None
     codes = set()

@@ -34,9 +34,9 @@ def init_guards(app) -> None:
         endpoint = request.endpoint or ""
         if endpoint in OPEN_ENDPOINTS or endpoint.endswith(".static"):
             return None
-        token = g.get("api_token")
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated:  # (loads the user: session, JWT or personal token)
             return None
+        token = g.get("api_token")
         if token is not None:
             if token.scope == "read" and request.method not in SAFE_METHODS:
                 return jsonify(message="Ce jeton ne permet que la lecture (portée « read »)."), 403

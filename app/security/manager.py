@@ -1,5 +1,5 @@
 """Sillage's FAB security manager: every security decision FAB asks for goes through here."""
-from flask import current_app, flash, g, has_request_context, redirect, request, url_for
+from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
@@ -107,6 +107,10 @@ class SillageSecurityManager(SecurityManager):
         jwt_manager = super().create_jwt_manager(app)
         jwt_manager.token_in_blocklist_loader(
             lambda _header, payload: not api_session_alive(payload.get("sid"), current_app))
+        # A malformed, revoked or expired token is "not authenticated" (401), not a 422.
+        jwt_manager.invalid_token_loader(lambda _reason: (jsonify(message="Jeton invalide."), 401))
+        jwt_manager.revoked_token_loader(lambda _h, _p: (jsonify(message="Session terminée."), 401))
+        jwt_manager.expired_token_loader(lambda _h, _p: (jsonify(message="Jeton expiré."), 401))
         return jwt_manager
     def _role_permissions(self, roles) -> frozenset:
         """All (permission, view) pairs of these roles, loaded in one query and kept for the

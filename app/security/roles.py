@@ -18,14 +18,18 @@ RESOURCES = {
     "Formulaire": _l("Définitions de formulaires (grilles d'évaluation, sections de dossier)"),
     "Evaluation": _l("Évaluations des usagers (AGGIR, GEVA…)"),
     "Securite": _l("Comptes utilisateurs et rôles"),
+    "Audit": _l("Journal d'audit, contrôle de la chaîne, revues des accès d'urgence"),
+    "HistoriqueAcces": _l("Qui a consulté un dossier (historique des accès, sur le dossier)"),
 }
+# Resources no role gets by default, not even the Administrateur: the trail watches them too.
+DPO_ONLY = {"Audit"}
 
 ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
-    "Administrateur": {r: RWA for r in RESOURCES},
+    "Administrateur": {r: RWA for r in RESOURCES if r not in DPO_ONLY},
     "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
-                  "Formulaire": R, "Evaluation": RW},
+                  "Formulaire": R, "Evaluation": RW, "HistoriqueAcces": R},
     "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
                         "Formulaire": R, "Evaluation": RW},
     "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R},
@@ -34,7 +38,7 @@ MATRIX = {
     "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
     "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
-            "Evaluation": R},
+            "Evaluation": R, "Audit": R, "HistoriqueAcces": R},
 }
 
 ROLE_DESCRIPTIONS = {
@@ -69,6 +73,7 @@ MENUS = {
     "Referentiels": ["Administration", "Référentiels"],
     "Formulaire": ["Administration", "Formulaires"],
     "Securite": ["Security", "List Users", "List Roles", "Administration"],
+    "Audit": ["Administration", "Journal d'audit"],
 }
 
 # What every signed-in user may do for themselves (FAB's own views).
@@ -111,7 +116,8 @@ def sync_roles(appbuilder) -> None:
     for role_name in MATRIX:
         role = sm.find_role(role_name)
         if role_name == ADMIN_ROLE:
-            role.permissions = all_pvms
+            role.permissions = [p for p in all_pvms if p.view_menu.name not in DPO_ONLY
+                                or (p.permission.name, p.view_menu.name) in permissions_for(role_name)]
         else:
             role.permissions = [index[p] for p in sorted(permissions_for(role_name)) if p in index]
     session.commit()

@@ -18,6 +18,7 @@ def register_web(app, appbuilder):
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
     from .views.account import AccountView, LockView, PasswordView
+    from .views.audit import AccessHistoryView, AuditView
     from .views.dossier import DossierView
     from .views.evaluations import EvaluationView
     from .views.formulaires import FormulairesView
@@ -52,6 +53,9 @@ def register_web(app, appbuilder):
                         category_icon="fa-cogs")
     appbuilder.add_view(FormulairesView, "Formulaires", label=_l("Formulaires"), icon="fa-list-alt",
                         category="Administration")
+    appbuilder.add_view(AuditView, "Journal d'audit", label=_l("Journal d'audit"), icon="fa-shield",
+                        category="Administration")
+    appbuilder.add_view_no_menu(AccessHistoryView)
     appbuilder.add_link("Référentiels", href="/referentiels/", label=_l("Référentiels"), icon="fa-list",
                         category="Administration")
     appbuilder.add_api(UsagerApi)

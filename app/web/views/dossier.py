@@ -165,6 +165,7 @@ class DossierView(BaseView):
             can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
             can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
             can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
+            can_history=self.appbuilder.sm.has_access("can_read", "HistoriqueAcces"),
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager),
         ), status
 

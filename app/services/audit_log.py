@@ -1,0 +1,50 @@
+"""Reading the audit trail (DPO view, a dossier's access history). The trail is never written
+here: only the hooks of app/security/audit.py write it."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..models import AuditEvent
+
+PAGE = 50
+
+
+@dataclass
+class AuditQuery:
+    username: str = ""
+    usager_id: int | None = None
+    action: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    page: int = 1
+
+
+def search(session, q: AuditQuery) -> tuple[list[AuditEvent], int]:
+    stmt = select(AuditEvent)
+    if q.username:
+        stmt = stmt.where(AuditEvent.username == q.username)
+    if q.usager_id:
+        stmt = stmt.where(AuditEvent.usager_id == q.usager_id)
+    if q.action:
+        stmt = stmt.where(AuditEvent.action == q.action)
+    if q.date_from:
+        stmt = stmt.where(AuditEvent.at >= dt.datetime.combine(q.date_from, dt.time()))
+    if q.date_to:
+        stmt = stmt.where(AuditEvent.at < dt.datetime.combine(q.date_to + dt.timedelta(days=1), dt.time()))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar()
+    rows = session.execute(stmt.order_by(AuditEvent.id.desc()).limit(PAGE)
+                           .offset((max(q.page, 1) - 1) * PAGE)).scalars().all()
+    return rows, total
+
+
+def actions(session) -> list[str]:
+    return list(session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars())
+
+
+def access_history(session, usager_id: int, limit: int = 30) -> list[AuditEvent]:
+    """Who read or changed this usager's dossier, newest first."""
+    return session.execute(select(AuditEvent).where(AuditEvent.usager_id == usager_id)
+                           .order_by(AuditEvent.id.desc()).limit(limit)).scalars().all()

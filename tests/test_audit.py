@@ -1,0 +1,195 @@
+"""The audit trail: reads and writes recorded by one mechanism, hash chain verified by
+`flask sillage audit verify`, purge with a signed checkpoint, sensitive values not copied."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import delete, insert, select, text, update
+
+from app.extensions import db
+from app.models import AuditCheckpoint, AuditEvent, AuditHead, FormDefinition, Usager
+
+from . import factories as f
+from .conftest import DATABASES, PASSWORD, make_app
+
+
+def last_events(app, **filters):
+    with app.app_context():
+        stmt = select(AuditEvent).filter_by(**filters).order_by(AuditEvent.id.desc()).limit(5)
+        rows = db.session.execute(stmt).scalars().all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_a_dossier_read_is_recorded_with_the_usager(app, as_user):
+    with app.app_context():
+        uid = f.gen_usager().id
+    as_user("secretaire.tilleuls").get(f"/dossier/{uid}")
+    event = last_events(app, action="read", usager_id=uid)[0]
+    assert event.username == "secretaire.tilleuls" and event.details["path"] == f"/dossier/{uid}"
+    assert event.remote_addr == "127.0.0.1"
+
+
+def test_api_and_search_reads_record_every_id_returned(app, as_user, api):
+    with app.app_context():
+        name = "AUDITLU" + f.unique_name()
+        a, b = f.gen_usager(nom_naissance=name), f.gen_usager(nom_naissance=name)
+        ids = {a.id, b.id}
+    as_user("secretaire.tilleuls").get(f"/usagers/?q={name.lower()}")
+    event = last_events(app, action="read", username="secretaire.tilleuls")[0]
+    assert ids <= set(event.details["usagers"]) and f"q={name.lower()}" in event.details["query"]
+    api("secretaire.tilleuls").get(f"/api/v1/usager/{a.id}")
+    event = last_events(app, action="read", usager_id=a.id)[0]
+    assert event.details["path"] == f"/api/v1/usager/{a.id}"
+
+
+def test_role_changes_are_audited(app, as_user, make_user):
+    username = make_user("audit.roles", "Éducatif", [f.TILLEULS])
+    with app.app_context():
+        sm = app.appbuilder.sm
+        user = sm.find_user(username=username)
+        user.roles.append(sm.find_role("Soin"))
+        db.session.commit()
+        uid = user.id
+    event = last_events(app, entity="User", entity_id=uid, action="update")[0]
+    assert "Soin" in event.changes["roles"]["ajouts"]
+
+
+def test_sensitive_answers_are_recorded_as_changed_not_copied(app):
+    from app.models import Evaluation
+
+    with app.app_context():
+        definition = FormDefinition(code="psy-test", version=1, status="published", kind="evaluation",
+                                    title="Bilan psy", source_text="", data={"sensitivity": "psychologique", "sections": []})
+        db.session.add(definition)
+        db.session.flush()
+        usager = f.gen_usager()
+        evaluation = Evaluation(usager_id=usager.id, definition_id=definition.id, form_code="psy-test",
+                                form_version=1, evaluated_on=dt.date.today(), answers={"humeur": "très triste"})
+        db.session.add(evaluation)
+        db.session.commit()
+        eid = evaluation.id
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "Evaluation",
+                                                             AuditEvent.entity_id == eid)).scalars().all()
+        assert events and all("très triste" not in str(e.changes) for e in events)
+        assert events[0].changes["answers"] == {"humeur": "modifié"}
+
+
+# --- the chain, on a database of its own (these tests break it on purpose) ---------------------
+
+@pytest.fixture(params=DATABASES)
+def own_app(request):
+    tmpdir = tempfile.mkdtemp(prefix="sillage-audit-")
+    app = make_app(request.param, tmpdir, name="audit")
+    with app.app_context():
+        upgrade()
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["sillage", "init"]).exit_code == 0
+        assert runner.invoke(args=["sillage", "demo", "--password", PASSWORD]).exit_code == 0
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def verify(app):
+    return app.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
+
+
+def some_id(app, n=10):
+    with app.app_context():
+        return db.session.execute(select(AuditEvent.id).order_by(AuditEvent.id).offset(n).limit(1)).scalar_one()
+
+
+def test_verify_passes_then_catches_a_changed_row(own_app):
+    ok = verify(own_app)
+    assert ok.exit_code == 0 and "intègre" in ok.output
+    target = some_id(own_app)
+    with own_app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target).values(username="mallory"))
+        db.session.commit()
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and f"n° {target}" in bad.output
+
+
+def test_verify_catches_a_removed_row(own_app):
+    target = some_id(own_app)
+    with own_app.app_context():
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id == target))
+        db.session.commit()
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and f"n° {target + 1}" in bad.output
+
+
+def test_verify_catches_an_inserted_row_and_a_removed_tail(own_app):
+    with own_app.app_context():
+        row = db.session.execute(select(AuditEvent.__table__).where(AuditEvent.id == some_id(own_app))).mappings().one()
+        last = db.session.execute(select(AuditHead.last_id)).scalar_one()
+        db.session.execute(insert(AuditEvent.__table__).values({**row, "id": last + 1, "username": "ghost"}))
+        db.session.commit()
+    assert verify(own_app).exit_code == 1
+    with own_app.app_context():
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id > last - 2))
+        db.session.commit()
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "fin de la chaîne" in bad.output
+
+
+def test_purge_keeps_the_chain_verifiable_with_a_signed_checkpoint(own_app):
+    with own_app.app_context():
+        cut = some_id(own_app, 20)
+        db.session.execute(update(AuditEvent).where(AuditEvent.id <= cut)
+                           .values(at=dt.datetime(2020, 1, 1)))  # breaks those rows' hashes…
+        db.session.commit()
+    assert verify(own_app).exit_code == 1
+    result = own_app.test_cli_runner().invoke(args=["sillage", "audit", "purge", "--days", "365"])
+    assert result.exit_code == 0 and "purgées" in result.output  # …which the purge removes
+    assert verify(own_app).exit_code == 0
+    with own_app.app_context():
+        db.session.execute(update(AuditCheckpoint).values(purged_count=1))
+        db.session.commit()
+    assert verify(own_app).exit_code == 1
+
+
+def test_a_change_is_not_committed_when_its_audit_row_cannot_be_written(own_app):
+    with own_app.app_context():
+        db.session.execute(delete(AuditHead))
+        db.session.commit()
+        usager = db.session.execute(select(Usager).limit(1)).scalar_one()
+        uid, before = usager.id, usager.nom_utilise
+        usager.nom_utilise = "JAMAIS"
+        with pytest.raises(Exception):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.get(Usager, uid).nom_utilise == before
+
+
+def test_only_the_dpo_reads_the_audit(app, as_user):
+    assert as_user("dpo").get("/audit/").status_code == 200
+    for username in ("admin", "direction", "secretaire.tilleuls"):
+        assert as_user(username).get("/audit/").status_code in (302, 403)
+
+
+def test_direction_and_dpo_see_who_read_a_dossier_others_do_not(app, as_user):
+    with app.app_context():
+        uid = f.gen_usager().id
+    as_user("secretaire.tilleuls").get(f"/dossier/{uid}")
+    for username in ("direction", "dpo"):
+        client = as_user(username)
+        assert "Qui a consulté ce dossier" in client.get(f"/dossier/{uid}").data.decode()
+        page = client.get(f"/dossier/{uid}/acces").data.decode()
+        assert "secretaire.tilleuls" in page and "consultation" in page
+    secretary = as_user("secretaire.tilleuls")
+    assert "Qui a consulté" not in secretary.get(f"/dossier/{uid}").data.decode()
+    assert secretary.get(f"/dossier/{uid}/acces").status_code in (302, 403)
+
+
+def test_dpo_checks_the_chain_from_the_view(app, as_user):
+    page = as_user("dpo").post("/audit/verifier").data.decode()
+    assert 'id="chain-status"' in page and "intègre" in page
+    assert "secretaire.tilleuls" in as_user("dpo").get("/audit/?user=secretaire.tilleuls").data.decode()
