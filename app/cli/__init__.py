@@ -99,4 +99,4 @@ def generate_command(count, seed):
     click.echo(f"{count} usagers créés.")
 
 
-from . import security  # noqa: E402,F401  (registers `audit` and `token` on sillage_cli)
+from . import rgpd, security  # noqa: E402,F401  (register their commands on sillage_cli)
