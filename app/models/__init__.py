@@ -9,12 +9,13 @@ from .parcours import Admission, DemandeAdmission
 from .referentiels import (
     CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe,
 )
+from .rgpd import ErasureRequest, RectificationRequest
 from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSession
 from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
     "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Admission", "LoginThrottle", "RecoveryCode",
-    "UserSecurity", "WebSession", "Capacite", "CategorieEtablissement", "ContactPerson",
+    "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "Role", "Service", "StaffAssignment",

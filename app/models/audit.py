@@ -28,6 +28,9 @@ class AuditEvent(Model):
     usager_id = Column(Integer, nullable=True, index=True)
     version = Column(Integer, nullable=True)
     changes = Column(JSONType, nullable=True)  # {field: [old, new]} or {field: "modifié"}
+    # The chain covers this HMAC of `changes`, not `changes` itself: erasing an usager blanks the
+    # values of their entries (RGPD) and the chain still verifies — only for an erased usager.
+    changes_hash = Column(String(64), nullable=True)
     details = Column(JSONType, nullable=True)  # reads: path, ids returned; logins: reason…
     prev_hash = Column(String(64), nullable=False)
     hash = Column(String(64), nullable=False)

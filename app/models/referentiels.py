@@ -18,6 +18,9 @@ class CategorieEtablissement(ReferenceMixin, Model):
     """ESSMS categories (FINESS catégories d'établissement, simplified to what users say)."""
 
     __tablename__ = "ref_categorie_etablissement"
+    # Years a dossier is kept after the last exit before it is anonymised (RGPD retention);
+    # the defaults and their reasons are in app/services/rgpd.py and the README.
+    retention_years = Column(Integer, nullable=False, default=20, server_default="20")
 
 
 class ModaliteAccueil(ReferenceMixin, Model):

@@ -43,6 +43,7 @@ class Usager(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     situation_professionnelle = Column(String(20))
     scolarite = Column(String(250))
     foyer_id = Column(Integer, ForeignKey("foyer.id"), nullable=True, index=True)
+    anonymised_at = Column(DateTime)  # RGPD erasure or end of retention: identity removed for good
     # Search keys, derived from the identity by services.usagers (accent- and case-insensitive)
     search_text = Column(String(600), nullable=False, default="")
     dup_key = Column(String(250), nullable=False, default="")

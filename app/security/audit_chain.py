@@ -22,7 +22,9 @@ from ..models.base import utcnow
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("id", "at", "user_id", "username", "remote_addr", "client", "action", "entity",
-                 "entity_id", "usager_id", "version", "changes", "details", "prev_hash")
+                 "entity_id", "usager_id", "version", "changes_hash", "details", "prev_hash")
+ERASED = {"effacé": "usager anonymisé"}  # what an erased usager's entries keep of their values
+ERASURE_ACTION = "erasure"
 events, heads = AuditEvent.__table__, AuditHead.__table__
 
 
@@ -37,6 +39,16 @@ def _canonical(value):
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="microseconds")
     return value
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def changes_hash(changes, key: bytes) -> str | None:
+    if changes is None:
+        return None
+    return hmac.new(key, _json(changes).encode(), hashlib.sha256).hexdigest()
 
 
 def row_hash(row: dict, key: bytes) -> str:
@@ -57,7 +69,8 @@ def append(connection, rows: list[dict]) -> None:
     chained = []
     for row in rows:
         last_id += 1
-        row = {**row, "id": last_id, "prev_hash": last_hash, "at": row.get("at") or utcnow()}
+        row = {**row, "id": last_id, "prev_hash": last_hash, "at": row.get("at") or utcnow(),
+               "changes_hash": changes_hash(row.get("changes"), key)}
         row["hash"] = last_hash = row_hash(row, key)
         chained.append(row)
     connection.execute(insert(events), chained)
@@ -88,6 +101,11 @@ def verify(connection, batch: int = 5000) -> Verdict:
             return Verdict(False, 0, checkpoint["last_id"], "point de contrôle de purge altéré")
         expected_id, expected_prev = checkpoint["last_id"], checkpoint["last_hash"]
     head = connection.execute(select(heads.c.last_id, heads.c.last_hash).where(heads.c.id == 1)).one()
+    erased_usagers, erased_entities = set(), set()
+    for usager_id, details in connection.execute(select(events.c.usager_id, events.c.details)
+                                                 .where(events.c.action == ERASURE_ACTION)):
+        erased_usagers.add(usager_id)
+        erased_entities.update((name, eid) for name, eid in (details or {}).get("entites", []))
     checked, after = 0, expected_id
     while True:
         chunk = connection.execute(select(events).where(events.c.id > after).order_by(events.c.id)
@@ -100,6 +118,10 @@ def verify(connection, batch: int = 5000) -> Verdict:
                                "chaînage rompu : l'entrée précédente a été supprimée, insérée ou modifiée")
             if not hmac.compare_digest(row["hash"], row_hash(dict(row), key)):
                 return Verdict(False, checked, row["id"], "contenu modifié")
+            if row["changes_hash"] != changes_hash(row["changes"], key) and not (
+                    row["changes"] == ERASED and (row["usager_id"] in erased_usagers
+                                                  or (row["entity"], row["entity_id"]) in erased_entities)):
+                return Verdict(False, checked, row["id"], "valeurs modifiées")
             expected_id, expected_prev = row["id"], row["hash"]
             checked += 1
         after = chunk[-1]["id"]
@@ -122,4 +144,16 @@ def purge(connection, before: dt.datetime) -> int:
     cp["signature"] = _checkpoint_signature(cp, _key())
     connection.execute(insert(AuditCheckpoint.__table__), [cp])
     connection.execute(delete(events).where(events.c.id <= last.id))
+    return count
+
+
+def erase_values(connection, usager_id: int, entities=()) -> int:
+    """Blank the old/new values of an usager's entries (and of `entities`, [name, id] pairs such
+    as their foyer's contacts) for anonymisation. The chain still verifies: it covers the values'
+    HMAC, and the erasure entry naming them is itself in the chain."""
+    count = connection.execute(update(events).where(events.c.usager_id == usager_id, events.c.changes.is_not(None))
+                               .values(changes=ERASED)).rowcount
+    for name, entity_id in entities:
+        count += connection.execute(update(events).where(events.c.entity == name, events.c.entity_id == entity_id,
+                                                         events.c.changes.is_not(None)).values(changes=ERASED)).rowcount
     return count

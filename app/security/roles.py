@@ -20,6 +20,7 @@ RESOURCES = {
     "Securite": _l("Comptes utilisateurs et rôles"),
     "Audit": _l("Journal d'audit, contrôle de la chaîne, revues des accès d'urgence"),
     "HistoriqueAcces": _l("Qui a consulté un dossier (historique des accès, sur le dossier)"),
+    "Rgpd": _l("Droits RGPD : export d'un dossier, demandes de rectification et d'anonymisation"),
 }
 # Resources no role gets by default, not even the Administrateur: the trail watches them too.
 DPO_ONLY = {"Audit"}
@@ -29,16 +30,17 @@ ADMIN_ROLE = "Administrateur"
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in DPO_ONLY},
     "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
-                  "Formulaire": R, "Evaluation": RW, "HistoriqueAcces": R},
+                  "Formulaire": R, "Evaluation": RW, "HistoriqueAcces": R, "Rgpd": RW},
     "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
-                        "Formulaire": R, "Evaluation": RW},
-    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R},
+                        "Formulaire": R, "Evaluation": RW, "Rgpd": RW},
+    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
+                    "Rgpd": RW},
     "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
     "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
-            "Evaluation": R, "Audit": R, "HistoriqueAcces": R},
+            "Evaluation": R, "Audit": R, "HistoriqueAcces": R, "Rgpd": RW},
 }
 
 ROLE_DESCRIPTIONS = {
@@ -74,6 +76,7 @@ MENUS = {
     "Formulaire": ["Administration", "Formulaires"],
     "Securite": ["Security", "List Users", "List Roles", "Administration"],
     "Audit": ["Administration", "Journal d'audit"],
+    "Rgpd": ["Usagers", "Demandes RGPD"],
 }
 
 # What every signed-in user may do for themselves (FAB's own views).

@@ -28,6 +28,13 @@ CATEGORIES = [
     ("CADA", "CADA — centre d'accueil de demandeurs d'asile"),
     ("LHSS", "LHSS — lits halte soins santé"),
 ]
+# Years a dossier is kept after the last exit, then anonymised (editable in the console).
+# 20 years where care is given (by analogy with the medical record, CSP R.1112-7); 30 years in
+# child protection (people come back for their history as adults); 10 years elsewhere. Whoever
+# was a minor at exit is kept at least until their 28th birthday. Check them with your DPO.
+RETENTION_YEARS = {"EHPA": 10, "ESAT": 10, "FH": 10, "FV": 10, "SAVS": 10, "CHRS": 10, "CADA": 10,
+                   "MECS": 30, "FDE": 30, "AEMO": 30}
+DEFAULT_RETENTION_YEARS = 20
 MODALITES = [
     ("HP", "Hébergement permanent"), ("HT", "Hébergement temporaire"), ("AJ", "Accueil de jour"),
     ("AN", "Accueil de nuit"), ("INT", "Internat"), ("SEMI", "Semi-internat"), ("EXT", "Externat"),
@@ -61,16 +68,18 @@ VALEURS = {
 }
 
 
-def _upsert(session, model, rows, **extra):
+def _upsert(session, model, rows, per_code=None, **extra):
     existing = {r.code for r in session.execute(select(model).filter_by(**extra)).scalars()}
     for position, (code, label) in enumerate(rows):
         if code not in existing:
-            session.add(model(code=code, label=label, position=position, active=True, **extra))
+            session.add(model(code=code, label=label, position=position, active=True,
+                              **(per_code(code) if per_code else {}), **extra))
 
 
 def load_reference_data(session) -> None:
     """Insert missing default entries; entries already there (perhaps edited) are left alone."""
-    _upsert(session, CategorieEtablissement, CATEGORIES)
+    _upsert(session, CategorieEtablissement, CATEGORIES,
+            lambda code: {"retention_years": RETENTION_YEARS.get(code, DEFAULT_RETENTION_YEARS)})
     _upsert(session, ModaliteAccueil, MODALITES)
     _upsert(session, MotifSortie, MOTIFS_SORTIE)
     _upsert(session, TypeDocument, TYPES_DOCUMENT)

@@ -19,6 +19,7 @@ def register_web(app, appbuilder):
     from .referentiels import init_referentiels
     from .views.account import AccountView, LockView, PasswordView
     from .views.audit import AccessHistoryView, AuditView
+    from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.evaluations import EvaluationView
     from .views.formulaires import FormulairesView
@@ -32,6 +33,8 @@ def register_web(app, appbuilder):
                         icon="fa-search", category="Usagers", category_label=_l("Usagers"), category_icon="fa-users")
     appbuilder.add_view(DossierView, "Nouvel usager", label=_l("Nouvel usager"), icon="fa-user-plus",
                         category="Usagers", href="/dossier/nouveau")
+    appbuilder.add_view(RgpdView, "Demandes RGPD", label=_l("Demandes RGPD"), icon="fa-balance-scale",
+                        category="Usagers")
     appbuilder.add_view(AdmissionListView, "Admissions", label=_l("Admissions"), icon="fa-sign-in",
                         category="Parcours", category_label=_l("Parcours"), category_icon="fa-road")
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),

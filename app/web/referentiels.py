@@ -83,11 +83,18 @@ class ValeurListeView(ReferenceView):
     column_default_sort = [("liste", False), ("position", False)]
 
 
+class CategorieView(ReferenceView):
+    column_list = ["code", "label", "retention_years", "position", "active"]
+    column_editable_list = ["label", "retention_years", "position", "active"]
+    form_columns = ["code", "label", "retention_years", "position", "active"]
+    column_labels = {**ReferenceView.column_labels, "retention_years": _l("Conservation (années après la sortie)")}
+
+
 def init_referentiels(app) -> Admin:
     admin = Admin(app, name="Sillage — référentiels", url="/referentiels", endpoint="referentiels",
                   index_view=ConsoleHome(name=_l("Accueil"), url="/referentiels", endpoint="referentiels"))
     session = db.session
-    admin.add_view(ReferenceView(CategorieEtablissement, session, name=_l("Catégories d'établissement"),
+    admin.add_view(CategorieView(CategorieEtablissement, session, name=_l("Catégories d'établissement"),
                                  endpoint="ref_categories"))
     admin.add_view(ReferenceView(ModaliteAccueil, session, name=_l("Modalités d'accueil"), endpoint="ref_modalites"))
     admin.add_view(ReferenceView(MotifSortie, session, name=_l("Motifs de sortie"), endpoint="ref_motifs"))

@@ -18,12 +18,12 @@ depends_on = None
 
 def _chain_existing_entries():
     """Entries written before the chain existed are chained now, in id order."""
-    from app.security.audit_chain import GENESIS, _key, row_hash
+    from app.security.audit_chain import GENESIS, _key, changes_hash, row_hash
 
     conn = op.get_bind()
     events = sa.table('audit_event', *(sa.column(c) for c in (
         'id', 'at', 'user_id', 'username', 'remote_addr', 'client', 'action', 'entity', 'entity_id',
-        'usager_id', 'version', 'changes', 'details', 'prev_hash', 'hash')))
+        'usager_id', 'version', 'changes', 'changes_hash', 'details', 'prev_hash', 'hash')))
     rows = conn.execute(sa.select(events).order_by(events.c.id)).mappings().all()
     key, last_id, last_hash = _key(), 0, GENESIS
     for row in rows:
@@ -35,8 +35,10 @@ def _chain_existing_entries():
             if isinstance(row[field], str):
                 import json
                 row[field] = json.loads(row[field])
+        row['changes_hash'] = changes_hash(row['changes'], key)
         digest = row_hash(row, key)
-        conn.execute(events.update().where(events.c.id == row['id']).values(prev_hash=last_hash, hash=digest))
+        conn.execute(events.update().where(events.c.id == row['id'])
+                     .values(prev_hash=last_hash, hash=digest, changes_hash=row['changes_hash']))
         last_id, last_hash = row['id'], digest
     return last_id, last_hash
 
@@ -123,6 +125,7 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('client', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
+        batch_op.add_column(sa.Column('changes_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
         batch_op.alter_column('action',
@@ -151,6 +154,7 @@ def downgrade():
                existing_nullable=False)
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')
+        batch_op.drop_column('changes_hash')
         batch_op.drop_column('details')
         batch_op.drop_column('client')
 

@@ -166,6 +166,7 @@ class DossierView(BaseView):
             can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
             can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
             can_history=self.appbuilder.sm.has_access("can_read", "HistoriqueAcces"),
+            can_rgpd=self.appbuilder.sm.has_access("can_write", "Rgpd"),
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager),
         ), status
 

@@ -1,0 +1,37 @@
+"""RGPD requests: rectification (recorded and followed) and erasure (four eyes)."""
+from flask_appbuilder import Model
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+
+from .base import utcnow
+
+
+class RectificationRequest(Model):
+    """A person asks for a correction (RGPD art. 16): who asked, what, the decision and when."""
+
+    __tablename__ = "rgpd_rectification"
+    id = Column(Integer, primary_key=True)
+    usager_id = Column(Integer, ForeignKey("usager.id"), nullable=False, index=True)
+    requested_by = Column(String(200), nullable=False)  # the usager, a relative, a representative…
+    received_on = Column(DateTime, nullable=False, default=utcnow)
+    content = Column(Text, nullable=False)
+    status = Column(String(12), nullable=False, default="recue")  # recue, acceptee, refusee
+    decision = Column(Text)
+    decided_at = Column(DateTime)
+    recorded_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    decided_by_id = Column(Integer, ForeignKey("ab_user.id"))
+
+
+class ErasureRequest(Model):
+    """Anonymisation asked by one user, approved by another (DPO or Direction)."""
+
+    __tablename__ = "rgpd_erasure"
+    id = Column(Integer, primary_key=True)
+    usager_id = Column(Integer, ForeignKey("usager.id"), nullable=False, index=True)
+    reason = Column(Text, nullable=False)
+    early_justification = Column(Text)  # required while the retention period runs
+    requested_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    status = Column(String(12), nullable=False, default="attente")  # attente, refusee, executee
+    decided_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    decided_at = Column(DateTime)
+    decision_note = Column(Text)

@@ -1,0 +1,105 @@
+"""RGPD rights as buttons: export (access, portability), rectification and erasure requests,
+and the decisions (four eyes). The rules are in app/services/rgpd*.py."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import ErasureRequest, RectificationRequest, Usager
+from ...security.audit import record_event
+from ...services import rgpd
+from ...services.errors import ValidationFailed
+from ...services.rgpd_export import export_zip
+
+
+def _usager(usager_id) -> Usager:
+    usager = db.session.execute(select(Usager).where(Usager.id == usager_id)).scalar_one_or_none()
+    if usager is None:  # outside the user's scope, or absent: the same answer
+        abort(404)
+    return usager
+
+
+def _flash_errors(error: ValidationFailed):
+    for message in error.errors.values():
+        flash(message, "danger")
+
+
+class RgpdView(BaseView):
+    route_base = "/rgpd"
+    class_permission_name = "Rgpd"
+    default_view = "index"
+    method_permission_name = {"index": "read", "export": "read", "rectification": "write", "erasure": "write",
+                              "decide_erasure": "write", "decide_rectification": "write"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        erasures, rectifications = rgpd.pending_requests(db.session)
+        return self.render_template("rgpd/index.html", title=_("Demandes RGPD"), erasures=erasures,
+                                    rectifications=rectifications, approver=bool(
+                                        {r.name for r in g.user.roles} & rgpd.APPROVER_ROLES))
+
+    @expose("/dossier/<int:usager_id>/export")
+    @has_access
+    def export(self, usager_id):
+        usager = _usager(usager_id)
+        data = export_zip(db.session, usager, current_app.config["SILLAGE_DATA_DIR"])
+        record_event("export", entity="Usager", entity_id=usager.id, usager_id=usager.id,
+                     details={"format": "zip (json, xlsx, pdf, documents)", "octets": len(data)})
+        return Response(data, mimetype="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="sillage-usager-{usager.id}.zip"'})
+
+    @expose("/dossier/<int:usager_id>/rectification", methods=["POST"])
+    @has_access
+    def rectification(self, usager_id):
+        usager = _usager(usager_id)
+        try:
+            rgpd.record_rectification(db.session, usager, g.user, request.form.get("requested_by", ""),
+                                      request.form.get("content", ""))
+            flash(_("Demande de rectification enregistrée ; elle apparaît dans les demandes RGPD."), "success")
+        except ValidationFailed as error:
+            _flash_errors(error)
+        return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="rgpd"))
+
+    @expose("/dossier/<int:usager_id>/effacement", methods=["POST"])
+    @has_access
+    def erasure(self, usager_id):
+        usager = _usager(usager_id)
+        try:
+            rgpd.request_erasure(db.session, usager, g.user, request.form.get("reason", ""),
+                                 request.form.get("early_justification", ""))
+            flash(_("Demande d'anonymisation enregistrée : le DPO ou la direction doit la valider."), "success")
+        except ValidationFailed as error:
+            _flash_errors(error)
+        return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="rgpd"))
+
+    @expose("/effacement/<int:request_id>/decision", methods=["POST"])
+    @has_access
+    def decide_erasure(self, request_id):
+        req = db.session.get(ErasureRequest, request_id)
+        if req is None or db.session.execute(select(Usager.id).where(Usager.id == req.usager_id)).first() is None:
+            abort(404)
+        try:
+            rgpd.decide_erasure(db.session, req, g.user, request.form.get("decision") == "approve",
+                                request.form.get("note", ""), current_app.config["SILLAGE_DATA_DIR"])
+            flash(_("Dossier anonymisé.") if req.status == "executee" else _("Demande refusée."), "success")
+        except ValidationFailed as error:
+            _flash_errors(error)
+        return redirect(url_for(".index"))
+
+    @expose("/rectification/<int:request_id>/decision", methods=["POST"])
+    @has_access
+    def decide_rectification(self, request_id):
+        req = db.session.get(RectificationRequest, request_id)
+        if req is None or db.session.execute(select(Usager.id).where(Usager.id == req.usager_id)).first() is None:
+            abort(404)
+        try:
+            rgpd.decide_rectification(db.session, req, g.user, request.form.get("decision") == "accept",
+                                      request.form.get("note", ""))
+            flash(_("Décision enregistrée."), "success")
+        except ValidationFailed as error:
+            _flash_errors(error)
+        return redirect(url_for(".index"))
