@@ -21,7 +21,7 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     with app.app_context():
         from . import models  # noqa: F401  (every table in the metadata)
-        from .security import audit, scope  # noqa: F401  (session hooks)
+        from .security import audit, scope, secret  # noqa: F401  (session and loading hooks)
         from .security.guards import init_guards
         from .security.sessions import DatabaseSessionInterface
         from .web import register_web

@@ -78,10 +78,10 @@ def test_gmp_uses_the_latest_validated_aggir_of_admitted_usagers(app, api):
     with app.app_context():
         etab = f.etablissement(f.TILLEULS).id
         a, b, c = (f.gen_usager().id for _ in range(3))
-    client = api("direction")
+    client, nurse = api("direction"), api("soin.tilleuls")  # the care team evaluates, the direction pilots
     on = "2030-01-01"  # a date after every demo evaluation: only these three count as evaluated
     before = client.get(f"/api/v1/etablissement/{etab}/gmp?date={on}").json
-    post = lambda uid, letters, day: client.post(f"/api/v1/usager/{uid}/evaluations", json={  # noqa: E731
+    post = lambda uid, letters, day: nurse.post(f"/api/v1/usager/{uid}/evaluations", json={  # noqa: E731
         "form": "aggir", "answers": profile(letters), "status": "validated", "evaluated_on": day})
     assert post(a, {}, "2029-01-01").status_code == 201  # GIR 6 …
     assert post(a, {"coherence": "C", "orientation": "C"}, "2029-06-01").status_code == 201  # … then GIR 2

@@ -1,6 +1,7 @@
 """All mapped classes, imported once so metadata (and Alembic) sees every table."""
 from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB tables share our metadata)
 
+from .access import CategoryAccess, EmergencyAccess
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
@@ -15,7 +16,7 @@ from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
     "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Admission", "LoginThrottle", "RecoveryCode",
-    "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "Capacite", "CategorieEtablissement", "ContactPerson",
+    "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "Role", "Service", "StaffAssignment",

@@ -36,6 +36,8 @@ class Evaluation(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     definition_id = Column(Integer, ForeignKey("form_definition.id"), nullable=False)
     form_code = Column(String(63), nullable=False)
     form_version = Column(Integer, nullable=False)
+    # The definition's shared-secret category, copied here so the scope hook filters rows cheaply.
+    sensitivity = Column(String(20), nullable=False, default="administratif", server_default="administratif")
     status = Column(String(10), nullable=False, default="draft")  # draft, validated
     evaluated_on = Column(Date, nullable=False)
     answers = Column(JSONType, nullable=False, default=dict)

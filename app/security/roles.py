@@ -20,6 +20,7 @@ RESOURCES = {
     "Securite": _l("Comptes utilisateurs et rôles"),
     "Audit": _l("Journal d'audit, contrôle de la chaîne, revues des accès d'urgence"),
     "HistoriqueAcces": _l("Qui a consulté un dossier (historique des accès, sur le dossier)"),
+    "Urgence": _l("Accès d'urgence (bris de glace) à un dossier hors périmètre"),
     "Rgpd": _l("Droits RGPD : export d'un dossier, demandes de rectification et d'anonymisation"),
 }
 # Resources no role gets by default, not even the Administrateur: the trail watches them too.
@@ -30,14 +31,15 @@ ADMIN_ROLE = "Administrateur"
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in DPO_ONLY},
     "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
-                  "Formulaire": R, "Evaluation": RW, "HistoriqueAcces": R, "Rgpd": RW},
+                  "Formulaire": R, "Evaluation": RW, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R},
     "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
-                        "Formulaire": R, "Evaluation": RW, "Rgpd": RW},
+                        "Formulaire": R, "Evaluation": RW, "Rgpd": RW, "Urgence": R},
     "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
                     "Rgpd": RW},
-    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
-    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
-    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW},
+    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Urgence": R},
+    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Urgence": R},
+    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW,
+                    "Urgence": R},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
     "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
             "Evaluation": R, "Audit": R, "HistoriqueAcces": R, "Rgpd": RW},
@@ -53,6 +55,27 @@ ROLE_DESCRIPTIONS = {
     "Psychologue": _l("Consulte les dossiers de ses établissements."),
     "Qualité": _l("Référentiels et définitions de formulaires ; aucun dossier."),
     "DPO": _l("Délégué à la protection des données ; lecture de toute l'organisation."),
+}
+
+# Shared secret (CASF L.1110-4): information categories and who reads (r) / writes (w) each.
+# Seeded once per role by sync_roles; afterwards the Administrateur edits it in the application.
+CATEGORIES = {
+    "administratif": _l("Administratif"),
+    "social_educatif": _l("Social et éducatif"),
+    "soins": _l("Soins"),
+    "medical": _l("Médical"),
+    "psychologique": _l("Psychologique"),
+}
+CATEGORY_MATRIX = {
+    "Administrateur": {"administratif": "rw"},
+    "Direction": {"administratif": "rw", "social_educatif": "rw", "soins": "r"},
+    "Chef de service": {"administratif": "rw", "social_educatif": "rw", "soins": "r"},
+    "Secrétariat": {"administratif": "rw"},
+    "Éducatif": {"administratif": "r", "social_educatif": "rw", "soins": "r"},
+    "Soin": {"administratif": "r", "social_educatif": "r", "soins": "rw", "medical": "rw"},
+    "Psychologue": {"administratif": "r", "social_educatif": "r", "soins": "r", "psychologique": "rw"},
+    "Qualité": {},
+    "DPO": {"administratif": "r"},
 }
 
 # FAB method names → our actions. Every Sillage view and API uses this one mapping.
@@ -74,9 +97,11 @@ MENUS = {
     "Affectation": ["Administration", "Affectations"],
     "Referentiels": ["Administration", "Référentiels"],
     "Formulaire": ["Administration", "Formulaires"],
-    "Securite": ["Security", "List Users", "List Roles", "Administration"],
+    "Securite": ["Security", "List Users", "List Roles", "Administration", "Secret partagé"],
     "Audit": ["Administration", "Journal d'audit"],
     "Rgpd": ["Usagers", "Demandes RGPD"],
+    "Urgence": ["Usagers", "Accès d'urgence"],
+    "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }
 
 # What every signed-in user may do for themselves (FAB's own views).
@@ -123,4 +148,19 @@ def sync_roles(appbuilder) -> None:
                                 or (p.permission.name, p.view_menu.name) in permissions_for(role_name)]
         else:
             role.permissions = [index[p] for p in sorted(permissions_for(role_name)) if p in index]
+    _seed_category_access(session, sm)
     session.commit()
+
+
+def _seed_category_access(session, sm) -> None:
+    """Default shared-secret matrix for roles that have none yet (later edits are kept)."""
+    from ..models import CategoryAccess
+
+    seeded = {row.role_id for row in session.query(CategoryAccess.role_id).distinct()}
+    for role_name, rights in CATEGORY_MATRIX.items():
+        role = sm.find_role(role_name)
+        if role.id in seeded:
+            continue
+        for category in CATEGORIES:
+            mode = rights.get(category, "")
+            session.add(CategoryAccess(role_id=role.id, category=category, can_read="r" in mode, can_write="w" in mode))

@@ -42,6 +42,21 @@ class Scope:
     service_ids: frozenset = field(default_factory=frozenset)  # assignments limited to a service
     service_etablissement_ids: frozenset = field(default_factory=frozenset)
     months_after_exit: int = 6
+    # Shared secret: categories the user reads / writes (None: every category, the system).
+    readable: frozenset | None = None
+    writable: frozenset | None = None
+    # Break-the-glass: usagers opened in an emergency (every category, until the access expires).
+    emergency_usager_ids: frozenset = field(default_factory=frozenset)
+
+    def reads(self, category: str, usager_id=None) -> bool:
+        return self.readable is None or category in self.readable or usager_id in self.emergency_usager_ids
+
+    def writes(self, category: str) -> bool:
+        return self.writable is None or category in self.writable
+
+    @property
+    def filters_rows(self) -> bool:
+        return not self.sees_all or self.readable is not None
 
     @classmethod
     def everything(cls) -> "Scope":
@@ -81,13 +96,27 @@ class Scope:
             dem.c.usager_id == usager_id, self._place(dem), dem.c.archived_at.is_(None),
             dem.c.statut.in_(STATUTS_DEMANDE_OUVERTE),
         )
+        if self.emergency_usager_ids:
+            return or_(by_admission, by_demande, usager_id.in_(sorted(self.emergency_usager_ids)))
         return or_(by_admission, by_demande)
+
+    def _readable_evaluation(self):
+        if self.readable is None:
+            return None
+        rule = Evaluation.sensitivity.in_(sorted(self.readable))
+        if self.emergency_usager_ids:
+            rule = or_(rule, Evaluation.usager_id.in_(sorted(self.emergency_usager_ids)))
+        return rule
 
     def criteria(self):
         """Loader criteria for every scoped entity (built once per scope and day)."""
         return _criteria(self, dt.date.today())
 
     def _build_criteria(self, today):
+        if self.sees_all:  # org-wide: only the shared secret filters
+            rule = self._readable_evaluation()
+            return [] if rule is None else [(Evaluation.__tablename__, with_loader_criteria(Evaluation, rule))]
+
         def foyer_visible(foyer_id):
             member = Usager.__table__.alias("scope_member")
             return exists().where(member.c.foyer_id == foyer_id, self.visible(member.c.id, today))
@@ -108,7 +137,8 @@ class Scope:
             Etablissement: Etablissement.id.in_(etabs),
             Service: or_(Service.etablissement_id.in_(sorted(self.etablissement_ids)), Service.id.in_(services)),
             StaffAssignment: StaffAssignment.etablissement_id.in_(etabs),
-            Evaluation: self.visible(Evaluation.usager_id, today),
+            Evaluation: and_(self.visible(Evaluation.usager_id, today),
+                             *[r for r in (self._readable_evaluation(),) if r is not None]),
             EvaluationResult: self.visible(EvaluationResult.usager_id, today),
         }
         return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
@@ -125,10 +155,13 @@ def scope_for_user(session: Session, user) -> Scope:
     """Build a user's scope from their roles and établissement/service assignments."""
     months = current_app.config["SILLAGE_SCOPE_MONTHS_AFTER_EXIT"]
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Scope(months_after_exit=months)
+        return Scope(months_after_exit=months, readable=frozenset(), writable=frozenset())
+    readable, writable = _categories(session, [r.id for r in user.roles])
+    emergency = _emergency_usagers(session, user.id)
     org_wide = set(current_app.config["SILLAGE_ORG_WIDE_ROLES"])
     if any(role.name in org_wide for role in user.roles):
-        return Scope(sees_all=True, months_after_exit=months)
+        return Scope(sees_all=True, months_after_exit=months, readable=readable, writable=writable,
+                     emergency_usager_ids=emergency)
     sa = StaffAssignment.__table__
     svc = Service.__table__
     rows = session.execute(
@@ -140,7 +173,25 @@ def scope_for_user(session: Session, user) -> Scope:
     whole = frozenset(e for e, s, _ in rows if s is None)
     services = frozenset(s for e, s, _ in rows if s is not None and e not in whole)
     service_etabs = frozenset(se for e, s, se in rows if s is not None and e not in whole)
-    return Scope(False, whole, services, service_etabs, months)
+    return Scope(False, whole, services, service_etabs, months, readable, writable, emergency)
+
+
+def _categories(session, role_ids) -> tuple[frozenset, frozenset]:
+    from ..models import CategoryAccess
+
+    rows = session.execute(select(CategoryAccess.category, CategoryAccess.can_read, CategoryAccess.can_write)
+                           .where(CategoryAccess.role_id.in_(role_ids)), execution_options={UNSCOPED: True}).all()
+    return (frozenset(c for c, r, w in rows if r or w), frozenset(c for c, _r, w in rows if w))
+
+
+def _emergency_usagers(session, user_id) -> frozenset:
+    from ..models import EmergencyAccess
+    from ..models.base import utcnow
+
+    return frozenset(session.execute(
+        select(EmergencyAccess.usager_id).where(EmergencyAccess.user_id == user_id,
+                                                EmergencyAccess.expires_at > utcnow()),
+        execution_options={UNSCOPED: True}).scalars())
 
 
 def _request_user():
@@ -193,7 +244,7 @@ def _apply_scope(state):
     if not tables & SCOPED_TABLES:
         return
     scope = current_scope()
-    if scope is None or scope.sees_all:
+    if scope is None or not scope.filters_rows:
         return
     options = [option for table, option in scope.criteria() if table in tables]
     if options:

@@ -71,6 +71,11 @@ def categories_of(session, usager_id) -> set[str]:
     return {e.categorie.code for e in rows}
 
 
+def sensitivity_of(data: dict) -> str:
+    """A definition's shared-secret category (administratif when it names none)."""
+    return data.get("sensitivity") or "administratif"
+
+
 def save_evaluation(session, *, usager, code, version, answers, status, evaluated_on=None,
                     corrects_id=None, user_id=None) -> Evaluation:
     """Store an evaluation. A draft keeps the answers as typed (nothing is lost); validating
@@ -85,6 +90,12 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
         errors["form" if get(session, code) is None else "version"] = _("Formulaire ou version inconnus.")
     if errors:
         raise ValidationFailed(errors)
+    from ..security.scope import current_scope  # the shared secret (None: the system, e.g. CLI)
+
+    scope = current_scope()
+    if scope is not None and not scope.writes(sensitivity_of(found.data)):
+        raise ValidationFailed({"form": _("Votre rôle n'écrit pas dans la catégorie « %(c)s » de ce formulaire.",
+                                          c=sensitivity_of(found.data))})
     categories = (found.data.get("applies_to") or {}).get("categories")
     if categories and not set(categories) & categories_of(session, usager.id):
         raise ValidationFailed({"form": _("Ce formulaire ne s'applique pas aux établissements de l'usager.")})
@@ -93,7 +104,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
         raise ValidationFailed(result.errors)
     evaluation = Evaluation(
         usager_id=usager.id, definition_id=found.id, form_code=found.code, form_version=found.version,
-        status=status, evaluated_on=evaluated_on or dt.date.today(),
+        sensitivity=sensitivity_of(found.data), status=status, evaluated_on=evaluated_on or dt.date.today(),
         answers=result.answers if status == "validated" else answers,
         computed=result.computed, algorithm_versions=result.algorithm_versions, corrects_id=corrects_id,
     )

@@ -19,6 +19,7 @@ def register_web(app, appbuilder):
     from .referentiels import init_referentiels
     from .views.account import AccountView, LockView, PasswordView
     from .views.audit import AccessHistoryView, AuditView
+    from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.evaluations import EvaluationView
@@ -34,6 +35,8 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DossierView, "Nouvel usager", label=_l("Nouvel usager"), icon="fa-user-plus",
                         category="Usagers", href="/dossier/nouveau")
     appbuilder.add_view(RgpdView, "Demandes RGPD", label=_l("Demandes RGPD"), icon="fa-balance-scale",
+                        category="Usagers")
+    appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
                         category="Usagers")
     appbuilder.add_view(AdmissionListView, "Admissions", label=_l("Admissions"), icon="fa-sign-in",
                         category="Parcours", category_label=_l("Parcours"), category_icon="fa-road")
@@ -59,6 +62,10 @@ def register_web(app, appbuilder):
     appbuilder.add_view(AuditView, "Journal d'audit", label=_l("Journal d'audit"), icon="fa-shield",
                         category="Administration")
     appbuilder.add_view_no_menu(AccessHistoryView)
+    appbuilder.add_view(EmergencyReviewView, "Accès d'urgence à revoir", label=_l("Accès d'urgence à revoir"),
+                        icon="fa-eye", category="Administration")
+    appbuilder.add_view(CategoryMatrixView, "Secret partagé", label=_l("Secret partagé"), icon="fa-user-secret",
+                        category="Administration")
     appbuilder.add_link("Référentiels", href="/referentiels/", label=_l("Référentiels"), icon="fa-list",
                         category="Administration")
     appbuilder.add_api(UsagerApi)
@@ -103,6 +110,30 @@ def _template_helpers(app):
     @app.template_filter("vocab")
     def vocab_label(code, name):
         return vocab.label(getattr(vocab, name), code)
+
+    @app.context_processor
+    def _emergency():
+        def emergency_banner():
+            """Break-the-glass accesses of the user (a banner meanwhile), and for the DPO and the
+            direction the accesses still to review (their alert)."""
+            from sqlalchemy import func, select
+
+            from ..extensions import db
+            from ..models import EmergencyAccess
+            from ..security.scope import current_scope
+            from ..services.emergency import active_for
+
+            if not current_user.is_authenticated:
+                return {}
+            scope = current_scope()
+            active = active_for(db.session, current_user.id) if scope and scope.emergency_usager_ids else []
+            to_review = 0
+            if app.appbuilder.sm.has_access("can_read", "HistoriqueAcces"):
+                to_review = db.session.execute(select(func.count(EmergencyAccess.id))
+                                               .where(EmergencyAccess.reviewed_at.is_(None))).scalar()
+            return {"active": active, "to_review": to_review}
+
+        return {"emergency_banner": emergency_banner}
 
     @app.template_filter("age")
     def age(birth):

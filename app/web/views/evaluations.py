@@ -14,6 +14,7 @@ from ...domain.forms.engine import evaluate
 from ...extensions import db
 from ...models import Evaluation, Usager
 from ...services import forms
+from ...security.scope import current_scope
 from ...services.errors import ValidationFailed
 
 SKIPPED = ("computed", "note", "group", "file")
@@ -45,10 +46,14 @@ def answers_from_form(definition: dict, form) -> dict:
 
 
 def applicable(usager_id) -> list:
+    """Grids this user may fill for this usager: applicable to their établissements, and of a
+    shared-secret category the user writes."""
     categories = forms.categories_of(db.session, usager_id)
+    scope = current_scope()
     return [d for d in forms.published(db.session)
             if d.kind == "evaluation" and (not (d.data.get("applies_to") or {}).get("categories")
-                                           or set(d.data["applies_to"]["categories"]) & categories)]
+                                           or set(d.data["applies_to"]["categories"]) & categories)
+            and (scope is None or scope.writes(forms.sensitivity_of(d.data)))]
 
 
 class EvaluationView(BaseView):
