@@ -63,7 +63,7 @@ class Config:
     SILLAGE_LOGIN_LOCK_MINUTES = 15
     SILLAGE_PASSWORD_MIN_LENGTH = int(os.environ.get("SILLAGE_PASSWORD_MIN_LENGTH", "12"))
     SILLAGE_AUDIT_KEY = os.environ.get("SILLAGE_AUDIT_KEY")  # default: derived from SECRET_KEY
-    SILLAGE_AUDIT_READS = True
+    SILLAGE_AUDIT_READS = os.environ.get("SILLAGE_AUDIT_READS", "1") == "1"  # "0" only to measure its cost
     SILLAGE_EMERGENCY_HOURS = int(os.environ.get("SILLAGE_EMERGENCY_HOURS", "4"))
     SILLAGE_AUDIT_RETENTION_DAYS = int(os.environ.get("SILLAGE_AUDIT_RETENTION_DAYS", "365"))
     SESSION_COOKIE_NAME = "sillage_session"

@@ -3,6 +3,9 @@ route returning the same number of bytes, served by the same gunicorn in the sam
 
     python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL]
 
+It also measures the cost of the read audit: the dossier page on a second server started with
+SILLAGE_AUDIT_READS=0, requests alternated between the two, in the same run.
+
 Without --database-url a temporary SQLite database is built (migrations, demo, generate).
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-2026"
+TOTP_SECRET = "BENCHBENCHBENCHBENCHBENCHBENCH22"
 
 
 def run(cmd, env):
@@ -32,7 +36,7 @@ def prepare(env, usagers):
     flask = [sys.executable, "-m", "flask", "--app", "run.py"]
     run(flask + ["db", "upgrade"], env)
     run(flask + ["sillage", "init"], env)
-    run(flask + ["sillage", "demo", "--password", PASSWORD], env)
+    run(flask + ["sillage", "demo", "--password", PASSWORD, "--totp-secret", TOTP_SECRET], env)
     run(flask + ["sillage", "generate", "--usagers", str(usagers), "--seed", "3"], env)
 
 
@@ -49,12 +53,19 @@ def start_server(env, port):
     raise RuntimeError("server did not start")
 
 
-def login(base, username):
+def login(base, username, step_offset=0):
+    """Password, then the TOTP code (a step not used yet: the server refuses replays)."""
+    import pyotp
+
     session = requests.Session()
-    page = session.get(f"{base}/login/").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    csrf = lambda page: re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # noqa: E731
+    token = csrf(session.get(f"{base}/login/").text)
     response = session.post(f"{base}/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
     response.raise_for_status()
+    code = pyotp.TOTP(TOTP_SECRET).at(time.time() + 30 * step_offset)
+    response = session.post(f"{base}/login/code", data={"code": code, "csrf_token": csrf(response.text)})
+    response.raise_for_status()
+    assert "/login/" not in response.url, "second factor refused"
     return session
 
 
@@ -88,9 +99,11 @@ def main():
     prepare(env, args.usagers)
     port = random.randint(20000, 40000)
     server = start_server(env, port)
-    base = f"http://127.0.0.1:{port}"
+    quiet = start_server({**env, "SILLAGE_AUDIT_READS": "0"}, port + 1)
+    base, quiet_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
     try:
-        session = login(base, args.user)
+        session = login(base, args.user, -1)
+        quiet_session = login(quiet_base, args.user, 0)
         search_page = session.get(f"{base}/usagers/").text
         ids = [int(i) for i in re.findall(r'href="/dossier/(\d+)"', search_page)]
         listing = session.get(f"{base}/api/v1/usager/?q=(page_size:100)").json()
@@ -105,13 +118,22 @@ def main():
         for label, urls in (("usager search", search_urls), ("dossier", dossier_urls)):
             times, sizes = measure(session, urls)
             size = int(statistics.median(sizes))
-            floor_times, _ = measure(session, [f"{base}/__floor/{size}"] * len(urls))
+            floor_times, _ = measure(requests.Session(), [f"{base}/__floor/{size}"] * len(urls))  # a bare route
             med, p95 = summary(times)
             fmed, fp95 = summary(floor_times)
             print(f"{label:<22}{size:>9}{med:>11.1f}{p95:>9.1f}{fmed:>11.1f}{fp95:>11.1f}{med / fmed:>7.1f}×")
+        with_audit, without = [], []
+        quiet_urls = [u.replace(base, quiet_base) for u in dossier_urls]
+        measure(quiet_session, quiet_urls[:10])
+        for i in range(0, len(dossier_urls), 10):  # alternate in chunks: both see the same drift
+            with_audit += measure(session, dossier_urls[i:i + 10])[0]
+            without += measure(quiet_session, quiet_urls[i:i + 10])[0]
+        a, b = statistics.median(with_audit), statistics.median(without)
+        print(f"dossier page, read audit on: {a:.1f} ms, off: {b:.1f} ms (medians) -> overhead {100 * (a - b) / b:+.1f}%")
     finally:
-        server.terminate()
-        server.wait()
+        for process in (server, quiet):
+            process.terminate()
+            process.wait()
 
 
 if __name__ == "__main__":

@@ -270,7 +270,12 @@ def test_account_created_by_an_administrator_changes_its_password_first(app, as_
                                    "email": f"{username}@test.invalid", "active": "y", "roles": [role_id],
                                    "password": temporary, "conf_password": temporary})
     assert security(app, username).must_change_password
-    client = open_session(app, app.test_client(), username)
+    with app.app_context():
+        from app.security.auth import enrol_with_secret
+
+        enrol_with_secret(app.appbuilder.sm.find_user(username=username), TOTP_SECRET)
+        db.session.commit()
+    client = login(app.test_client(), username, temporary)
     assert client.get("/dossier/nouveau").headers["Location"].endswith("/compte/mot-de-passe")
     assert client.get("/api/v1/usager/").json.get("password_change_required") is True
     new = "ma phrase secrète du mardi"

@@ -153,3 +153,32 @@ def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear
     page.check('input[name="a-toilette_haut"][value="B"]')
     page.check('input[name="a-toilette_bas"][value="A"]')
     expect(page.locator("output[data-computed=toilette]")).to_have_text("B")
+
+
+def test_a_new_account_enrols_its_second_factor_then_locks_and_unlocks(page, live_server, app, make_user):
+    import pyotp
+
+    username = make_user("e2e.enrolement." + str(os.getpid()), "Éducatif", ["IME Les Sources"])
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]:has-text('Se connecter')")
+    page.wait_for_url(f"{base}/login/enrolement")
+    assert page.locator("svg").count() >= 1  # the QR code, made by the server, inline
+    secret = page.inner_text("#totp-secret").strip()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("button:has-text('Activer')")
+    codes = page.locator("#recovery-codes code")
+    expect(codes).to_have_count(10)
+    page.screenshot(path=os.path.join(SHOTS, "enrolment-recovery-codes.png"))
+    page.click("a:has-text('continuer')")
+    page.wait_for_url(f"{base}/")
+    page.click("#lock-button")
+    page.wait_for_url(re.compile(r".*/verrou/deverrouiller"))
+    page.goto(f"{base}/usagers/")  # everything else answers the lock page
+    assert "/verrou/deverrouiller" in page.url
+    page.fill("#unlock-password", PASSWORD)
+    page.click("button:has-text('Déverrouiller')")
+    page.wait_for_url(f"{base}/")
+    assert "Session verrouillée" not in page.content()

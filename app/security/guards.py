@@ -12,8 +12,6 @@ from flask import g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 
-from ..extensions import db
-
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 OPEN_ENDPOINTS = {"static", "SillageAuthView.logout", "PasswordView.change", "LockView.unlock",
                   "LockView.switch", "appbuilder.static"}
@@ -44,10 +42,7 @@ def init_guards(app) -> None:
         if getattr(session, "sid", None) and session.get("_user_id"):
             if session.get("locked"):
                 return _json_or_page(423, "Session verrouillée.") or redirect(url_for("LockView.unlock"))
-            from ..models import UserSecurity
-
-            row = db.session.get(UserSecurity, current_user.id)
-            if row is not None and row.must_change_password:
+            if session.get("must_change_password"):  # set at login; any reset ends the session
                 return _json_or_page(403, "Mot de passe à changer.", password_change_required=True) \
                     or redirect(url_for("PasswordView.change"))
             if (request.path.startswith("/api/") and request.method not in SAFE_METHODS

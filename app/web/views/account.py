@@ -52,6 +52,7 @@ class PasswordView(BaseView):
             if not errors:
                 current_app.appbuilder.sm.set_password(user, new)
                 end_user_sessions(user.id, keep_sid=session.sid)
+                session.pop("must_change_password", None)
                 session.rotate()
                 flash(_("Mot de passe modifié. Vos autres sessions ont été fermées."), "success")
                 return redirect("/")

@@ -52,7 +52,9 @@ def complete_login(user, method: str):
     auth.clear_failures(user.username)
     record_event("login", user_id=user.id, username=user.username, details={"methode": method})
     purge_expired(current_app)
-    if db.session.get(auth.UserSecurity, user.id) and db.session.get(auth.UserSecurity, user.id).must_change_password:
+    row = db.session.get(auth.UserSecurity, user.id)
+    if row is not None and row.must_change_password:
+        session["must_change_password"] = True
         return redirect(url_for("PasswordView.change"))
     return redirect(get_safe_redirect(next_url))
 
