@@ -79,9 +79,9 @@ def test_sensitive_answers_are_recorded_as_changed_not_copied(app):
         assert events[0].changes["answers"] == {"humeur": "modifié"}
 
 
-# --- the chain, on a database of its own (these tests break it on purpose) ---------------------
+# --- the chain, on a database of its own (these tests break it on purpose, then undo it) --------
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture(scope="module", params=DATABASES)
 def own_app(request):
     tmpdir = tempfile.mkdtemp(prefix="sillage-audit-")
     app = make_app(request.param, tmpdir, name="audit")
@@ -106,24 +106,44 @@ def some_id(app, n=10):
         return db.session.execute(select(AuditEvent.id).order_by(AuditEvent.id).offset(n).limit(1)).scalar_one()
 
 
+def _rows(app, *conditions):
+    with app.app_context():
+        return [dict(r) for r in db.session.execute(select(AuditEvent.__table__).where(*conditions)).mappings()]
+
+
+def _put_back(app, rows):
+    with app.app_context():
+        db.session.execute(insert(AuditEvent.__table__), rows)
+        db.session.commit()
+    assert verify(app).exit_code == 0
+
+
 def test_verify_passes_then_catches_a_changed_row(own_app):
     ok = verify(own_app)
     assert ok.exit_code == 0 and "intègre" in ok.output
     target = some_id(own_app)
+    original = _rows(own_app, AuditEvent.id == target)[0]["username"]
     with own_app.app_context():
         db.session.execute(update(AuditEvent).where(AuditEvent.id == target).values(username="mallory"))
         db.session.commit()
     bad = verify(own_app)
     assert bad.exit_code == 1 and f"n° {target}" in bad.output
+    with own_app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target).values(username=original))
+        db.session.commit()
+    assert verify(own_app).exit_code == 0
 
 
 def test_verify_catches_a_removed_row(own_app):
+    assert verify(own_app).exit_code == 0
     target = some_id(own_app)
+    saved = _rows(own_app, AuditEvent.id == target)
     with own_app.app_context():
         db.session.execute(delete(AuditEvent).where(AuditEvent.id == target))
         db.session.commit()
     bad = verify(own_app)
     assert bad.exit_code == 1 and f"n° {target + 1}" in bad.output
+    _put_back(own_app, saved)
 
 
 def test_verify_catches_an_inserted_row_and_a_removed_tail(own_app):
@@ -133,11 +153,13 @@ def test_verify_catches_an_inserted_row_and_a_removed_tail(own_app):
         db.session.execute(insert(AuditEvent.__table__).values({**row, "id": last + 1, "username": "ghost"}))
         db.session.commit()
     assert verify(own_app).exit_code == 1
+    tail = _rows(own_app, AuditEvent.id > last - 2, AuditEvent.id <= last)
     with own_app.app_context():
         db.session.execute(delete(AuditEvent).where(AuditEvent.id > last - 2))
         db.session.commit()
     bad = verify(own_app)
     assert bad.exit_code == 1 and "fin de la chaîne" in bad.output
+    _put_back(own_app, tail)
 
 
 def test_purge_keeps_the_chain_verifiable_with_a_signed_checkpoint(own_app):
@@ -151,13 +173,19 @@ def test_purge_keeps_the_chain_verifiable_with_a_signed_checkpoint(own_app):
     assert result.exit_code == 0 and "purgées" in result.output  # …which the purge removes
     assert verify(own_app).exit_code == 0
     with own_app.app_context():
+        count = db.session.execute(select(AuditCheckpoint.purged_count)).scalar_one()
         db.session.execute(update(AuditCheckpoint).values(purged_count=1))
         db.session.commit()
     assert verify(own_app).exit_code == 1
+    with own_app.app_context():
+        db.session.execute(update(AuditCheckpoint).values(purged_count=count))
+        db.session.commit()
+    assert verify(own_app).exit_code == 0
 
 
 def test_a_change_is_not_committed_when_its_audit_row_cannot_be_written(own_app):
     with own_app.app_context():
+        head = dict(db.session.execute(select(AuditHead.__table__)).mappings().one())
         db.session.execute(delete(AuditHead))
         db.session.commit()
         usager = db.session.execute(select(Usager).limit(1)).scalar_one()
@@ -167,6 +195,9 @@ def test_a_change_is_not_committed_when_its_audit_row_cannot_be_written(own_app)
             db.session.commit()
         db.session.rollback()
         assert db.session.get(Usager, uid).nom_utilise == before
+        db.session.execute(insert(AuditHead.__table__).values(head))
+        db.session.commit()
+    assert verify(own_app).exit_code == 0
 
 
 def test_only_the_dpo_reads_the_audit(app, as_user):

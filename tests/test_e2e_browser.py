@@ -15,7 +15,8 @@ SHOTS = os.path.join(os.path.dirname(__file__), "..", "test-results")
 
 @pytest.fixture(scope="session")
 def live_server(app):
-    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tempfile.mkdtemp(prefix="sillage-e2e-"))
+    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tempfile.mkdtemp(prefix="sillage-e2e-"),
+                        app.config["SECRET_KEY"])
     yield server
     server.stop()
 
@@ -182,3 +183,9 @@ def test_a_new_account_enrols_its_second_factor_then_locks_and_unlocks(page, liv
     page.click("button:has-text('Déverrouiller')")
     page.wait_for_url(f"{base}/")
     assert "Session verrouillée" not in page.content()
+
+
+def test_the_audit_chain_holds_after_the_live_server_wrote_to_it(live_server, app):
+    """The server processes and the tests append to one chain with one key."""
+    result = app.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
+    assert result.exit_code == 0, result.output
