@@ -60,7 +60,7 @@ def test_no_input_makes_the_api_fail(api_schema, bearer):
         operation = result.ok()
         operations += 1
 
-        @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=8, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def check(case):

@@ -28,7 +28,7 @@ def page(live_server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.set_default_timeout(15000)
+        page.set_default_timeout(30000)  # a loaded CI machine is slow, not wrong
         yield page
         browser.close()
 
