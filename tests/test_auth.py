@@ -121,7 +121,7 @@ def test_admin_resets_a_second_factor_without_seeing_it_and_it_is_audited(app, a
         uid = db.session.execute(select(User.id).where(User.username == username)).scalar_one()
     admin = as_user("admin")
     show = admin.get(f"/users/show/{uid}").data.decode()
-    assert TOTP_SECRET not in show
+    assert TOTP_SECRET not in show and 'id="reset-mfa-form"' in show
     assert admin.post(f"/users/reset-mfa/{uid}").status_code == 302
     assert security(app, username).totp_secret is None
     assert victim.get("/api/v1/usager/").status_code == 401  # sessions ended
@@ -354,3 +354,18 @@ def test_cookie_authenticated_api_writes_need_the_csrf_header(app, as_user):
         assert refused.status_code == 400 and "CSRF" in refused.json["message"]
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_deactivating_an_account_ends_its_sessions(app, as_user):
+    username = new_account(app)
+    victim = open_session(app, app.test_client(), username)
+    assert victim.get("/api/v1/usager/").status_code == 200
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        uid, role_ids = user.id, [r.id for r in user.roles]
+    admin = as_user("admin")
+    admin.post(f"/users/edit/{uid}", data={"first_name": "Prénom", "last_name": "Nom", "username": username,
+                                           "email": f"{username}@test.invalid", "roles": role_ids})  # active unticked
+    with app.app_context():
+        assert not app.appbuilder.sm.find_user(username=username).active
+    assert victim.get("/api/v1/usager/").status_code == 401

@@ -33,6 +33,22 @@ def page(live_server):
         browser.close()
 
 
+def blocked_queries(app) -> list:
+    """On PostgreSQL, the statements waiting for a lock (to explain a stuck request)."""
+    if app.db_kind != "postgresql":
+        return []
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(text(
+            "SELECT pid, state, wait_event_type, left(query, 120) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND (wait_event_type = 'Lock' OR state = 'idle in transaction')")).all()
+        db.session.remove()
+    return [tuple(r) for r in rows]
+
+
 def login(page, base, username, app):
     page.goto(f"{base}/logout/")
     page.goto(f"{base}/login/")
@@ -136,7 +152,9 @@ def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear
     page.wait_for_selector(".alert-success, .definition-errors")
     assert page.locator(".definition-errors").count() == 0, page.inner_text(".definition-errors")
     page.click("a:has-text('Aperçu')")  # try the draft before publishing (CSRF-protected compute)
-    page.check('input[name="a-transferts"][value="C"]')
+    with page.expect_response(lambda r: "/apercu/calcul" in r.url, timeout=60000) as computed:
+        page.check('input[name="a-transferts"][value="C"]')
+    assert computed.value.status == 200, (computed.value.status, computed.value.text()[:300], blocked_queries(app))
     page.locator('[data-field="chutes_recentes"]').wait_for(state="visible")
     page.goto(f"{base}/formulaires/{code}/brouillon")
     page.click("a:has-text('Publier…')")
@@ -175,14 +193,25 @@ def test_a_new_account_enrols_its_second_factor_then_locks_and_unlocks(page, liv
     page.screenshot(path=os.path.join(SHOTS, "enrolment-recovery-codes.png"))
     page.click("a:has-text('continuer')")
     page.wait_for_url(f"{base}/")
-    page.click("#lock-button")
-    page.wait_for_url(re.compile(r".*/verrou/deverrouiller"))
-    page.goto(f"{base}/usagers/")  # everything else answers the lock page
-    assert "/verrou/deverrouiller" in page.url
-    page.fill("#unlock-password", PASSWORD)
-    page.click("button:has-text('Déverrouiller')")
-    page.wait_for_url(f"{base}/")
-    assert "Session verrouillée" not in page.content()
+    page.goto(f"{base}/usagers/")
+    page.fill("#q", "en cours de saisie")
+    page.click("#lock-button")  # the page is hidden at once, the typing stays below
+    expect(page.locator("#lock-veil")).to_be_visible()
+    expect(page.locator("#q")).to_be_hidden()
+    page.screenshot(path=os.path.join(SHOTS, "lock.png"))
+    page.fill("#lock-password", "pas le bon")
+    page.click("#lock-veil button:has-text('Déverrouiller')")
+    expect(page.locator("#lock-veil .lock-error")).not_to_be_empty()
+    other = page.context.new_page()  # meanwhile, the session answers nothing but the lock
+    other.goto(f"{base}/usagers/")
+    assert "/verrou/deverrouiller" in other.url
+    other.close()
+    page.fill("#lock-password", PASSWORD)
+    page.click("#lock-veil button:has-text('Déverrouiller')")
+    expect(page.locator("#lock-veil")).to_have_count(0)
+    assert page.input_value("#q") == "en cours de saisie"
+    page.goto(f"{base}/usagers/")
+    assert "/verrou" not in page.url
 
 
 def test_the_audit_chain_holds_after_the_live_server_wrote_to_it(live_server, app):

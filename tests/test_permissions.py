@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db
-from app.security.roles import MATRIX, SELF_SERVICE, permissions_for
+from app.security.roles import MATRIX, RESOURCES, SELF_SERVICE, permissions_for
 
 from . import factories as f
 
@@ -13,6 +13,11 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Affectation": "/affectationview/list/",
     "Referentiels": "/referentiels/",
     "Securite": "/users/list/",
+    "Formulaire": "/formulaires/",
+    "Audit": "/audit/",
+    "HistoriqueAcces": "/audit/urgences/",
+    "Rgpd": "/rgpd/",
+    "Urgence": "/urgence/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}
@@ -29,6 +34,12 @@ def test_database_roles_equal_the_documented_matrix(app):
                 assert expected <= held
             else:
                 assert held == {p for p in expected if p in held} and expected - set(SELF_SERVICE) <= held
+
+
+def test_every_resource_has_a_page_checked_here():
+    # Evaluation has no page of its own: its reads and writes are checked through the API
+    # (test_evaluations, test_secret).
+    assert set(RESOURCES) - {"Evaluation"} <= set(RESOURCE_PAGES)
 
 
 @pytest.mark.parametrize("role, username", sorted(ROLE_USERS.items()))

@@ -29,7 +29,7 @@ PHONES = {}
 def _new(app, **values):
     with app.app_context():
         name = "RGPD" + f.unique_name()
-        phone = "06" + str(random.randrange(10**7, 10**8))
+        phone = "0612" + str(random.randrange(10**5, 10**6))  # an allocated mobile range
         usager = f.gen_usager(nom_naissance=name, prenoms_naissance="Odette Marcelle", telephone_mobile=phone,
                               email=f"{name.lower()}@exemple.fr", **values)
         db.session.commit()

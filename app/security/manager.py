@@ -40,6 +40,7 @@ class SillageUserView(UserDBModelView):
     account loses its sessions at once."""
 
     class_permission_name = "UserDBModelView"
+    show_template = "sillage/user_show.html"
 
     def post_add(self, item):
         from .auth import security_row
