@@ -4,7 +4,8 @@ route returning the same number of bytes, served by the same gunicorn in the sam
     python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL]
 
 It also measures the cost of the read audit: the dossier page on a second server started with
-SILLAGE_AUDIT_READS=0, requests alternated between the two, in the same run.
+SILLAGE_AUDIT_READS=0, requests alternated between the two, in the same run
+(BENCH_QUIET_AUDIT=1 turns the audit on in both: the control, which should read about 0%).
 
 Without --database-url a temporary SQLite database is built (migrations, demo, generate).
 """
@@ -99,7 +100,7 @@ def main():
     prepare(env, args.usagers)
     port = random.randint(20000, 40000)
     server = start_server(env, port)
-    quiet = start_server({**env, "SILLAGE_AUDIT_READS": "0"}, port + 1)
+    quiet = start_server({**env, "SILLAGE_AUDIT_READS": os.environ.get("BENCH_QUIET_AUDIT", "0")}, port + 1)
     base, quiet_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
     try:
         session = login(base, args.user, -1)
@@ -125,9 +126,10 @@ def main():
         with_audit, without = [], []
         quiet_urls = [u.replace(base, quiet_base) for u in dossier_urls]
         measure(quiet_session, quiet_urls[:10])
-        for i in range(0, len(dossier_urls), 10):  # alternate in chunks: both see the same drift
-            with_audit += measure(session, dossier_urls[i:i + 10])[0]
-            without += measure(quiet_session, quiet_urls[i:i + 10])[0]
+        for _round in range(3):
+            for url, quiet_url in zip(dossier_urls, quiet_urls):  # alternate: both see the same drift
+                with_audit += measure(session, [url])[0]
+                without += measure(quiet_session, [quiet_url])[0]
         a, b = statistics.median(with_audit), statistics.median(without)
         print(f"dossier page, read audit on: {a:.1f} ms, off: {b:.1f} ms (medians) -> overhead {100 * (a - b) / b:+.1f}%")
     finally:

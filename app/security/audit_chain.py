@@ -26,6 +26,12 @@ HASHED_FIELDS = ("id", "at", "user_id", "username", "remote_addr", "client", "ac
 ERASED = {"effacé": "usager anonymisé"}  # what an erased usager's entries keep of their values
 ERASURE_ACTION = "erasure"
 events, heads = AuditEvent.__table__, AuditHead.__table__
+# Built once: building an INSERT of the JSON columns at each call cost about a millisecond of
+# cache-key work in SQLAlchemy, for every audited request.
+_LOCK_HEAD = update(heads).where(heads.c.id == 1).values(last_id=heads.c.last_id)
+_READ_HEAD = select(heads.c.last_id, heads.c.last_hash).where(heads.c.id == 1)
+_INSERT = insert(events)
+_MOVE_HEAD = update(heads).where(heads.c.id == 1)
 
 
 def _key() -> bytes:
@@ -62,9 +68,8 @@ def append(connection, rows: list[dict]) -> None:
     if not rows:
         return
     # Take the head's lock first (row lock on PostgreSQL, write lock on SQLite).
-    connection.execute(update(heads).where(heads.c.id == 1).values(last_id=heads.c.last_id))
-    last_id, last_hash = connection.execute(
-        select(heads.c.last_id, heads.c.last_hash).where(heads.c.id == 1)).one()
+    connection.execute(_LOCK_HEAD)
+    last_id, last_hash = connection.execute(_READ_HEAD).one()
     key = _key()
     chained = []
     for row in rows:
@@ -73,8 +78,8 @@ def append(connection, rows: list[dict]) -> None:
                "changes_hash": changes_hash(row.get("changes"), key)}
         row["hash"] = last_hash = row_hash(row, key)
         chained.append(row)
-    connection.execute(insert(events), chained)
-    connection.execute(update(heads).where(heads.c.id == 1).values(last_id=last_id, last_hash=last_hash))
+    connection.execute(_INSERT, chained)
+    connection.execute(_MOVE_HEAD, {"last_id": last_id, "last_hash": last_hash})
 
 
 @dataclass
