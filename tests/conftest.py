@@ -59,6 +59,29 @@ def make_app(kind: str, tmpdir: str, name: str = "sillage"):
     return app
 
 
+def provision(kind: str, name: str):
+    """A database of its own, migrated and loaded with the demo organisation, for tests that
+    damage it on purpose or fill it at random. `release` removes it."""
+    tmpdir = tempfile.mkdtemp(prefix=f"sillage-{name}-")
+    app = make_app(kind, tmpdir, name=name)
+    app.tmpdir = tmpdir
+    with app.app_context():
+        upgrade()
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["sillage", "init"]).exit_code == 0
+        assert runner.invoke(args=["sillage", "demo", "--password", PASSWORD]).exit_code == 0
+    return app
+
+
+def release(app) -> None:
+    import shutil
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    shutil.rmtree(app.tmpdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def app(request):
     """A migrated database with the demo organisation, shared by the tests of one session.

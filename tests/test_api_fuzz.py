@@ -3,33 +3,21 @@ huge or odd strings), the API answers with a 4xx and a message, never a 500. It 
 database of its own: the fuzzer creates, changes and archives records at random."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 
 import pytest
 import schemathesis
-from flask_migrate import upgrade
 from hypothesis import HealthCheck, given, settings
 
 from app.extensions import db
 
-from .conftest import DATABASES, PASSWORD, make_app
+from .conftest import DATABASES, provision, release
 
 
 @pytest.fixture(scope="module", params=DATABASES)
 def fuzz_app(request):
-    tmpdir = tempfile.mkdtemp(prefix="sillage-fuzz-")
-    app = make_app(request.param, tmpdir, name="fuzz")
-    with app.app_context():
-        upgrade()
-        runner = app.test_cli_runner()
-        assert runner.invoke(args=["sillage", "init"]).exit_code == 0
-        assert runner.invoke(args=["sillage", "demo", "--password", PASSWORD]).exit_code == 0
+    app = provision(request.param, "fuzz")
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    shutil.rmtree(tmpdir, ignore_errors=True)
+    release(app)
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
 
 from app.extensions import db
 from app.models import AuditCheckpoint, AuditEvent, AuditHead, FormDefinition, Usager
 
 from . import factories as f
-from .conftest import DATABASES, PASSWORD, make_app
+from .conftest import DATABASES, provision, release
 
 
 def last_events(app, **filters):
@@ -83,18 +80,9 @@ def test_sensitive_answers_are_recorded_as_changed_not_copied(app):
 
 @pytest.fixture(scope="module", params=DATABASES)
 def own_app(request):
-    tmpdir = tempfile.mkdtemp(prefix="sillage-audit-")
-    app = make_app(request.param, tmpdir, name="audit")
-    with app.app_context():
-        upgrade()
-        runner = app.test_cli_runner()
-        assert runner.invoke(args=["sillage", "init"]).exit_code == 0
-        assert runner.invoke(args=["sillage", "demo", "--password", PASSWORD]).exit_code == 0
+    app = provision(request.param, "audit")
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    shutil.rmtree(tmpdir, ignore_errors=True)
+    release(app)
 
 
 def verify(app):

@@ -7,12 +7,9 @@ import io
 import json
 import os
 import random
-import shutil
-import tempfile
 import zipfile
 
 import pytest
-from flask_migrate import upgrade
 from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
@@ -20,7 +17,7 @@ from app.extensions import db
 from app.models import Admission, ErasureRequest, RectificationRequest, Usager
 
 from . import factories as f
-from .conftest import DATABASES, PASSWORD, make_app
+from .conftest import DATABASES, provision, release
 
 
 PHONES = {}
@@ -128,18 +125,9 @@ def test_erasure_needs_four_eyes_and_leaves_no_identity_anywhere(app, as_user):
 
 @pytest.fixture(params=DATABASES)
 def own_app(request):
-    tmpdir = tempfile.mkdtemp(prefix="sillage-retention-")
-    app = make_app(request.param, tmpdir, name="retention")
-    with app.app_context():
-        upgrade()
-        runner = app.test_cli_runner()
-        assert runner.invoke(args=["sillage", "init"]).exit_code == 0
-        assert runner.invoke(args=["sillage", "demo", "--password", PASSWORD]).exit_code == 0
+    app = provision(request.param, "retention")
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    shutil.rmtree(tmpdir, ignore_errors=True)
+    release(app)
 
 
 def test_retention_dry_run_lists_and_the_real_run_archives_and_anonymises(own_app):

@@ -19,7 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from ..models import (
-    Admission, AuditEvent, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
+    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
     MesureProtection, Usager,
 )
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
