@@ -149,12 +149,14 @@ def mfa_required(user) -> bool:
 
 
 def start_enrolment(user) -> str:
-    """A new pending secret (replacing any unconfirmed one); the confirmed one stays until then."""
+    """The pending secret of an account not yet enrolled (made once: reloading the page must not
+    invalidate a QR code the user has already scanned)."""
     row = security_row(user.id)
     if row.totp_confirmed_at:
         raise ValueError("already enrolled")
-    row.totp_secret = pyotp.random_base32()
-    db.session.commit()
+    if not row.totp_secret:
+        row.totp_secret = pyotp.random_base32()
+        db.session.commit()
     return row.totp_secret
 
 
