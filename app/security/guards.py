@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 
@@ -37,20 +38,20 @@ def init_guards(app) -> None:
         token = g.get("api_token")
         if token is not None:
             if token.scope == "read" and request.method not in SAFE_METHODS:
-                return jsonify(message="Ce jeton ne permet que la lecture (portée « read »)."), 403
+                return jsonify(message=_("Ce jeton ne permet que la lecture (portée « read »).")), 403
             return None
         if getattr(session, "sid", None) and session.get("_user_id"):
             if session.get("locked"):
-                return _json_or_page(423, "Session verrouillée.") or redirect(url_for("LockView.unlock"))
+                return _json_or_page(423, _("Session verrouillée.")) or redirect(url_for("LockView.unlock"))
             if session.get("must_change_password"):  # set at login; any reset ends the session
-                return _json_or_page(403, "Mot de passe à changer.", password_change_required=True) \
+                return _json_or_page(403, _("Mot de passe à changer."), password_change_required=True) \
                     or redirect(url_for("PasswordView.change"))
             if (request.path.startswith("/api/") and request.method not in SAFE_METHODS
                     and "Authorization" not in request.headers and app.config.get("WTF_CSRF_ENABLED", True)):
                 try:
                     validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
                 except Exception:  # noqa: BLE001  (any CSRF failure is the same refusal)
-                    return jsonify(message="Jeton CSRF manquant ou invalide (en-tête X-CSRFToken)."), 400
+                    return jsonify(message=_("Jeton CSRF manquant ou invalide (en-tête X-CSRFToken).")), 400
         return None
 
     @app.after_request

@@ -109,9 +109,9 @@ class SillageSecurityManager(SecurityManager):
         jwt_manager.token_in_blocklist_loader(
             lambda _header, payload: not api_session_alive(payload.get("sid"), current_app))
         # A malformed, revoked or expired token is "not authenticated" (401), not a 422.
-        jwt_manager.invalid_token_loader(lambda _reason: (jsonify(message="Jeton invalide."), 401))
-        jwt_manager.revoked_token_loader(lambda _h, _p: (jsonify(message="Session terminée."), 401))
-        jwt_manager.expired_token_loader(lambda _h, _p: (jsonify(message="Jeton expiré."), 401))
+        jwt_manager.invalid_token_loader(lambda _reason: (jsonify(message=str(_l("Jeton invalide."))), 401))
+        jwt_manager.revoked_token_loader(lambda _h, _p: (jsonify(message=str(_l("Session terminée."))), 401))
+        jwt_manager.expired_token_loader(lambda _h, _p: (jsonify(message=str(_l("Jeton expiré."))), 401))
         return jwt_manager
     def _role_permissions(self, roles) -> frozenset:
         """All (permission, view) pairs of these roles, loaded in one query and kept for the

@@ -14,6 +14,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from flask_babel import gettext as _
 from fpdf import FPDF
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -128,9 +129,11 @@ def summary_pdf(data: dict) -> bytes:
     pdf.add_page()
     u = data["usager"]
     pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 8, _latin1(f"Dossier de {u['nom_naissance']} {' '.join(u['prenoms_naissance'] or [])}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, _latin1(_("Dossier de %(n)s", n=f"{u['nom_naissance']} {' '.join(u['prenoms_naissance'] or [])}")),
+                   new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, _latin1(f"Export RGPD (droit d'accès) du {data['exported_at'][:10]} - Sillage"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _latin1(_("Export RGPD (droit d'accès) du %(d)s - Sillage", d=data["exported_at"][:10])),
+                   new_x="LMARGIN", new_y="NEXT")
 
     def section(title, lines):
         pdf.ln(3)
@@ -140,16 +143,16 @@ def summary_pdf(data: dict) -> bytes:
         for line in lines or ["-"]:
             pdf.multi_cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
 
-    section("Identité", [f"{k} : {_flat(v)}" for k, v in u.items() if v not in (None, "", [])])
-    section("Parcours", [f"{a['etablissement']} - {a['service'] or ''} : du {a['date_entree']} au {a['date_sortie'] or '...'}"
+    section(_("Identité"), [f"{k} : {_flat(v)}" for k, v in u.items() if v not in (None, "", [])])
+    section(_("Parcours"), [f"{a['etablissement']} - {a['service'] or ''} : du {a['date_entree']} au {a['date_sortie'] or '...'}"
                          for a in data["admissions"]])
-    section("Évaluations", [f"{e['form_code']} v{e['form_version']} du {e['evaluated_on']} : "
+    section(_("Évaluations"), [f"{e['form_code']} v{e['form_version']} du {e['evaluated_on']} : "
                             + ", ".join(f"{k} = {_flat(v)}" for k, v in (e["computed"] or {}).items())
                             for e in data["evaluations"]])
     if data["foyer"]:
-        section("Proches", [f"{c['prenom'] or ''} {c['nom']} ({c['lien'] or ''}) {c['telephone'] or ''}"
+        section(_("Proches"), [f"{c['prenom'] or ''} {c['nom']} ({c['lien'] or ''}) {c['telephone'] or ''}"
                             for c in data["foyer"]["contacts"]])
-    section("Demandes de rectification", [f"{r['received_on'][:10]} : {r['content']} ({r['status']})"
+    section(_("Demandes de rectification"), [f"{r['received_on'][:10]} : {r['content']} ({r['status']})"
                                           for r in data["demandes_rectification"]])
     return bytes(pdf.output())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_appbuilder.api import safe
+from flask_babel import gettext as _
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.views import expose
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
@@ -55,38 +56,38 @@ class SillageSecurityApi(SecurityApi):
         """
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
-            return self.response_400(message="Le corps de la requête doit être un objet JSON.")
+            return self.response_400(message=_("Le corps de la requête doit être un objet JSON."))
         username, password = payload.get("username"), payload.get("password")
         if not isinstance(username, str) or not isinstance(password, str) or not username:
-            return self.response_400(message="« username » et « password » (textes) sont obligatoires.")
+            return self.response_400(message=_("« username » et « password » (textes) sont obligatoires."))
         if payload.get("provider", "db") != "db":
-            return self.response_400(message="Seul le fournisseur « db » est proposé.")
+            return self.response_400(message=_("Seul le fournisseur « db » est proposé."))
         totp = payload.get("totp")
         if totp is not None and not isinstance(totp, str):
-            return self.response_400(message="« totp » doit être un texte.")
+            return self.response_400(message=_("« totp » doit être un texte."))
         result = auth.authenticate(username, password, request.remote_addr)
         if result.user is None:
             if result.wait_seconds:
-                return self.response(429, message="Trop de tentatives.", retry_after=result.wait_seconds)
+                return self.response(429, message=_("Trop de tentatives."), retry_after=result.wait_seconds)
             return self.response_401()
         user = result.user
         method = "password"
         if auth.mfa_required(user):
             if not auth.mfa_enrolled(user):
-                return self.response(401, message="Double authentification à activer d'abord par l'interface web.",
+                return self.response(401, message=_("Double authentification à activer d'abord par l'interface web."),
                                      mfa_required=True, enrolment_required=True)
             if not totp:
-                return self.response(401, message="Code de double authentification requis.", mfa_required=True)
+                return self.response(401, message=_("Code de double authentification requis."), mfa_required=True)
             wait = auth.throttled_for(user.username, request.remote_addr)
             method = None if wait else auth.check_second_factor(user, totp)
             if method is None:
                 if not wait:
                     auth.register_failure(user.username, request.remote_addr)
                     record_event("mfa_failed", user_id=user.id, username=user.username, details={"api": True})
-                return self.response(401, message="Code de double authentification invalide.", mfa_required=True)
+                return self.response(401, message=_("Code de double authentification invalide."), mfa_required=True)
         row = db.session.get(auth.UserSecurity, user.id)
         if row is not None and row.must_change_password:
-            return self.response(403, message="Mot de passe à changer d'abord par l'interface web.",
+            return self.response(403, message=_("Mot de passe à changer d'abord par l'interface web."),
                                  password_change_required=True)
         auth.clear_failures(user.username)
         sid = open_api_session(user.id)

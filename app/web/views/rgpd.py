@@ -22,6 +22,15 @@ def _usager(usager_id) -> Usager:
     return usager
 
 
+def _request_in_scope(model, request_id):
+    """An RGPD request, only if its usager is within the user's scope (else 404)."""
+    req = db.session.get(model, request_id)
+    if req is None:
+        abort(404)
+    _usager(req.usager_id)
+    return req
+
+
 def _flash_errors(error: ValidationFailed):
     for message in error.errors.values():
         flash(message, "danger")
@@ -79,9 +88,7 @@ class RgpdView(BaseView):
     @expose("/effacement/<int:request_id>/decision", methods=["POST"])
     @has_access
     def decide_erasure(self, request_id):
-        req = db.session.get(ErasureRequest, request_id)
-        if req is None or db.session.execute(select(Usager.id).where(Usager.id == req.usager_id)).first() is None:
-            abort(404)
+        req = _request_in_scope(ErasureRequest, request_id)
         try:
             rgpd.decide_erasure(db.session, req, g.user, request.form.get("decision") == "approve",
                                 request.form.get("note", ""), current_app.config["SILLAGE_DATA_DIR"])
@@ -93,9 +100,7 @@ class RgpdView(BaseView):
     @expose("/rectification/<int:request_id>/decision", methods=["POST"])
     @has_access
     def decide_rectification(self, request_id):
-        req = db.session.get(RectificationRequest, request_id)
-        if req is None or db.session.execute(select(Usager.id).where(Usager.id == req.usager_id)).first() is None:
-            abort(404)
+        req = _request_in_scope(RectificationRequest, request_id)
         try:
             rgpd.decide_rectification(db.session, req, g.user, request.form.get("decision") == "accept",
                                       request.form.get("note", ""))
