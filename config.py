@@ -65,6 +65,8 @@ class Config:
     SILLAGE_AUDIT_KEY = os.environ.get("SILLAGE_AUDIT_KEY")  # default: derived from SECRET_KEY
     SILLAGE_AUDIT_READS = os.environ.get("SILLAGE_AUDIT_READS", "1") == "1"  # "0" only to measure its cost
     SILLAGE_EMERGENCY_HOURS = int(os.environ.get("SILLAGE_EMERGENCY_HOURS", "4"))
+    # Unsaved form drafts are kept this many days for their author, then purged.
+    SILLAGE_DRAFT_DAYS = int(os.environ.get("SILLAGE_DRAFT_DAYS", "30"))
     SILLAGE_AUDIT_RETENTION_DAYS = int(os.environ.get("SILLAGE_AUDIT_RETENTION_DAYS", "365"))
     SESSION_COOKIE_NAME = "sillage_session"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"  # else: when HTTPS

@@ -218,3 +218,40 @@ def test_the_audit_chain_holds_after_the_live_server_wrote_to_it(live_server, ap
     """The server processes and the tests append to one chain with one key."""
     result = app.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_typing_survives_a_lock_and_another_user_then_is_resumed_and_dropped_once_saved(page, live_server, app):
+    """Shared workstation: the secretary locks the screen mid-form, a colleague signs in; back
+    later, the secretary finds the typing offered on the page and resumes it."""
+    base = live_server.url
+    name = f"Brouillon-{os.getpid()}"
+    login(page, base, "secretaire.tilleuls", app)
+    page.goto(f"{base}/dossier/nouveau")
+    page.fill("#nouveau-nom_naissance", name)
+    page.fill("#nouveau-prenoms_naissance", "Reine Claude")
+    page.fill("#nouveau-date_naissance", "1941-03-04")
+    with page.expect_response(lambda r: r.url.endswith("/verrou/")):
+        page.click("#lock-button")
+    expect(page.locator("#lock-veil")).to_be_visible()
+    page.click("#lock-switch-user")
+
+    login(page, base, "direction", app)  # the colleague sees nothing of it
+    page.goto(f"{base}/dossier/nouveau")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".draft-offer")).to_have_count(0)
+
+    login(page, base, "secretaire.tilleuls", app)
+    page.click("#drafts-notice a")
+    page.wait_for_url(f"{base}/compte/#brouillons")
+    page.click("#brouillons a[href='/dossier/nouveau']")
+    expect(page).to_have_url(f"{base}/dossier/nouveau")
+    page.click(".draft-offer button:has-text('Reprendre la saisie')")
+    assert page.input_value("#nouveau-nom_naissance") == name
+    assert page.input_value("#nouveau-date_naissance") == "1941-03-04"
+    page.select_option("#nouveau-sexe", "F")
+    page.select_option("#nouveau-etablissement_id", label="EHPAD Les Tilleuls")
+    page.click("text=Créer le dossier")
+    page.wait_for_url(re.compile(r".*/dossier/\d+$"))
+    page.goto(f"{base}/dossier/nouveau")  # saved: nothing left to offer
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".draft-offer")).to_have_count(0)

@@ -87,19 +87,34 @@ def test_menus_follow_permissions(as_user):
     assert "Rechercher un usager" in page and "Affectations" not in page
 
 
-def test_permission_checks_cost_one_query_per_request(app, as_user):
-    """FAB's default checks each menu entry with its own query; ours are cached per request."""
+def test_permissions_are_read_once_until_the_security_stamp_moves(app, as_user):
+    """FAB checks each menu entry with its own query; ours are read once per process and kept
+    until a change of roles or permissions moves the stamp (in any process: it is in the DB)."""
     from sqlalchemy import event
 
     client = as_user("secretaire.tilleuls")
-    statements = []
     with app.app_context():
         engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
+
+    def permission_queries(path):
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            status = client.get(path).status_code
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return status, sum("ab_permission_view_role" in s for s in statements)
+
+    assert permission_queries("/usagers/")[1] <= 1
+    assert permission_queries("/usagers/") == (200, 0)
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role, pv = sm.find_role("Secrétariat"), sm.find_permission_view_menu("can_read", "Usager")
+        sm.del_permission_role(role, pv)
     try:
-        client.get("/usagers/")
+        assert permission_queries("/usagers/") == (403, 1)  # revoked: seen at the next request
     finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    permission_queries = [s for s in statements if "ab_permission_view_role" in s]
-    assert len(permission_queries) == 1, len(permission_queries)
+        with app.app_context():
+            sm.add_permission_role(sm.find_role("Secrétariat"), sm.find_permission_view_menu("can_read", "Usager"))
+    assert permission_queries("/usagers/") == (200, 1)

@@ -90,6 +90,8 @@ def test_erasure_needs_four_eyes_and_leaves_no_identity_anywhere(app, as_user):
     uid, name = _new(app)
     folder = _document(app, uid)
     secretary, dpo = as_user("secretaire.tilleuls"), as_user("dpo")
+    draft = {"page": f"/dossier/{uid}", "form": "coordonnees", "data": [["coordonnees-commune", f"chez {name}"]]}
+    assert secretary.put("/brouillons/", json=draft).status_code == 200  # typed, not saved: erased too
     refused = secretary.post(f"/rgpd/dossier/{uid}/effacement", data={"reason": "Demande de la personne"},
                              follow_redirects=True).data.decode()
     assert "justifiez" in refused  # retention still runs (the stay is ongoing)

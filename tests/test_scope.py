@@ -115,3 +115,19 @@ def test_assignment_to_one_service_limits_to_that_service(app, client, make_user
     open_session(app, client, make_user("educ.glycines", "Éducatif", [f.TILLEULS], service_id=glycines))
     assert client.get(f"/dossier/{here_id}").status_code == 200
     assert client.get(f"/dossier/{there_id}").status_code == 404
+
+
+def test_an_assignment_change_applies_at_the_next_request(app, as_user, make_user, tilleuls_usager):
+    """Scopes are kept per process until the security stamp moves: a removed assignment (made
+    here through the ORM, as any process or server would) closes the dossiers at once."""
+    from app.models import StaffAssignment, User
+
+    username = make_user(f"stamp.{dt.datetime.now().timestamp()}", "Secrétariat", [f.TILLEULS])
+    client = as_user(username)
+    assert client.get(f"/dossier/{tilleuls_usager['id']}").status_code == 200
+    with app.app_context():
+        user_id = db.session.execute(select(User.id).where(User.username == username)).scalar_one()
+        for row in db.session.execute(select(StaffAssignment).where(StaffAssignment.user_id == user_id)).scalars():
+            db.session.delete(row)
+        db.session.commit()
+    assert client.get(f"/dossier/{tilleuls_usager['id']}").status_code == 404

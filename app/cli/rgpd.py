@@ -43,8 +43,12 @@ def restore_command(src):
 @click.option("--dry-run", is_flag=True, help="Liste sans rien modifier.")
 def retention_command(dry_run):
     """Dossiers à archiver (sortis depuis 12 mois) ou à anonymiser (conservation échue) ; les traite."""
+    from ..services import drafts
     from ..services.rgpd import apply_retention, due
 
+    days = current_app.config["SILLAGE_DRAFT_DAYS"]
+    if not dry_run:
+        click.echo(f"{drafts.purge(db.session, days)} brouillons de saisie de plus de {days} jours supprimés.")
     items = due(db.session)
     for item in items:
         verb = "archiver" if item.action == "archive" else "anonymiser"

@@ -1,8 +1,9 @@
 """All mapped classes, imported once so metadata (and Alembic) sees every table."""
 from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB tables share our metadata)
 
-from .access import CategoryAccess, EmergencyAccess
+from .access import CategoryAccess, EmergencyAccess, SecurityStamp
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
+from .draft import FormDraft
 from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
 from .organisation import Capacite, Etablissement, Organisme, Service, StaffAssignment
@@ -16,7 +17,7 @@ from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
     "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Admission", "LoginThrottle", "RecoveryCode",
-    "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "Capacite", "CategorieEtablissement", "ContactPerson",
+    "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "Role", "Service", "StaffAssignment",

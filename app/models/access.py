@@ -32,3 +32,13 @@ class EmergencyAccess(Model):
     reviewed_by_id = Column(Integer, ForeignKey("ab_user.id"))
     reviewed_at = Column(DateTime)
     review_note = Column(Text)
+
+
+class SecurityStamp(Model):
+    """One row whose version changes, in the same transaction, with anything that decides access
+    (users, roles, permissions, categories, assignments, emergency accesses): every process may
+    then keep what it derived from them until the version moves."""
+
+    __tablename__ = "security_stamp"
+    id = Column(Integer, primary_key=True)
+    version = Column(Integer, nullable=False, default=0)

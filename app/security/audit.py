@@ -31,7 +31,9 @@ IGNORED_FIELDS = {"version", "created_at", "updated_at", "created_by_id", "updat
 REDACTED_FIELDS = {"password", "totp_secret", "code_hash", "token_hash"}  # changed, never copied
 SENSITIVE_CATEGORIES = {"medical", "psychologique"}
 CHANGED = "modifié"
-UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle"}
+# Drafts are their author's scratchpad, autosaved every few seconds: auditing them would copy
+# typed health data into the trail; what counts is audited when the form is saved.
+UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle", "FormDraft"}
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
                 MesureProtection, Evaluation)
@@ -191,7 +193,7 @@ def _write_audit_rows(session, flush_context):
 
 
 def record_event(action: str, *, user_id=None, username=None, entity="Compte", entity_id=None,
-                 usager_id=None, details=None, connection=None) -> None:
+                 usager_id=None, details=None, connection=None, durable=True) -> None:
     """An event that is not a row change (sign-in, second factor, export…), in its own
     transaction unless a connection is given (then it commits or fails with the caller)."""
     if user_id is None and username is None:
@@ -205,7 +207,7 @@ def record_event(action: str, *, user_id=None, username=None, entity="Compte", e
     from ..extensions import db
 
     with db.engine.begin() as conn:
-        audit_chain.append(conn, [row])
+        audit_chain.append(conn, [row], durable=durable)
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -237,5 +239,5 @@ def init_read_audit(app) -> None:
         # (no query string: search terms may hold a name that must not outlive an erasure)
         single = usagers[0] if len(usagers) == 1 else None
         record_event("read", entity="Usager" if usagers else next(iter(sorted(reads))),
-                     entity_id=single, usager_id=single, details=details)
+                     entity_id=single, usager_id=single, details=details, durable=False)
         return response

@@ -7,10 +7,11 @@ from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordVi
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from ..models.base import utcnow
+from . import stamp
 
 
 class OwnPasswordRedirect(ResetMyPasswordView):
@@ -114,11 +115,11 @@ class SillageSecurityManager(SecurityManager):
         jwt_manager.expired_token_loader(lambda _h, _p: (jsonify(message=str(_l("Jeton expiré."))), 401))
         return jwt_manager
     def _role_permissions(self, roles) -> frozenset:
-        """All (permission, view) pairs of these roles, loaded in one query and kept for the
-        request: FAB otherwise issues one EXISTS query per menu entry and per button."""
+        """All (permission, view) pairs of these roles, loaded in one query and kept until the
+        security stamp moves: FAB otherwise issues one EXISTS query per menu entry and button."""
         key = tuple(sorted(r.id for r in roles))
-        cache = g.setdefault("sillage_perms", {}) if has_request_context() else {}
-        if key not in cache:
+
+        def load():
             pv, link = self.permissionview_model, assoc_permissionview_role
             rows = (
                 self.session.query(self.permission_model.name, self.viewmenu_model.name)
@@ -129,15 +130,16 @@ class SillageSecurityManager(SecurityManager):
                 .filter(link.c.role_id.in_(key))
                 .all()
             )
-            cache[key] = frozenset((p, v) for p, v in rows)
-        return cache[key]
+            return frozenset((p, v) for p, v in rows)
+
+        return stamp.cached(self.session, ("permissions", key), load)
 
     def load_user(self, pk):
         """The signed-in user with roles and groups in one round trip (asked on every request)."""
         user = self.session.execute(
             select(self.user_model).where(self.user_model.id == int(pk))
-            .options(selectinload(self.user_model.roles), selectinload(self.user_model.groups))
-        ).scalar_one_or_none()
+            .options(joinedload(self.user_model.roles), joinedload(self.user_model.groups))
+        ).unique().scalar_one_or_none()
         return user if user is not None and user.is_active else None
 
     def has_access(self, permission_name: str, view_name: str) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
+from . import stamp
 from ..models import (
     Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
     EvaluationResult, Foyer, MesureProtection, Service, StaffAssignment, Usager,
@@ -108,9 +109,10 @@ class Scope:
             rule = or_(rule, Evaluation.usager_id.in_(sorted(self.emergency_usager_ids)))
         return rule
 
-    def criteria(self):
-        """Loader criteria for every scoped entity (built once per scope and day)."""
-        return _criteria(self, dt.date.today())
+    def criteria(self, relation=None):
+        """Loader criteria for every scoped entity (built once per scope and day). `relation`:
+        the (class, attribute) of a relationship load, whose parent rows this scope let through."""
+        return _criteria(self, dt.date.today(), relation if relation in IMPLIED else None)
 
     def _build_criteria(self, today):
         if self.sees_all:  # org-wide: only the shared secret filters
@@ -143,12 +145,36 @@ class Scope:
         }
         return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
+    def _own_rule(self, model):
+        """What is left of `model`'s rule once its usager or foyer is known visible."""
+        if model in (Admission, DemandeAdmission):
+            return or_(model.etablissement_id.in_(sorted(self.etablissement_ids)),
+                       model.service_id.in_(sorted(self.service_ids)))
+        return None
+
+
+# Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
+# (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
+# in each of those statements only cost time (SQLAlchemy re-hashes the criteria every time).
+IMPLIED = {
+    (Usager, "couverture"): CouvertureSociale, (Usager, "protections"): MesureProtection,
+    (Usager, "admissions"): Admission, (Usager, "demandes"): DemandeAdmission,
+    (Usager, "foyer"): Foyer, (Foyer, "contacts"): ContactPerson,
+}
+
 
 @functools.lru_cache(maxsize=256)
-def _criteria(scope: Scope, today: dt.date) -> tuple:
+def _criteria(scope: Scope, today: dt.date, relation=None) -> tuple:
     """(table name, loader criteria) pairs. Building them costs more than running a small query,
     and they are immutable: one tuple serves every statement of every request of that scope."""
-    return tuple(scope._build_criteria(today))
+    pairs = scope._build_criteria(today)
+    if relation is None or scope.sees_all:
+        return tuple(pairs)
+    target = IMPLIED[relation]
+    pairs = [(table, option) for table, option in pairs if table != target.__tablename__]
+    if (rule := scope._own_rule(target)) is not None:
+        pairs.append((target.__tablename__, with_loader_criteria(target, rule)))
+    return tuple(pairs)
 
 
 def scope_for_user(session: Session, user) -> Scope:
@@ -156,24 +182,32 @@ def scope_for_user(session: Session, user) -> Scope:
     months = current_app.config["SILLAGE_SCOPE_MONTHS_AFTER_EXIT"]
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(months_after_exit=months, readable=frozenset(), writable=frozenset())
-    readable, writable = _categories(session, [r.id for r in user.roles])
+    role_ids = tuple(sorted(r.id for r in user.roles))
+    readable, writable = stamp.cached(session, ("categories", role_ids), lambda: _categories(session, role_ids))
     emergency = _emergency_usagers(session, user.id)
     org_wide = set(current_app.config["SILLAGE_ORG_WIDE_ROLES"])
     if any(role.name in org_wide for role in user.roles):
         return Scope(sees_all=True, months_after_exit=months, readable=readable, writable=writable,
                      emergency_usager_ids=emergency)
+    whole, services, service_etabs = stamp.cached(session, ("assignments", user.id),
+                                                  lambda: _assignments(session, user.id))
+    return Scope(False, whole, services, service_etabs, months, readable, writable, emergency)
+
+
+def _assignments(session, user_id) -> tuple[frozenset, frozenset, frozenset]:
+    """(whole établissements, services, établissements of those services) of a user."""
     sa = StaffAssignment.__table__
     svc = Service.__table__
     rows = session.execute(
         select(sa.c.etablissement_id, sa.c.service_id, svc.c.etablissement_id)
         .select_from(sa.outerjoin(svc, svc.c.id == sa.c.service_id))
-        .where(sa.c.user_id == user.id),
+        .where(sa.c.user_id == user_id),
         execution_options={UNSCOPED: True},
     ).all()
     whole = frozenset(e for e, s, _ in rows if s is None)
     services = frozenset(s for e, s, _ in rows if s is not None and e not in whole)
     service_etabs = frozenset(se for e, s, se in rows if s is not None and e not in whole)
-    return Scope(False, whole, services, service_etabs, months, readable, writable, emergency)
+    return whole, services, service_etabs
 
 
 def _categories(session, role_ids) -> tuple[frozenset, frozenset]:
@@ -185,13 +219,18 @@ def _categories(session, role_ids) -> tuple[frozenset, frozenset]:
 
 
 def _emergency_usagers(session, user_id) -> frozenset:
+    """Usagers opened in an emergency and not expired (grants cached, expiry checked now)."""
     from ..models import EmergencyAccess
     from ..models.base import utcnow
 
-    return frozenset(session.execute(
-        select(EmergencyAccess.usager_id).where(EmergencyAccess.user_id == user_id,
-                                                EmergencyAccess.expires_at > utcnow()),
-        execution_options={UNSCOPED: True}).scalars())
+    def load():
+        return tuple(session.execute(
+            select(EmergencyAccess.usager_id, EmergencyAccess.expires_at).where(
+                EmergencyAccess.user_id == user_id, EmergencyAccess.expires_at > utcnow()),
+            execution_options={UNSCOPED: True}).all())
+
+    now = utcnow()
+    return frozenset(u for u, expires in stamp.cached(session, ("emergency", user_id), load) if expires > now)
 
 
 def _request_user():
@@ -226,16 +265,24 @@ def reset_scope():
         g.pop("sillage_scope", None)
 
 
-SCOPED_TABLES = frozenset(m.__tablename__ for m in (
+SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult))
+SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _apply_scope(state):
     # Applied to every ORM SELECT, not only those whose top level names a scoped entity: the
     # criteria also reach subqueries (a COUNT over a subquery of usagers is filtered too).
-    if not state.is_select or state.is_column_load or state.execution_options.get(UNSCOPED):
+    if not state.is_select or state.is_column_load:
+        return
+    if state.execution_options.get(UNSCOPED):
+        # The relationship shortcut above trusts that every scoped row in the session passed
+        # the scope: unscoped statements may count or read columns, never load such rows.
+        if any(d.get("entity") in SCOPED_ENTITIES and d.get("expr") is d.get("entity")
+               for d in getattr(state.statement, "column_descriptions", ())):
+            raise RuntimeError("an unscoped statement may not load scoped entities")
         return
     # Only the criteria of the tables the statement reads, subqueries included: each option
     # adds to the statement's cache key, which SQLAlchemy computes at every execution. Checking
@@ -246,6 +293,10 @@ def _apply_scope(state):
     scope = current_scope()
     if scope is None or not scope.filters_rows:
         return
-    options = [option for table, option in scope.criteria() if table in tables]
+    relation = None
+    if state.is_relationship_load and (path := state.loader_strategy_path) is not None:
+        prop = path[-1]
+        relation = (prop.parent.class_, prop.key)
+    options = [option for table, option in scope.criteria(relation) if table in tables]
     if options:
         state.statement = state.statement.options(*options)

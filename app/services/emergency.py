@@ -20,9 +20,10 @@ from ..security.scope import UNSCOPED
 from .errors import ValidationFailed
 
 
-def find_exact(session, nom: str, prenom: str, date_naissance: dt.date) -> Usager | None:
+def find_exact(session, nom: str, prenom: str, date_naissance: dt.date) -> int | None:
+    """The id of the one dossier named exactly (an id, not the row: the user may not see it yet)."""
     key = text.duplicate_key(nom, prenom, date_naissance)
-    return session.execute(select(Usager).where(Usager.dup_key == key, Usager.anonymised_at.is_(None)),
+    return session.execute(select(Usager.id).where(Usager.dup_key == key, Usager.anonymised_at.is_(None)),
                            execution_options={UNSCOPED: True}).scalars().first()
 
 
@@ -39,16 +40,16 @@ def open_access(session, user, nom: str, prenom: str, date_naissance, reason: st
         errors["date_naissance"] = _("Date de naissance obligatoire (jj/mm/aaaa).")
     if errors:
         raise ValidationFailed(errors)
-    usager = find_exact(session, nom.strip(), prenom.strip(), date_naissance)
-    if usager is None:
+    usager_id = find_exact(session, nom.strip(), prenom.strip(), date_naissance)
+    if usager_id is None:
         record_event("break_glass_not_found", entity="Usager", details={"motif": reason[:500]})
         raise ValidationFailed({"nom": _("Aucun dossier ne correspond exactement à ces nom, prénom et date de naissance.")})
     now = utcnow()
-    access = EmergencyAccess(user_id=user.id, usager_id=usager.id, reason=reason[:4000], started_at=now,
+    access = EmergencyAccess(user_id=user.id, usager_id=usager_id, reason=reason[:4000], started_at=now,
                              expires_at=now + dt.timedelta(hours=hours))
     session.add(access)
     session.flush()
-    record_event("break_glass", entity="EmergencyAccess", entity_id=access.id, usager_id=usager.id,
+    record_event("break_glass", entity="EmergencyAccess", entity_id=access.id, usager_id=usager_id,
                  details={"motif": reason[:500], "jusqu_a": access.expires_at.isoformat(timespec="minutes")},
                  connection=session.connection())
     session.commit()

@@ -25,6 +25,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..security import audit_chain
 from ..security.audit import record_event
+from . import drafts
 from .errors import ValidationFailed
 
 APPROVER_ROLES = {"DPO", "Direction"}
@@ -134,6 +135,7 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
         erased_entities.append(["Foyer", foyer.id])
         session.flush()
         session.delete(foyer)
+    drafts.erase_for_usager(session, usager.id)
     session.flush()
     connection = session.connection()
     audit_chain.erase_values(connection, usager.id, erased_entities)

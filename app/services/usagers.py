@@ -6,6 +6,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import identity, text, vocab
@@ -294,9 +295,16 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
             DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE))))
     elif statut == "sorti":
         query = query.where(Usager.id.in_(select(Admission.usager_id)), Usager.id.not_in(active))
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
+    # One scan gives the page and the total (a window count), with each row's admissions and
+    # their service for the "current placement" column.
+    page_rows = session.execute(
+        query.add_columns(func.count().over())
+        .options(selectinload(Usager.admissions).joinedload(Admission.service))
+        .order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
-    ).scalars().all()
-    return rows, total
+    ).all()
+    if page_rows:
+        return [row[0] for row in page_rows], page_rows[0][1]
+    if page <= 1:
+        return [], 0
+    return [], session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..domain import vocab
 from ..domain.identity import format_phone
+from . import layout
 
 
 def register_web(app, appbuilder):
@@ -22,6 +23,7 @@ def register_web(app, appbuilder):
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
+    from .views.drafts import DraftView, init_drafts
     from .views.evaluations import EvaluationView
     from .views.formulaires import FormulairesView
     from .views.organisation import (
@@ -43,7 +45,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
                         icon="fa-hourglass-half", category="Parcours")
     appbuilder.add_view_no_menu(EvaluationView)
-    for view in (PasswordView, AccountView, LockView):
+    for view in (PasswordView, AccountView, LockView, DraftView):
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(CapaciteView)
     appbuilder.add_view_no_menu(ServiceView)
@@ -74,8 +76,10 @@ def register_web(app, appbuilder):
     appbuilder.add_api(FormsApi)
     appbuilder.add_api(EvaluationApi)
     init_referentiels(app)
+    init_drafts(app)
     app.extensions["babel"].locale_selector = _locale
     _template_helpers(app)
+    layout.register(app)
     _error_pages(app)
 
 

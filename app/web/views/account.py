@@ -15,6 +15,7 @@ from ...models.base import utcnow
 from ...security import auth
 from ...security.audit import record_event
 from ...security.sessions import end_user_sessions
+from ...services import drafts
 from ..base import login_required
 
 TOKEN_DAYS = (30, 90, 180, 365)
@@ -70,7 +71,9 @@ class AccountView(BaseView):
         tokens = db.session.execute(select(ApiToken).where(ApiToken.user_id == current_user.id)
                                     .order_by(ApiToken.created_at.desc())).scalars().all()
         row = db.session.get(auth.UserSecurity, current_user.id)
+        days = current_app.config["SILLAGE_DRAFT_DAYS"]
         return _render("auth/account.html", title=_("Mon compte"), tokens=tokens, security=row,
+                       drafts=drafts.of_user(db.session, current_user.id, days), draft_days=days,
                        now=utcnow(), token_days=TOKEN_DAYS, new_token=session.pop("new_token", None),
                        codes=session.pop("new_codes", None))
 

@@ -25,4 +25,11 @@ class HomeView(IndexView):
             waitings = dict(db.session.execute(waiting).all())
             etabs = db.session.execute(select(Etablissement).order_by(Etablissement.name)).scalars().all()
             stats = [(e, actives.get(e.id, 0), waitings.get(e.id, 0)) for e in etabs]
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, stats=stats)
+        pending = []
+        if current_user.is_authenticated:
+            from flask import current_app
+
+            from ...services import drafts
+
+            pending = drafts.of_user(db.session, current_user.id, current_app.config["SILLAGE_DRAFT_DAYS"])
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, stats=stats, drafts=pending)

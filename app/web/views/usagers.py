@@ -7,10 +7,9 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Admission, Etablissement, Service, Usager
+from ...models import Etablissement, Service
 from ...services.usagers import search_usagers
 
 STATUTS = {"": "—", "admis": _l("Admis"), "attente": _l("En liste d'attente"), "sorti": _l("Sorti"),
@@ -48,10 +47,6 @@ class UsagerSearchView(BaseView):
             etablissement_id=_int("etablissement_id"), service_id=_int("service_id"),
             statut=statut or None, page=page, page_size=size,
         )
-        if rows:  # current placements, one query for the page
-            ids = [u.id for u in rows]
-            db.session.execute(select(Usager).where(Usager.id.in_(ids))
-                               .options(selectinload(Usager.admissions).joinedload(Admission.service))).all()
         etabs = db.session.execute(select(Etablissement).order_by(Etablissement.name)).scalars().all()
         services = db.session.execute(select(Service).join(Service.etablissement)
                                       .order_by(Etablissement.name, Service.name)).scalars().all()
