@@ -369,3 +369,11 @@ def test_deactivating_an_account_ends_its_sessions(app, as_user):
     with app.app_context():
         assert not app.appbuilder.sm.find_user(username=username).active
     assert victim.get("/api/v1/usager/").status_code == 401
+
+
+def test_administrator_password_forms_explain_the_rule(app, as_user):
+    admin = as_user("admin")
+    for url in ("/users/add", "/resetpassword/form?pk=1"):
+        page = admin.get(url).data.decode()
+        assert "Au moins 12 caractères" in page, url
+        assert "does not check" not in page and "ne vérifie pas" not in page, url

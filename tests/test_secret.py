@@ -146,3 +146,26 @@ def test_break_the_glass_opens_a_dossier_for_a_while_with_banner_alert_and_revie
 
 def test_quality_cannot_break_the_glass(as_user):
     assert as_user("qualite").get("/urgence/").status_code in (302, 403)
+
+
+def test_indexed_results_follow_the_category_of_their_evaluation(app, make_user, dossier):
+    """A score indexed for lists and indicators is absent where its evaluation is (GMP included)."""
+    from flask_login import login_user
+
+    from app.models import EvaluationResult, User
+
+    with app.app_context():
+        db.session.add(EvaluationResult(evaluation_id=dossier["psy"], usager_id=dossier["usager"], form_code="psy",
+                                        key="score", evaluated_on=dt.date.today(), value_num=7))
+        db.session.commit()
+
+    def results(username):
+        with app.test_request_context():
+            login_user(db.session.execute(select(User).where(User.username == username)).scalar_one())
+            found = db.session.execute(select(EvaluationResult.value_num)
+                                       .where(EvaluationResult.evaluation_id == dossier["psy"])).scalars().all()
+            db.session.remove()
+        return found
+
+    assert results("soin.tilleuls") == [] and results("direction") == []  # org-wide: the secret still applies
+    assert results(make_user("psy.tilleuls", "Psychologue", [f.TILLEULS])) == [7]

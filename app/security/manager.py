@@ -3,13 +3,17 @@ from flask import current_app, flash, g, has_request_context, jsonify, redirect,
 from flask_appbuilder import expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
+from ..domain.passwords import RULE
 from ..models.base import utcnow
 from . import stamp
 
@@ -24,10 +28,28 @@ class OwnPasswordRedirect(ResetMyPasswordView):
         return redirect(url_for("PasswordView.change"))
 
 
+def _password_help() -> str:
+    return str(RULE) % {"n": current_app.config["SILLAGE_PASSWORD_MIN_LENGTH"]}
+
+
+PASSWORD_HELP = LazyString(_password_help)  # FAB's own text claims nothing is checked
+
+
+def _password_field(field: PasswordField) -> PasswordField:
+    """FAB's password field with Sillage's rule as its help text (the validator is already ours)."""
+    return PasswordField(field.args[0], description=PASSWORD_HELP, validators=field.kwargs["validators"],
+                         widget=field.kwargs["widget"])
+
+
+class AdminResetPasswordForm(ResetPasswordForm):
+    password = _password_field(ResetPasswordForm.password)
+
+
 class AdminPasswordReset(ResetPasswordView):
     """An administrator sets a temporary password: the user must change it at next login."""
 
     class_permission_name = "ResetPasswordView"
+    form = AdminResetPasswordForm
 
     def form_post(self, form):
         user = self.appbuilder.sm.get_user_by_id(request.args.get("pk"))
@@ -42,6 +64,8 @@ class SillageUserView(UserDBModelView):
 
     class_permission_name = "UserDBModelView"
     show_template = "sillage/user_show.html"
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields,
+                             "password": _password_field(UserDBModelView.add_form_extra_fields["password"])}
 
     def post_add(self, item):
         from .auth import security_row

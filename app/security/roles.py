@@ -96,7 +96,7 @@ MENUS = {
     "Etablissement": ["Établissements", "Organismes", "Liste des établissements", "Services"],
     "Affectation": ["Administration", "Affectations"],
     "Referentiels": ["Administration", "Référentiels"],
-    "Formulaire": ["Administration", "Formulaires"],
+    "Formulaire": ["Administration", "Formulaires", "Nomenclatures SERAFIN-PH"],
     "Securite": ["Security", "List Users", "List Roles", "Administration", "Secret partagé"],
     "Audit": ["Administration", "Journal d'audit"],
     "Rgpd": ["Usagers", "Demandes RGPD"],

@@ -109,6 +109,17 @@ class Scope:
             rule = or_(rule, Evaluation.usager_id.in_(sorted(self.emergency_usager_ids)))
         return rule
 
+    def _readable_result(self):
+        """Indexed results (a GIR) follow the category of the evaluation they come from."""
+        rule = self._readable_evaluation()
+        if rule is None:
+            return None
+        ev = Evaluation.__table__.alias("scope_evaluation")
+        readable = exists().where(ev.c.id == EvaluationResult.evaluation_id, ev.c.sensitivity.in_(sorted(self.readable)))
+        if self.emergency_usager_ids:
+            return or_(readable, EvaluationResult.usager_id.in_(sorted(self.emergency_usager_ids)))
+        return readable
+
     def criteria(self, relation=None):
         """Loader criteria for every scoped entity (built once per scope and day). `relation`:
         the (class, attribute) of a relationship load, whose parent rows this scope let through."""
@@ -117,7 +128,10 @@ class Scope:
     def _build_criteria(self, today):
         if self.sees_all:  # org-wide: only the shared secret filters
             rule = self._readable_evaluation()
-            return [] if rule is None else [(Evaluation.__tablename__, with_loader_criteria(Evaluation, rule))]
+            if rule is None:
+                return []
+            return [(Evaluation.__tablename__, with_loader_criteria(Evaluation, rule)),
+                    (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, self._readable_result()))]
 
         def foyer_visible(foyer_id):
             member = Usager.__table__.alias("scope_member")
@@ -141,7 +155,8 @@ class Scope:
             StaffAssignment: StaffAssignment.etablissement_id.in_(etabs),
             Evaluation: and_(self.visible(Evaluation.usager_id, today),
                              *[r for r in (self._readable_evaluation(),) if r is not None]),
-            EvaluationResult: self.visible(EvaluationResult.usager_id, today),
+            EvaluationResult: and_(self.visible(EvaluationResult.usager_id, today),
+                                   *[r for r in (self._readable_result(),) if r is not None]),
         }
         return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 

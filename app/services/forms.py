@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..domain.forms import definition as definitions
 from ..domain.forms.definition import all_fields
@@ -96,8 +97,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
     if scope is not None and not scope.writes(sensitivity_of(found.data)):
         raise ValidationFailed({"form": _("Votre rôle n'écrit pas dans la catégorie « %(c)s » de ce formulaire.",
                                           c=sensitivity_of(found.data))})
-    categories = (found.data.get("applies_to") or {}).get("categories")
-    if categories and not set(categories) & categories_of(session, usager.id):
+    if not applies(found, categories_of(session, usager.id)):
         raise ValidationFailed({"form": _("Ce formulaire ne s'applique pas aux établissements de l'usager.")})
     result = evaluate(found.data, answers)
     if status == "validated" and result.errors:
@@ -124,9 +124,37 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
 
 
 def evaluations_of(session, usager_id) -> list[Evaluation]:
+    """Evaluations and dossier-section saves of an usager, newest first (with their definition)."""
     return list(session.execute(select(Evaluation).where(Evaluation.usager_id == usager_id,
                                                          Evaluation.archived_at.is_(None))
+                                .options(joinedload(Evaluation.definition))
                                 .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())).scalars())
+
+
+def applies(definition: FormDefinition, categories: set[str]) -> bool:
+    wanted = (definition.data.get("applies_to") or {}).get("categories")
+    return not wanted or bool(set(wanted) & categories)
+
+
+def dossier_sections(session, usager_id, saved: list[Evaluation]) -> list[dict]:
+    """The dossier sections of an usager: published definitions of kind dossier_section that
+    apply to their établissements and that the user reads; each with its saves, newest first
+    (the first is the current value, the others its history)."""
+    from ..security.scope import current_scope
+
+    scope = current_scope()
+    categories = categories_of(session, usager_id)
+    sections = []
+    for definition in published(session):
+        sensitivity = sensitivity_of(definition.data)
+        if definition.kind != "dossier_section" or not applies(definition, categories):
+            continue
+        if scope is not None and not scope.reads(sensitivity, usager_id):
+            continue
+        history = [e for e in saved if e.form_code == definition.code and e.status == "validated"]
+        sections.append({"definition": definition, "history": history,
+                         "writable": scope is None or scope.writes(sensitivity)})
+    return sections
 
 
 # ---- lifecycle: draft → published → retired ----------------------------------------------

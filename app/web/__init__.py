@@ -16,6 +16,7 @@ def register_web(app, appbuilder):
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
+    from .api.nomenclatures import NomenclatureApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
     from .views.account import AccountView, LockView, PasswordView
@@ -26,6 +27,7 @@ def register_web(app, appbuilder):
     from .views.drafts import DraftView, init_drafts
     from .views.evaluations import EvaluationView
     from .views.formulaires import FormulairesView
+    from .views.nomenclatures import NomenclatureView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -68,6 +70,8 @@ def register_web(app, appbuilder):
                         icon="fa-eye", category="Administration")
     appbuilder.add_view(CategoryMatrixView, "Secret partagé", label=_l("Secret partagé"), icon="fa-user-secret",
                         category="Administration")
+    appbuilder.add_view(NomenclatureView, "Nomenclatures SERAFIN-PH", label=_l("Nomenclatures SERAFIN-PH"),
+                        icon="fa-sitemap", category="Administration")
     appbuilder.add_link("Référentiels", href="/referentiels/", label=_l("Référentiels"), icon="fa-list",
                         category="Administration")
     appbuilder.add_api(UsagerApi)
@@ -75,6 +79,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(AdmissionApi)
     appbuilder.add_api(FormsApi)
     appbuilder.add_api(EvaluationApi)
+    appbuilder.add_api(NomenclatureApi)
     init_referentiels(app)
     init_drafts(app)
     app.extensions["babel"].locale_selector = _locale
@@ -138,6 +143,17 @@ def _template_helpers(app):
             return {"active": active, "to_review": to_review}
 
         return {"emergency_banner": emergency_banner}
+
+    @app.template_global()
+    def nomenclature_choices(name):
+        """(group, [codes]) of a nomenclature field's choices, grouped by their parent."""
+        from ..domain import nomenclatures
+
+        codes = nomenclatures.serafin()
+        groups = {}
+        for code in nomenclatures.choices(name):
+            groups.setdefault(code.parent, []).append(code)
+        return [(codes[parent], items) for parent, items in groups.items()]
 
     @app.template_filter("age")
     def age(birth):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field as dc_field
 
 from flask_babel import gettext as _
 
+from .. import nomenclatures
 from . import expressions
 from .algorithms import REGISTRY
 from .definition import all_fields
@@ -92,9 +93,13 @@ def _coerce(field: dict, value):
         return value
     if kind == "nomenclature":
         values = value if isinstance(value, list) else [value]
+        offered = {c.code for c in nomenclatures.choices(field["nomenclature"])}
         if not all(isinstance(v, str) and v for v in values):
             raise ValueError(_("codes de la nomenclature attendus"))
-        return values
+        unknown = [v for v in values if v not in offered]
+        if unknown:
+            raise ValueError(_("codes inconnus de cette nomenclature : %(v)s", v=", ".join(unknown[:5])))
+        return list(dict.fromkeys(values))
     raise ValueError(_("ce champ ne se saisit pas"))
 
 

@@ -20,6 +20,10 @@
           rows[i.name.slice(name.length + 1)] = i.value;
         });
         if (Object.keys(rows).length) result[code] = rows;
+      } else if (type === "nomenclature") {
+        var select = form.querySelector('select[name="' + name + '"]');
+        var codes = select ? Array.from(select.selectedOptions).map(function (o) { return o.value; }) : [];
+        if (codes.length) result[code] = codes;
       } else if (type === "yes_no") {
         var checked = form.querySelector('input[name="' + name + '"]:checked');
         if (checked) result[code] = checked.value === "oui";
@@ -59,5 +63,27 @@
   form.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, 250);
+  });
+})();
+
+/* Nomenclature fields: typing in the filter hides the codes that do not match (code or words of
+   the label, accents ignored); selected codes always stay visible. */
+(function () {
+  function fold(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+  document.querySelectorAll("input.nomenclature-filter").forEach(function (filter) {
+    var select = document.getElementById(filter.getAttribute("data-filters"));
+    if (!select) return;
+    filter.addEventListener("input", function () {
+      var words = fold(filter.value).split(/\s+/).filter(Boolean);
+      select.querySelectorAll("optgroup").forEach(function (group) {
+        var shown = 0;
+        group.querySelectorAll("option").forEach(function (option) {
+          var text = fold(option.textContent + " " + group.label);
+          option.hidden = !option.selected && !words.every(function (w) { return text.indexOf(w) >= 0; });
+          if (!option.hidden) shown += 1;
+        });
+        group.hidden = shown === 0;
+      });
+    });
   });
 })();

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...domain import vocab
 from ...extensions import db
 from ...models import (
-    Admission, DemandeAdmission, Etablissement, Foyer, ModaliteAccueil, MotifSortie, Service, Usager,
+    Admission, DemandeAdmission, Etablissement, Foyer, ModaliteAccueil, MotifSortie, Service, User, Usager,
 )
 from ...security.scope import OutOfScope, current_scope
 from ...services import foyers, forms, parcours, usagers
@@ -174,14 +174,30 @@ class DossierView(BaseView):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
         sm = self.appbuilder.sm
         if not sm.has_access("can_read", "Evaluation"):
-            return {"evaluations": None}
-        from ..views.evaluations import applicable
+            return {"evaluations": None, "sections": [], "user_names": {}}
+        from ...domain.forms.display import readable_answers
+        from ...domain.forms.engine import evaluate
+        from ..views.evaluations import applicable, prefill
 
-        items = forms.evaluations_of(db.session, usager.id)
+        saved = forms.evaluations_of(db.session, usager.id)
+        items = [e for e in saved if e.definition.kind == "evaluation"]
         girs = sorted((e.evaluated_on, e.computed.get("gir")) for e in items
                       if e.status == "validated" and e.form_code == "aggir" and e.computed.get("gir"))
-        return {"evaluations": items, "gir_series": girs,
-                "grids": applicable(usager.id) if sm.has_access("can_write", "Evaluation") else []}
+        can_write = sm.has_access("can_write", "Evaluation")
+        sections = forms.dossier_sections(db.session, usager.id, saved)
+        for section in sections:
+            section["writable"] = section["writable"] and can_write and not usager.archived_at
+            current = section["history"][0] if section["history"] else None
+            section["shown"] = readable_answers(current.definition.data, current.answers) if current else []
+            if section["writable"]:
+                section["answers"] = prefill(section["definition"], section["history"])
+                section["result"] = evaluate(section["definition"].data, section["answers"])
+                section["result"].errors = {}
+        authors = {e.validated_by_id for s in sections for e in s["history"] if e.validated_by_id}
+        names = dict(db.session.execute(select(User.id, User.first_name + " " + User.last_name)
+                                        .where(User.id.in_(authors))).all()) if authors else {}
+        return {"evaluations": items, "gir_series": girs, "sections": sections, "user_names": names,
+                "grids": applicable(usager.id) if can_write else []}
 
     def _foyer_matches(self, usager):
         from ...domain.text import fold

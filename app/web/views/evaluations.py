@@ -28,7 +28,7 @@ def answers_from_form(definition: dict, form) -> dict:
         name = f"a-{code}"
         if kind in SKIPPED:
             continue
-        if kind == "multiple_choice":
+        if kind in ("multiple_choice", "nomenclature"):
             values = form.getlist(name)
             if values:
                 answers[code] = values
@@ -45,6 +45,13 @@ def answers_from_form(definition: dict, form) -> dict:
     return answers
 
 
+def prefill(definition, history) -> dict:
+    """The section's current values for its published version: answers carried over by field
+    code (a field the new version dropped is not offered again)."""
+    codes = {f["code"] for f, _parts in all_fields(definition.data)}
+    return {k: v for k, v in (history[0].answers if history else {}).items() if k in codes}
+
+
 def applicable(usager_id) -> list:
     """Grids this user may fill for this usager: applicable to their établissements, and of a
     shared-secret category the user writes."""
@@ -59,7 +66,7 @@ def applicable(usager_id) -> list:
 class EvaluationView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Evaluation"
-    method_permission_name = {"fill": "write", "show": "read"}
+    method_permission_name = {"fill": "write", "show": "read", "section": "write"}
     default_view = "show"
 
     def _usager(self, usager_id):
@@ -68,10 +75,10 @@ class EvaluationView(BaseView):
             abort(404)
         return usager
 
-    def _page(self, usager, definition_row, answers, result, status=200, evaluation=None):
+    def _page(self, usager, definition_row, answers, result, status=200, evaluation=None, section=False):
         return self.render_template(
             "evaluations/fill.html", usager=usager, form_def=definition_row.data, row=definition_row,
-            answers=answers, result=result, evaluation=evaluation,
+            answers=answers, result=result, evaluation=evaluation, section=section,
             compute_url=url_for("FormsApi.compute", code=definition_row.code)), status
 
     @expose("/<int:usager_id>/evaluations/nouvelle/<code>", methods=["GET", "POST"])
@@ -104,6 +111,35 @@ class EvaluationView(BaseView):
             return self._page(usager, found, answers, result, status=422)
         flash(_("Évaluation validée.") if status == "validated" else _("Brouillon enregistré."), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
+
+    @expose("/<int:usager_id>/sections/<code>", methods=["GET", "POST"])
+    @has_access
+    def section(self, usager_id, code):
+        """A dossier section. Edited in place on the dossier page, whose form posts here; this
+        page shows it alone (live conditions, no JavaScript needed) and when a save is refused."""
+        usager = self._usager(usager_id)
+        found = next((s for s in forms.dossier_sections(db.session, usager.id, forms.evaluations_of(db.session, usager.id))
+                      if s["definition"].code == code and s["writable"]), None)
+        if found is None or usager.archived_at:
+            abort(404)
+        definition = found["definition"]
+        if request.method == "GET":
+            answers = prefill(definition, found["history"])
+            result = evaluate(definition.data, answers)
+            result.errors = {}
+            return self._page(usager, definition, answers, result, section=True)
+        answers = answers_from_form(definition.data, request.form)
+        try:
+            forms.save_evaluation(db.session, usager=usager, code=code, version=definition.version, answers=answers,
+                                  status="validated", user_id=g.user.id)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            result = evaluate(definition.data, answers)
+            result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
+            flash(_("La section n'est pas enregistrée : corrigez les champs signalés."), "danger")
+            return self._page(usager, definition, answers, result, status=422, section=True)
+        flash(_("« %(t)s » enregistré.", t=definition.title), "success")
+        return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor=f"section-{code}"))
 
     @expose("/<int:usager_id>/evaluations/<int:evaluation_id>")
     @has_access

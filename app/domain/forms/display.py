@@ -1,0 +1,36 @@
+"""Answers as a reader sees them: the label of each answered field and its value in words."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from .. import nomenclatures
+from .definition import all_fields
+
+
+def readable_answers(definition: dict, answers: dict) -> list[tuple[str, str]]:
+    """(label, text) of each answered field, in the definition's order (its own version)."""
+    shown = []
+    for field, _parts in all_fields(definition):
+        value = answers.get(field["code"])
+        if value is None or value == "" or value == [] or field["type"] in ("note", "group", "computed"):
+            continue
+        shown.append((field.get("label") or field["code"], _text(field, value)))
+    return shown
+
+
+def _text(field: dict, value) -> str:
+    kind = field["type"]
+    options = {str(o["code"]): o.get("label", o["code"]) for o in field.get("options") or []}
+    if kind == "yes_no":
+        return _("Oui") if value is True else _("Non")
+    if kind in ("single_choice", "ordinal"):
+        return options.get(str(value), str(value))
+    if kind == "multiple_choice":
+        return ", ".join(options.get(str(v), str(v)) for v in value)
+    if kind == "matrix":
+        rows = {r["code"]: r.get("label", r["code"]) for r in field.get("rows") or []}
+        return " ; ".join(f"{rows.get(r, r)} : {options.get(str(v), v)}" for r, v in value.items())
+    if kind == "nomenclature":
+        codes = nomenclatures.serafin()
+        return " ; ".join(f"{v} {codes[v].label}" if v in codes else str(v) for v in value)
+    return str(value)
