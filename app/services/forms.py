@@ -13,7 +13,9 @@ from sqlalchemy.orm import joinedload
 from ..domain.forms import definition as definitions
 from ..domain.forms.definition import all_fields
 from ..domain.forms.engine import evaluate
-from ..models import Admission, Etablissement, Evaluation, EvaluationResult, FormDefinition
+from ..models import (
+    Admission, CategorieEtablissement, Etablissement, Evaluation, EvaluationResult, FormDefinition,
+)
 from ..models.base import utcnow
 from .errors import ValidationFailed
 
@@ -39,10 +41,13 @@ def load_shipped(session) -> list[str]:
     return added
 
 
-def published(session) -> list[FormDefinition]:
-    """The latest published version of each code."""
-    latest = (select(FormDefinition.code, func.max(FormDefinition.version).label("version"))
-              .where(FormDefinition.status == "published").group_by(FormDefinition.code).subquery())
+def published(session, kind: str | None = None) -> list[FormDefinition]:
+    """The latest published version of each code (of one kind: `evaluation`, `dossier_section`)."""
+    latest = select(FormDefinition.code, func.max(FormDefinition.version).label("version")).where(
+        FormDefinition.status == "published")
+    if kind is not None:
+        latest = latest.where(FormDefinition.kind == kind)
+    latest = latest.group_by(FormDefinition.code).subquery()
     return list(session.execute(
         select(FormDefinition).join(latest, (FormDefinition.code == latest.c.code)
                                     & (FormDefinition.version == latest.c.version))
@@ -65,11 +70,12 @@ def compute(session, code: str, answers: dict, version: int | None = None):
 
 
 def categories_of(session, usager_id) -> set[str]:
-    rows = session.execute(
-        select(Etablissement).join(Admission, Admission.etablissement_id == Etablissement.id)
+    return set(session.execute(
+        select(CategorieEtablissement.code).select_from(Admission)
+        .join(Etablissement, Admission.etablissement_id == Etablissement.id)
+        .join(CategorieEtablissement, Etablissement.categorie_id == CategorieEtablissement.id)
         .where(Admission.usager_id == usager_id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
-    ).scalars()
-    return {e.categorie.code for e in rows}
+    ).scalars())
 
 
 def sensitivity_of(data: dict) -> str:
@@ -145,9 +151,9 @@ def dossier_sections(session, usager_id, saved: list[Evaluation]) -> list[dict]:
     scope = current_scope()
     categories = categories_of(session, usager_id)
     sections = []
-    for definition in published(session):
+    for definition in published(session, "dossier_section"):
         sensitivity = sensitivity_of(definition.data)
-        if definition.kind != "dossier_section" or not applies(definition, categories):
+        if not applies(definition, categories):
             continue
         if scope is not None and not scope.reads(sensitivity, usager_id):
             continue

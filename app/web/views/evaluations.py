@@ -57,8 +57,8 @@ def applicable(usager_id) -> list:
     shared-secret category the user writes."""
     categories = forms.categories_of(db.session, usager_id)
     scope = current_scope()
-    return [d for d in forms.published(db.session)
-            if d.kind == "evaluation" and (not (d.data.get("applies_to") or {}).get("categories")
+    return [d for d in forms.published(db.session, "evaluation")
+            if (not (d.data.get("applies_to") or {}).get("categories")
                                            or set(d.data["applies_to"]["categories"]) & categories)
             and (scope is None or scope.writes(forms.sensitivity_of(d.data)))]
 
