@@ -80,3 +80,74 @@ def test_compute_endpoint_reports_hidden_fields():
     data["sections"][1]["show_if"] = "transferts == 'C'"
     result = engine.evaluate(definition.load(definition.dump(data)), {"transferts": "A", "gestion": "B"})
     assert "illustratives" in result.hidden and "gestion" not in result.answers
+
+
+GRID = """code: {code}
+title: Grille de test {code}
+version: {version}
+kind: evaluation
+applies_to:
+  categories:
+  - EHPAD
+sensitivity: soins
+sections:
+- code: s
+  title: Section
+  items:
+  - code: marche
+    label: Marche
+    type: single_choice
+    required: true
+    options:
+    - {{code: seul, label: Seul}}
+    - {{code: aide, label: Avec aide}}
+{extra}"""
+OLD_FIELD = """  - code: ancien
+    label: Question retirée en version 2
+    type: text
+"""
+
+
+def test_a_correction_keeps_the_original_or_moves_to_the_newer_version_listing_what_is_dropped(app, as_user, resident):
+    from app.services import forms
+
+    code = "test_correction_" + f.unique_name("").lower()
+    with app.app_context():
+        forms.publish(db.session, forms.save_draft(db.session, GRID.format(code=code, version=1, extra=OLD_FIELD)))
+    nurse = as_user("soin.tilleuls")
+    assert nurse.post(f"/dossier/{resident}/evaluations/nouvelle/{code}",
+                      data={"a-marche": "aide", "a-ancien": "réponse ancienne", "action": "validate"}).status_code == 302
+    with app.app_context():
+        original = db.session.execute(select(Evaluation).where(Evaluation.form_code == code)).scalar_one().id
+        forms.publish(db.session, forms.save_draft(db.session, GRID.format(code=code, version=2, extra="")))
+    shown = html.unescape(nurse.get(f"/dossier/{resident}/evaluations/{original}").data.decode())
+    assert "Corriger (version 1)" in shown and "Corriger avec la version 2" in shown
+    same = html.unescape(nurse.get(f"/dossier/{resident}/evaluations/{original}/corriger").data.decode())
+    assert "réponse ancienne" in same and 'id="dropped-answers"' not in same  # its own version, nothing dropped
+    moved = html.unescape(nurse.get(f"/dossier/{resident}/evaluations/{original}/corriger?version=2").data.decode())
+    assert 'id="dropped-answers"' in moved and "ancien" in moved and checked(moved, "marche", "aide")
+    saved = nurse.post(f"/dossier/{resident}/evaluations/{original}/corriger?version=2",
+                       data={"a-marche": "seul", "action": "validate"})
+    assert saved.status_code == 302
+    with app.app_context():
+        rows = db.session.execute(select(Evaluation).where(Evaluation.form_code == code)
+                                  .order_by(Evaluation.id)).scalars().all()
+        assert [(e.form_version, e.corrects_id, e.answers) for e in rows] == [
+            (1, None, {"marche": "aide", "ancien": "réponse ancienne"}), (2, original, {"marche": "seul"})]
+    assert nurse.get(f"/dossier/{resident}/evaluations/{original}/corriger?version=9").status_code == 404
+    assert as_user("educ.sources").get(f"/dossier/{resident}/evaluations/{original}/corriger").status_code == 404
+    # the export keeps one column per field code of every version, and only rows in scope
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(nurse.get(f"/evaluations/{code}/export.xlsx").data)).active
+    header = [c.value for c in sheet[1]]
+    assert "ancien — Question retirée en version 2" in header and "marche — Marche" in header
+    rows = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    assert [(r["Version"], r["ancien — Question retirée en version 2"], r["Corrige"]) for r in rows] == [
+        (1, "réponse ancienne", None), (2, None, original)]
+    elsewhere = load_workbook(io.BytesIO(as_user("educ.sources").get(f"/evaluations/{code}/export.xlsx").data)).active
+    assert elsewhere.max_row == 1  # the header only: those usagers are outside the educator's scope
+    assert as_user("qualite").get(f"/evaluations/{code}/export.xlsx").status_code == 403  # no dossier data
+    assert nurse.get("/evaluations/inconnu/export.xlsx").status_code == 404

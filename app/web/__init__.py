@@ -25,7 +25,7 @@ def register_web(app, appbuilder):
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.drafts import DraftView, init_drafts
-    from .views.evaluations import EvaluationView
+    from .views.evaluations import EvaluationExportView, EvaluationView
     from .views.formulaires import FormulairesView
     from .views.nomenclatures import NomenclatureView
     from .views.organisation import (
@@ -47,6 +47,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
                         icon="fa-hourglass-half", category="Parcours")
     appbuilder.add_view_no_menu(EvaluationView)
+    appbuilder.add_view_no_menu(EvaluationExportView)
     for view in (PasswordView, AccountView, LockView, DraftView):
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(CapaciteView)

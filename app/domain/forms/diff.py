@@ -28,3 +28,17 @@ def type_changes(published: list[dict], draft: dict) -> list[str]:
         for field, _parts in all_fields(data):
             types.setdefault(field["code"], field["type"])
     return [f["code"] for f, _p in all_fields(draft) if f["code"] in types and types[f["code"]] != f["type"]]
+
+
+def carry_over(answers: dict, source: dict, target: dict) -> tuple[dict, dict]:
+    """Answers of a `source` version moved to `target`, by field code: (kept, dropped). A field
+    the target lacks, or has with another type (a clone may differ), is dropped and listed."""
+    before = {f["code"]: f["type"] for f, _p in all_fields(source)}
+    after = {f["code"]: f["type"] for f, _p in all_fields(target)}
+    kept, dropped = {}, {}
+    for code, value in answers.items():
+        if code in after and before.get(code, after[code]) == after[code]:
+            kept[code] = value
+        else:
+            dropped[code] = value
+    return kept, dropped

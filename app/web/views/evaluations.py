@@ -10,6 +10,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from ...domain.forms.definition import all_fields
+from ...domain.forms.diff import carry_over
 from ...domain.forms.engine import evaluate
 from ...extensions import db
 from ...models import Evaluation, Usager
@@ -66,7 +67,7 @@ def applicable(usager_id) -> list:
 class EvaluationView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Evaluation"
-    method_permission_name = {"fill": "write", "show": "read", "section": "write"}
+    method_permission_name = {"fill": "write", "show": "read", "section": "write", "correct": "write"}
     default_view = "show"
 
     def _usager(self, usager_id):
@@ -75,10 +76,10 @@ class EvaluationView(BaseView):
             abort(404)
         return usager
 
-    def _page(self, usager, definition_row, answers, result, status=200, evaluation=None, section=False):
+    def _page(self, usager, definition_row, answers, result, status=200, evaluation=None, section=False, **extra):
         return self.render_template(
             "evaluations/fill.html", usager=usager, form_def=definition_row.data, row=definition_row,
-            answers=answers, result=result, evaluation=evaluation, section=section,
+            answers=answers, result=result, evaluation=evaluation, section=section, **extra,
             compute_url=url_for("FormsApi.compute", code=definition_row.code)), status
 
     @expose("/<int:usager_id>/evaluations/nouvelle/<code>", methods=["GET", "POST"])
@@ -141,6 +142,46 @@ class EvaluationView(BaseView):
         flash(_("« %(t)s » enregistré.", t=definition.title), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor=f"section-{code}"))
 
+    @expose("/<int:usager_id>/evaluations/<int:evaluation_id>/corriger", methods=["GET", "POST"])
+    @has_access
+    def correct(self, usager_id, evaluation_id):
+        """A correction is a new evaluation pointing to the one it corrects, filled with that
+        one's own version, or (`?version=N`, explicitly) moved to a newer version: answers carried
+        over by field code, and what could not be is listed."""
+        usager = self._usager(usager_id)
+        original = db.session.get(Evaluation, evaluation_id)
+        if original is None or original.usager_id != usager.id or original.status != "validated":
+            abort(404)
+        version = request.args.get("version", type=int) or original.form_version
+        target = forms.get(db.session, original.form_code, version) if version >= original.form_version else None
+        if target is None:
+            abort(404)
+        answers, dropped = carry_over(original.answers, original.definition.data, target.data)
+        extra = {"correction": original, "dropped": dropped, "newer": self._newer(original)}
+        if request.method == "GET":
+            result = evaluate(target.data, answers)
+            result.errors = {}
+            return self._page(usager, target, answers, result, **extra)
+        answers = answers_from_form(target.data, request.form)
+        status = "validated" if request.form.get("action") == "validate" else "draft"
+        try:
+            forms.save_evaluation(db.session, usager=usager, code=target.code, version=target.version, answers=answers,
+                                  status=status, user_id=g.user.id, corrects_id=original.id)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            result = evaluate(target.data, answers)
+            result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
+            flash(_("La correction n'est pas complète : corrigez les champs signalés, ou enregistrez-la "
+                    "comme brouillon."), "danger")
+            return self._page(usager, target, answers, result, status=422, **extra)
+        flash(_("Correction validée.") if status == "validated" else _("Brouillon enregistré."), "success")
+        return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
+
+    @staticmethod
+    def _newer(evaluation):
+        latest = forms.get(db.session, evaluation.form_code)
+        return latest if latest is not None and latest.version > evaluation.form_version else None
+
     @expose("/<int:usager_id>/evaluations/<int:evaluation_id>")
     @has_access
     def show(self, usager_id, evaluation_id):
@@ -151,4 +192,31 @@ class EvaluationView(BaseView):
         result = evaluate(evaluation.definition.data, evaluation.answers)
         result.computed = evaluation.computed  # frozen when validated: never recomputed
         result.errors = {}
-        return self._page(usager, evaluation.definition, evaluation.answers, result, evaluation=evaluation)
+        writable = (evaluation.status == "validated" and self.appbuilder.sm.has_access("can_write", "Evaluation")
+                    and (current_scope() is None or current_scope().writes(evaluation.sensitivity)))
+        return self._page(usager, evaluation.definition, evaluation.answers, result, evaluation=evaluation,
+                          can_correct=writable, newer=self._newer(evaluation) if writable else None)
+
+
+class EvaluationExportView(BaseView):
+    """The submissions of one form, every version, as xlsx (those the user may read)."""
+
+    route_base = "/evaluations"
+    class_permission_name = "Evaluation"
+    method_permission_name = {"export": "read"}
+    default_view = "export"
+
+    @expose("/<code>/export.xlsx")
+    @has_access
+    def export(self, code):
+        from flask import Response
+
+        from ...security.audit import record_event
+        from ...services.form_export import export_xlsx
+
+        if not forms.versions(db.session, code):
+            abort(404)
+        content, count = export_xlsx(db.session, code)
+        record_event("export", entity="Evaluation", details={"formulaire": code, "lignes": count})
+        return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{code}.xlsx"'})

@@ -47,7 +47,8 @@ class FormulairesView(BaseView):
     def detail(self, code):
         versions = self._versions(code)
         return self.render_template("formulaires/detail.html", code=code, versions=versions,
-                                    can_write=self.appbuilder.sm.has_access("can_write", "Formulaire"))
+                                    can_write=self.appbuilder.sm.has_access("can_write", "Formulaire"),
+                                    can_export=self.appbuilder.sm.has_access("can_read", "Evaluation"))
 
     @expose("/<code>/brouillon", methods=["GET", "POST"])
     @has_access

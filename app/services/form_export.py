@@ -1,0 +1,70 @@
+"""Every submission of a form, all versions, as an xlsx workbook.
+
+One column per field code of every version (the label of the newest version that has it), so
+a question removed from the grid never vanishes from the history; computed results follow.
+Rows are loaded through the ORM: the user's scope and the shared secret filter them, and the
+read audit records them, like any page.
+"""
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+
+from ..domain.forms.definition import all_fields
+from ..models import Evaluation, Usager
+from .forms import versions
+
+FIXED = ("Usager n°", "Nom de naissance", "Premier prénom", "Date", "Statut", "Version", "Validée le", "Corrige")
+
+
+def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(field code, label)] across every version, [computed keys])."""
+    labels, computed = {}, []
+    for row in versions(session, code):  # oldest first: codes in order of appearance
+        for field, _parts in all_fields(row.data):
+            if field["type"] in ("note", "group"):
+                continue
+            if field["type"] == "computed":
+                if field["code"] not in computed:
+                    computed.append(field["code"])
+            labels[field["code"]] = field.get("label") or field["code"]  # newest label wins
+    return list(labels.items()), computed
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return value
+
+
+def export_xlsx(session, code: str) -> tuple[bytes, int]:
+    """(workbook bytes, number of submissions)."""
+    fields, computed = columns(session, code)
+    evaluations = session.execute(select(Evaluation).where(Evaluation.form_code == code, Evaluation.archived_at.is_(None))
+                                  .order_by(Evaluation.evaluated_on, Evaluation.id)).scalars().all()
+    ids = sorted({e.usager_id for e in evaluations})
+    usagers = {u.id: u for u in session.execute(select(Usager).where(Usager.id.in_(ids))).scalars()} if ids else {}
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = code[:31]
+    sheet.append([*FIXED, *(f"{c} — {label}" for c, label in fields), *(f"calcul : {c}" for c in computed)])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for e in evaluations:
+        usager = usagers.get(e.usager_id)
+        sheet.append([
+            e.usager_id, usager.nom_naissance if usager else None, usager.premier_prenom_naissance if usager else None,
+            e.evaluated_on, "validée" if e.status == "validated" else "brouillon", e.form_version, e.validated_at,
+            e.corrects_id, *(_cell(e.answers.get(c)) for c, _label in fields),
+            *(_cell(e.computed.get(c)) for c in computed)])
+    sheet.freeze_panes = "D2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), len(evaluations)
