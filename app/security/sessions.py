@@ -13,12 +13,13 @@ import datetime as dt
 import hashlib
 import secrets
 
+from flask import g
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
-from ..models import WebSession
+from ..models import SecurityStamp, WebSession
 from ..models.base import utcnow
 
 table = WebSession.__table__
@@ -61,15 +62,21 @@ def is_alive(row, app, now=None) -> bool:
     return row.last_seen_at > now - idle and row.created_at > now - absolute
 
 
+_stamp = SecurityStamp.__table__
+_READ = select(table, select(_stamp.c.version).where(_stamp.c.id == 1).scalar_subquery().label("stamp")).where(
+    table.c.id == bindparam("sid"), table.c.kind == "web")
+
+
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app, request):
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 100:
             return ServerSession()
         with _engine().connect() as conn:
-            row = conn.execute(select(table).where(table.c.id == digest(sid), table.c.kind == "web")).first()
+            row = conn.execute(_READ, {"sid": digest(sid)}).first()
         if row is None or not is_alive(row, app):
             return ServerSession()  # unknown, ended or expired: a fresh, anonymous session
+        g.sillage_stamp = row.stamp  # the security stamp, in the same round trip (security/stamp.py)
         try:
             data = serializer.loads(row.data)
         except ValueError:

@@ -142,14 +142,14 @@ def applies(definition: FormDefinition, categories: set[str]) -> bool:
     return not wanted or bool(set(wanted) & categories)
 
 
-def dossier_sections(session, usager_id, saved: list[Evaluation]) -> list[dict]:
+def dossier_sections(session, usager_id, saved: list[Evaluation], categories: set[str] | None = None) -> list[dict]:
     """The dossier sections of an usager: published definitions of kind dossier_section that
     apply to their établissements and that the user reads; each with its saves, newest first
     (the first is the current value, the others its history)."""
     from ..security.scope import current_scope
 
     scope = current_scope()
-    categories = categories_of(session, usager_id)
+    categories = categories_of(session, usager_id) if categories is None else categories
     sections = []
     for definition in published(session, "dossier_section"):
         sensitivity = sensitivity_of(definition.data)

@@ -67,10 +67,12 @@ class DossierView(BaseView):
         """The usager with everything the page shows, in a few queries instead of one per panel."""
         usager = db.session.execute(
             select(Usager).where(Usager.id == usager_id).options(
+                # Separate small statements, not one join: PostgreSQL plans each statement anew,
+                # and planning one join of every scoped table cost more than the round trips.
                 selectinload(Usager.couverture), selectinload(Usager.protections),
                 selectinload(Usager.admissions).options(
                     joinedload(Admission.service), joinedload(Admission.modalite),
-                    joinedload(Admission.motif_sortie)),
+                    joinedload(Admission.motif_sortie), joinedload(Admission.etablissement)),
                 selectinload(Usager.demandes).joinedload(DemandeAdmission.etablissement),
                 selectinload(Usager.foyer).options(selectinload(Foyer.contacts), selectinload(Foyer.usagers)),
             )
@@ -184,7 +186,8 @@ class DossierView(BaseView):
         girs = sorted((e.evaluated_on, e.computed.get("gir")) for e in items
                       if e.status == "validated" and e.form_code == "aggir" and e.computed.get("gir"))
         can_write = sm.has_access("can_write", "Evaluation")
-        sections = forms.dossier_sections(db.session, usager.id, saved)
+        categories = {a.etablissement.categorie.code for a in usager.admissions if a.is_active}
+        sections = forms.dossier_sections(db.session, usager.id, saved, categories)
         for section in sections:
             section["writable"] = section["writable"] and can_write and not usager.archived_at
             current = section["history"][0] if section["history"] else None
@@ -197,7 +200,7 @@ class DossierView(BaseView):
         names = dict(db.session.execute(select(User.id, User.first_name + " " + User.last_name)
                                         .where(User.id.in_(authors))).all()) if authors else {}
         return {"evaluations": items, "gir_series": girs, "sections": sections, "user_names": names,
-                "grids": applicable(usager.id) if can_write else []}
+                "grids": applicable(usager.id, categories) if can_write else []}
 
     def _foyer_matches(self, usager):
         from ...domain.text import fold

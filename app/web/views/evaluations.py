@@ -53,10 +53,10 @@ def prefill(definition, history) -> dict:
     return {k: v for k, v in (history[0].answers if history else {}).items() if k in codes}
 
 
-def applicable(usager_id) -> list:
+def applicable(usager_id, categories=None) -> list:
     """Grids this user may fill for this usager: applicable to their établissements, and of a
     shared-secret category the user writes."""
-    categories = forms.categories_of(db.session, usager_id)
+    categories = forms.categories_of(db.session, usager_id) if categories is None else categories
     scope = current_scope()
     return [d for d in forms.published(db.session, "evaluation")
             if (not (d.data.get("applies_to") or {}).get("categories")
