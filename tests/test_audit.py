@@ -76,6 +76,24 @@ def test_sensitive_answers_are_recorded_as_changed_not_copied(app):
         assert events[0].changes["answers"] == {"humeur": "modifié"}
 
 
+def test_a_medical_field_of_a_shipped_grid_is_recorded_as_changed_not_copied(app):
+    """Field-level categories (GEVA's volet 4) are redacted like whole sensitive forms."""
+    from app.models import Evaluation
+    from app.services import forms
+
+    with app.app_context():
+        usager = f.gen_usager(f.SOURCES)
+        evaluation = forms.save_evaluation(db.session, usager=usager, code="geva", version=1, status="validated",
+                                           answers={"pathologies": "DIAGNOSTIC-SECRET", "projet_de_vie": "Foyer",
+                                                    "synthese": "ok"})
+        changes = db.session.execute(select(AuditEvent.changes).where(
+            AuditEvent.entity == "Evaluation", AuditEvent.entity_id == evaluation.id)).scalars().all()
+        assert changes and "DIAGNOSTIC-SECRET" not in str(changes)
+        assert changes[0]["answers"]["pathologies"] == "modifié"
+        assert changes[0]["answers"]["projet_de_vie"] == [None, "Foyer"]
+        assert db.session.get(Evaluation, evaluation.id).answers["pathologies"] == "DIAGNOSTIC-SECRET"
+
+
 # --- the chain, on a database of its own (these tests break it on purpose, then undo it) --------
 
 @pytest.fixture(scope="module", params=DATABASES)

@@ -19,7 +19,7 @@ from . import factories as f
 
 def _definition(code, sensitivity, fields):
     data = {"code": code, "title": code, "version": 1, "kind": "evaluation", "sensitivity": sensitivity,
-            "sections": [{"code": "s", "title": "S", "fields": fields}]}
+            "sections": [{"code": "s", "title": "S", "items": fields}]}
     definition = FormDefinition(code=code, version=1, status="published", kind="evaluation", title=code,
                                 source_text="", data=data, published_at=utcnow())
     db.session.add(definition)

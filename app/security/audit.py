@@ -18,6 +18,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from ..domain.forms.definition import all_fields
 from ..models import (
     Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
     MesureProtection, Usager,
@@ -84,17 +85,8 @@ def _sensitive_answer_codes(evaluation: Evaluation) -> set | None:
     data = definition.data if definition else {}
     if data.get("sensitivity") in SENSITIVE_CATEGORIES:
         return None
-    codes = set()
-
-    def walk(items):
-        for item in items or ():
-            if item.get("sensitivity") in SENSITIVE_CATEGORIES:
-                codes.add(item.get("code"))
-            walk(item.get("fields"))
-
-    for section in data.get("sections", ()):
-        walk(section.get("fields"))
-    return codes
+    return {field.get("code") for field, _parts in all_fields(data)
+            if field.get("sensitivity") in SENSITIVE_CATEGORIES}
 
 
 def _redact_answers(obj, old, new):

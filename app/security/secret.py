@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import event, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..domain.forms.definition import all_fields
 from ..models import Evaluation, FormDefinition
 from .scope import current_scope
 
@@ -23,16 +24,8 @@ def _categories_of(definition_id: int) -> dict:
     if key not in _field_categories:
         with db.engine.connect() as conn:
             data = conn.execute(select(FormDefinition.data).where(FormDefinition.id == definition_id)).scalar() or {}
-        found = {}
-
-        def walk(items):
-            for item in items or ():
-                if item.get("sensitivity") and item.get("code"):
-                    found[item["code"]] = item["sensitivity"]
-                walk(item.get("fields"))
-
-        for section in data.get("sections", ()):
-            walk(section.get("fields"))
+        found = {field["code"]: field["sensitivity"] for field, _parts in all_fields(data)
+                 if field.get("sensitivity") and field.get("code")}
         _field_categories[key] = found
     return _field_categories[key]
 

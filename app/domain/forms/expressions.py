@@ -15,6 +15,8 @@ FUNCTIONS = {
     "len": lambda v: len(v) if v is not None else 0,
     "abs": abs, "min": min, "max": max, "round": round,
     "present": lambda v: v not in (None, "", [], {}),
+    # count(matrix_or_list, value): how many rows of a matrix (or items of a list) hold `value`
+    "count": lambda v, x: sum(1 for i in (v.values() if isinstance(v, dict) else v or []) if i == x),
     "age": lambda d: (dt.date.today() - dt.date.fromisoformat(str(d)[:10])).days // 365 if d else None,
 }
 NUMERIC = {"integer", "decimal", "computed_number"}

@@ -1,0 +1,62 @@
+"""The shipped GEVA, GEVA-Sco and recueil des attentes: published, computed by the server,
+coded with SERAFIN-PH, and their médical / psychologique fields kept to those roles."""
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.domain.forms.expressions import FUNCTIONS
+from app.extensions import db
+from app.models import Usager
+from app.security.scope import Scope
+from app.services import forms, parcours, usagers
+
+from . import factories as f
+
+
+def test_the_shipped_definitions_are_published(api):
+    listed = {d["code"]: d["kind"] for d in api("educ.sources").get("/api/v1/forms/").json["result"]}
+    assert {k: listed.get(k) for k in ("geva", "geva_sco", "recueil_attentes", "habitudes_de_vie", "scolarite")} == {
+        "geva": "evaluation", "geva_sco": "evaluation", "recueil_attentes": "evaluation",
+        "habitudes_de_vie": "dossier_section", "scolarite": "dossier_section"}
+
+
+@pytest.mark.parametrize("ratings, eligible", [
+    ({"marcher": "D"}, True), ({"marcher": "C", "voir": "C"}, True), ({"marcher": "C", "voir": "B"}, False), ({}, False),
+])
+def test_geva_counts_grave_and_absolute_difficulties(api, ratings, eligible):
+    body = api("educ.sources").post("/api/v1/forms/geva/compute", json={"answers": {"capacites": ratings}}).json
+    assert body["computed"]["eligibilite_pch"] is eligible
+    assert body["computed"]["difficultes_absolues"] == sum(v == "D" for v in ratings.values())
+
+
+def test_the_recueil_takes_serafin_codes_of_the_right_kind(api):
+    client = api("educ.sources")
+    good = client.post("/api/v1/forms/recueil_attentes/compute", json={"answers": {
+        "besoins_serafin": ["1.1.1.3", "1.2.1.1"], "prestations_serafin": ["2.3.1.1"]}}).json
+    assert "besoins_serafin" not in good["errors"] and "prestations_serafin" not in good["errors"]
+    bad = client.post("/api/v1/forms/recueil_attentes/compute", json={"answers": {
+        "besoins_serafin": ["2.3.1.1"], "prestations_serafin": ["1.1.1.3"]}}).json
+    assert "inconnus" in bad["errors"]["besoins_serafin"] and "inconnus" in bad["errors"]["prestations_serafin"]
+
+
+def test_geva_medical_and_psychological_volets_are_absent_for_an_educator(app, api, make_user):
+    with app.app_context():
+        usager = f.gen_usager(f.SOURCES)
+        forms.save_evaluation(db.session, usager=usager, code="geva", version=1, status="validated", answers={
+            "projet_de_vie": "Vivre en foyer", "pathologies": "SECRET-MEDICAL", "bilan_psychologique": "SECRET-PSY",
+            "synthese": "Besoins identifiés"})
+        uid = usager.id
+    seen = api("educ.sources").get(f"/api/v1/usager/{uid}/evaluations").data.decode()
+    assert "Vivre en foyer" in seen and "SECRET-MEDICAL" not in seen and "SECRET-PSY" not in seen
+    psychologist = make_user("psy.sources", "Psychologue", [f.SOURCES])
+    seen = api(psychologist).get(f"/api/v1/usager/{uid}/evaluations").data.decode()
+    assert "SECRET-PSY" in seen and "SECRET-MEDICAL" not in seen
+
+
+@given(st.lists(st.sampled_from("ABCD"), max_size=25), st.sampled_from("ABCD"))
+def test_count_counts_matrix_rows_and_list_items(values, wanted):
+    assert FUNCTIONS["count"](dict(enumerate(values)), wanted) == values.count(wanted)
+    assert FUNCTIONS["count"](values, wanted) == values.count(wanted)
+    assert FUNCTIONS["count"](None, wanted) == 0
