@@ -60,3 +60,30 @@ def test_count_counts_matrix_rows_and_list_items(values, wanted):
     assert FUNCTIONS["count"](dict(enumerate(values)), wanted) == values.count(wanted)
     assert FUNCTIONS["count"](values, wanted) == values.count(wanted)
     assert FUNCTIONS["count"](None, wanted) == 0
+
+
+def test_fields_of_a_category_one_does_not_write_are_not_offered_nor_accepted(app, as_user, api):
+    with app.app_context():
+        uid = f.gen_usager(f.SOURCES).id
+    educ = as_user("educ.sources")
+    page = educ.get(f"/dossier/{uid}/evaluations/nouvelle/geva").data.decode()
+    assert 'name="a-projet_de_vie"' in page and 'name="a-pathologies"' not in page
+    refused = api("educ.sources").post(f"/api/v1/usager/{uid}/evaluations", json={
+        "form": "geva", "version": 1, "status": "draft", "answers": {"pathologies": "écrit sans droit"}})
+    assert refused.status_code == 422 and "pathologies" in refused.json["message"]
+
+
+def test_a_correction_by_an_educator_keeps_the_medical_answers_they_cannot_see(app, api):
+    with app.app_context():
+        usager = f.gen_usager(f.SOURCES)
+        original = forms.save_evaluation(db.session, usager=usager, code="geva", version=1, status="validated",
+                                         answers={"pathologies": "SECRET-MEDICAL", "synthese": "v1"})
+        uid, oid = usager.id, original.id
+    made = api("educ.sources").post(f"/api/v1/usager/{uid}/evaluations", json={
+        "form": "geva", "version": 1, "status": "validated", "corrects": oid, "answers": {"synthese": "v2"}})
+    assert made.status_code == 201, made.json
+    with app.app_context():
+        from app.models import Evaluation
+
+        corrected = db.session.get(Evaluation, made.json["id"])
+        assert corrected.answers == {"pathologies": "SECRET-MEDICAL", "synthese": "v2"}

@@ -105,6 +105,15 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
                                           c=sensitivity_of(found.data))})
     if not applies(found, categories_of(session, usager.id)):
         raise ValidationFailed({"form": _("Ce formulaire ne s'applique pas aux établissements de l'usager.")})
+    withheld = withheld_fields(found.data, scope, write=True)
+    if withheld & set(answers):
+        raise ValidationFailed({code: _("Votre rôle n'écrit pas dans la catégorie de ce champ.")
+                                for code in sorted(withheld & set(answers))})
+    if withheld and corrects_id:  # a correction keeps what its author may not see (read unfiltered)
+        table = Evaluation.__table__
+        kept = session.connection().execute(select(table.c.answers).where(
+            table.c.id == corrects_id, table.c.usager_id == usager.id, table.c.form_code == found.code)).scalar() or {}
+        answers = {**answers, **{code: kept[code] for code in withheld if code in kept}}
     result = evaluate(found.data, answers)
     if status == "validated" and result.errors:
         raise ValidationFailed(result.errors)
@@ -127,6 +136,15 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
     session.add(evaluation)
     session.commit()
     return evaluation
+
+
+def withheld_fields(data: dict, scope, write: bool = False) -> set[str]:
+    """Codes of the fields whose own category the user may not read (or write): absent from
+    their pages and refused in what they send."""
+    if scope is None:
+        return set()
+    allowed = scope.writes if write else scope.reads
+    return {f["code"] for f, _parts in all_fields(data) if f.get("sensitivity") and not allowed(f["sensitivity"])}
 
 
 def evaluations_of(session, usager_id) -> list[Evaluation]:

@@ -193,6 +193,7 @@ class DossierView(BaseView):
             current = section["history"][0] if section["history"] else None
             section["shown"] = readable_answers(current.definition.data, current.answers) if current else []
             if section["writable"]:
+                section["withheld"] = forms.withheld_fields(section["definition"].data, current_scope(), write=True)
                 section["answers"] = prefill(section["definition"], section["history"])
                 section["result"] = evaluate(section["definition"].data, section["answers"])
                 section["result"].errors = {}

@@ -77,9 +77,11 @@ class EvaluationView(BaseView):
         return usager
 
     def _page(self, usager, definition_row, answers, result, status=200, evaluation=None, section=False, **extra):
+        # fields of a category the user may not write (to fill) or read (to show) are left out
+        withheld = forms.withheld_fields(definition_row.data, current_scope(), write=evaluation is None)
         return self.render_template(
             "evaluations/fill.html", usager=usager, form_def=definition_row.data, row=definition_row,
-            answers=answers, result=result, evaluation=evaluation, section=section, **extra,
+            answers=answers, result=result, evaluation=evaluation, section=section, withheld=withheld, **extra,
             compute_url=url_for("FormsApi.compute", code=definition_row.code)), status
 
     @expose("/<int:usager_id>/evaluations/nouvelle/<code>", methods=["GET", "POST"])
