@@ -79,6 +79,8 @@ def release(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if "sillage_reads_engine" in app.extensions:  # the read audit's own pool (PostgreSQL)
+        app.extensions["sillage_reads_engine"].dispose()
     shutil.rmtree(app.tmpdir, ignore_errors=True)
 
 

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 
 from ..models import AuditCheckpoint, AuditEvent, AuditHead
 from ..models.base import utcnow
@@ -32,7 +32,6 @@ events, heads = AuditEvent.__table__, AuditHead.__table__
 _LOCK_HEAD = (update(heads).where(heads.c.id == 1).values(last_id=heads.c.last_id)
               .returning(heads.c.last_id, heads.c.last_hash))
 _INSERT = insert(events)
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 _MOVE_HEAD = update(heads).where(heads.c.id == 1)
 
 
@@ -65,18 +64,10 @@ def row_hash(row: dict, key: bytes) -> str:
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def append(connection, rows: list[dict], durable: bool = True) -> None:
-    """Chain and insert `rows` (dicts of AuditEvent columns) in the caller's transaction.
-
-    `durable=False` (read entries, in a transaction of their own): PostgreSQL acknowledges the
-    commit before its WAL reaches the disk. A server crash in the next few hundred milliseconds
-    could lose the last read entries, whole (the chain stays valid); the reader never waits
-    for a disk flush. Changes are always durable.
-    """
+def append(connection, rows: list[dict]) -> None:
+    """Chain and insert `rows` (dicts of AuditEvent columns) in the caller's transaction."""
     if not rows:
         return
-    if not durable and connection.dialect.name == "postgresql":
-        connection.execute(_ASYNC_COMMIT)
     last_id, last_hash = connection.execute(_LOCK_HEAD).one()
     key = _key()
     chained = []
