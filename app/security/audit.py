@@ -16,6 +16,7 @@ import decimal
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..domain.forms.definition import all_fields
@@ -198,22 +199,34 @@ def record_event(action: str, *, user_id=None, username=None, entity="Compte", e
         return
     from ..extensions import db
 
-    with (db.engine if durable else _reads_engine(db.engine)).begin() as conn:
-        audit_chain.append(conn, [row])
+    if durable:
+        with db.engine.begin() as conn:
+            audit_chain.append(conn, [row])
+        return
+    engine = _reads_engine(db.engine)
+    try:
+        with engine.begin() as conn:
+            audit_chain.append(conn, [row])
+    except DBAPIError as exc:  # a connection the server dropped (restart): the pool is renewed, once more
+        if not exc.connection_invalidated:
+            raise
+        with engine.begin() as conn:
+            audit_chain.append(conn, [row])
 
 
 def _reads_engine(engine):
     """Read entries commit in transactions of their own. On PostgreSQL they go through a small
     pool whose sessions do not wait for the WAL flush at commit (synchronous_commit off): a server
     crash in the next few hundred milliseconds could lose the last read entries, whole (the chain
-    stays valid), and the reader never waits for the disk. Changes stay fully durable."""
+    stays valid), and the reader never waits for the disk. Changes stay fully durable. No
+    pre-ping (a round trip per page): a dropped connection is retried once by record_event."""
     if engine.dialect.name != "postgresql":
         return engine
     cached = current_app.extensions.get("sillage_reads_engine")
     if cached is None or cached.url != engine.url:
         from sqlalchemy import create_engine
 
-        cached = create_engine(engine.url, pool_pre_ping=True, pool_size=2, max_overflow=5,
+        cached = create_engine(engine.url, pool_size=2, max_overflow=5,
                                connect_args={"options": "-c synchronous_commit=off"})
         current_app.extensions["sillage_reads_engine"] = cached
     return cached
