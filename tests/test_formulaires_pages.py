@@ -78,3 +78,47 @@ def test_preview_of_a_draft_computes_without_saving(app, as_user):
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Evaluation)).scalar_one() == before
     assert client.get("/formulaires/aggir/apercu").status_code == 404  # no draft of aggir itself
+
+
+def test_the_builder_adds_orders_conditions_and_edits_fields_of_the_same_draft(app, as_user):
+    from app.extensions import db
+    from app.services import forms
+
+    client = as_user("qualite")
+    code = "habitudes_" + unique_name("").lower()
+    client.post("/formulaires/habitudes_de_vie/cloner", data={"new_code": code})
+    url = f"/formulaires/{code}/constructeur"
+    assert "Constructeur" in client.get(url).data.decode()
+
+    def draft():
+        with app.app_context():
+            return next(v for v in forms.versions(db.session, code) if v.status == "draft").data
+
+    items = lambda: [i["code"] for i in draft()["sections"][0]["items"]]  # noqa: E731
+    post = lambda **data: client.post(url, data=data)  # noqa: E731
+    assert post(op="add_field", section="0", type="single_choice", code="aide_lever", label="Aide au lever").status_code == 302
+    index = items().index("aide_lever")
+    assert post(op="up", section="0", index=str(index)).status_code == 302
+    assert items().index("aide_lever") == index - 1
+    index -= 1
+    assert post(op="update", section="0", index=str(index), label="Aide pour se lever", help="Le matin",
+                required="1", required_message="Dites si une aide est nécessaire.",
+                options="aucune: Aucune\nstimulation: Stimulation\npartielle: Aide partielle",
+                cond_field="sieste", cond_op="==", cond_value="oui").status_code == 302
+    field = draft()["sections"][0]["items"][index]
+    assert field == {"code": "aide_lever", "label": "Aide pour se lever", "type": "single_choice", "help": "Le matin",
+                     "required": "Dites si une aide est nécessaire.", "show_if": "sieste == True",
+                     "options": [{"code": "aucune", "label": "Aucune"}, {"code": "stimulation", "label": "Stimulation"},
+                                 {"code": "partielle", "label": "Aide partielle"}]}
+    yaml = client.get(f"/formulaires/{code}/brouillon").data.decode()
+    assert "aide_lever" in yaml and "sieste == True" in yaml  # the YAML editor shows the same draft
+    refused = post(op="add_field", section="0", type="text", code="lever", label="Doublon")  # code taken
+    assert refused.status_code == 422 and "lever" in refused.data.decode()
+    assert items().count("lever") == 1
+    bad_condition = post(op="update", section="0", index=str(index), label="x", show_if="inconnu == 1")
+    assert bad_condition.status_code == 422 and "inconnu" in bad_condition.data.decode()
+    assert post(op="remove", section="0", index=str(index)).status_code == 302 and "aide_lever" not in items()
+    assert post(op="add_section", section="0", code="sommeil", title="Sommeil").status_code == 302
+    assert draft()["sections"][-1]["title"] == "Sommeil"
+    assert post(op="move", section="9", index="0").status_code == 422
+    assert as_user("educ.sources").get(url).status_code == 403

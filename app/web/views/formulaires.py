@@ -7,6 +7,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ...domain.forms import builder
 from ...domain.forms import definition as definitions
 from ...domain.forms.diff import diff
 from ...domain.forms.engine import evaluate
@@ -21,7 +22,7 @@ class FormulairesView(BaseView):
     class_permission_name = "Formulaire"
     method_permission_name = {"index": "read", "detail": "read", "editor": "write", "publish": "write",
                               "new_version": "write", "clone": "write", "preview": "write",
-                              "preview_compute": "write"}
+                              "preview_compute": "write", "builder": "write"}
     default_view = "index"
 
     def _versions(self, code):
@@ -71,6 +72,32 @@ class FormulairesView(BaseView):
         error_lines = {e.line for e in errors if e.line}
         return self.render_template("formulaires/editor.html", code=code, text=text, errors=errors,
                                     error_lines=error_lines, draft=draft), (422 if errors else 200)
+
+    @expose("/<code>/constructeur", methods=["GET", "POST"])
+    @has_access
+    def builder(self, code):
+        """The common edits without YAML: add, reorder, edit and remove fields, options, show_if
+        from pickers. Each edit is saved as the same draft the YAML editor shows, and checked
+        the same way (a refused edit changes nothing and says why)."""
+        draft = self._draft(code)
+        errors = []
+        if request.method == "POST":
+            try:
+                data = _apply(draft.data, request.form)
+                forms.save_draft(db.session, definitions.dump(data))
+            except builder.BuilderError as exc:
+                errors = [str(exc)]
+            except definitions.InvalidDefinition as exc:
+                db.session.rollback()
+                errors = [f"{e.path} : {e.message}" if e.path else e.message for e in exc.errors]
+            else:
+                flash(_("Brouillon enregistré."), "success")
+                return redirect(url_for(".builder", code=code, _anchor=request.form.get("anchor", "")))
+        fields = [(f["code"], f["type"]) for f, _parts in definitions.all_fields(draft.data) if f["type"] != "note"]
+        return self.render_template(
+            "formulaires/builder.html", code=code, draft=draft, data=draft.data, errors=errors, fields=fields,
+            palette=builder.PALETTE, with_options=builder.WITH_OPTIONS, options_text=builder.options_text,
+            operators=builder.OPERATORS), (422 if errors else 200)
 
     def _draft(self, code):
         draft = next((v for v in self._versions(code) if v.status == "draft"), None)
@@ -156,3 +183,36 @@ class FormulairesView(BaseView):
         changes = diff(current.data, draft.data) if current else None
         return self.render_template("formulaires/publish.html", code=code, draft=draft, current=current,
                                     changes=changes)
+
+
+def _int(form, name) -> int:
+    try:
+        return int(form.get(name, ""))
+    except ValueError:
+        raise builder.BuilderError(_("Requête incomplète.")) from None
+
+
+def _apply(data: dict, form) -> dict:
+    """The builder edit posted in `form`, applied to `data`."""
+    op = form.get("op")
+    if op == "add_section":
+        return builder.add_section(data, form.get("code", ""), form.get("title", ""))
+    section = _int(form, "section")
+    if op == "add_field":
+        return builder.add_field(data, section, form.get("type", ""), form.get("code", ""), form.get("label", ""))
+    index = _int(form, "index")
+    if op in ("up", "down"):
+        return builder.move_field(data, section, index, -1 if op == "up" else 1)
+    if op == "remove":
+        return builder.remove_field(data, section, index)
+    if op == "update":
+        show_if = form.get("show_if")
+        if form.get("cond_field"):
+            kinds = {f["code"]: f["type"] for f, _parts in definitions.all_fields(data)}
+            show_if = builder.condition(form["cond_field"], form.get("cond_op", "=="), form.get("cond_value", ""),
+                                        kinds.get(form["cond_field"], "text"))
+        return builder.update_field(
+            data, section, index, label=form.get("label", ""), help_text=form.get("help", ""),
+            required=bool(form.get("required")), required_message=form.get("required_message", ""),
+            options=form.get("options"), show_if=show_if)
+    raise builder.BuilderError(_("Action inconnue."))
