@@ -87,3 +87,35 @@ def test_a_correction_by_an_educator_keeps_the_medical_answers_they_cannot_see(a
 
         corrected = db.session.get(Evaluation, made.json["id"])
         assert corrected.answers == {"pathologies": "SECRET-MEDICAL", "synthese": "v2"}
+
+
+LIST_GRID = """code: {code}
+title: Liste {code}
+version: 1
+kind: evaluation
+sensitivity: social_educatif
+sections:
+- code: s
+  title: Section
+  items:
+  - code: niveau
+    label: Niveau
+    type: list_choice
+    list: niveau_scolaire
+"""
+
+
+def test_a_list_choice_offers_and_accepts_the_values_of_its_referentiels_list(app, api, as_user):
+    code = "liste_" + f.unique_name("").lower()
+    with app.app_context():
+        forms.publish(db.session, forms.save_draft(db.session, LIST_GRID.format(code=code)))
+        uid = f.gen_usager(f.SOURCES).id
+    client = api("educ.sources")
+    good = client.post(f"/api/v1/forms/{code}/compute", json={"answers": {"niveau": "maternelle"}}).json
+    bad = client.post(f"/api/v1/forms/{code}/compute", json={"answers": {"niveau": "doctorat"}}).json
+    assert good["errors"] == {} and "niveau_scolaire" in bad["errors"]["niveau"]
+    page = as_user("educ.sources").get(f"/dossier/{uid}/evaluations/nouvelle/{code}").data.decode()
+    assert '<select class="form-control" id="a-niveau"' in page and "Maternelle" in page
+    refused = as_user("educ.sources").post(f"/dossier/{uid}/evaluations/nouvelle/{code}",
+                                           data={"a-niveau": "doctorat", "action": "validate"})
+    assert refused.status_code == 422

@@ -14,7 +14,7 @@ from ..domain.forms import definition as definitions
 from ..domain.forms.definition import all_fields
 from ..domain.forms.engine import evaluate
 from ..models import (
-    Admission, CategorieEtablissement, Etablissement, Evaluation, EvaluationResult, FormDefinition,
+    Admission, CategorieEtablissement, Etablissement, Evaluation, EvaluationResult, FormDefinition, ValeurListe,
 )
 from ..models.base import utcnow
 from .errors import ValidationFailed
@@ -66,7 +66,30 @@ def get(session, code: str, version: int | None = None) -> FormDefinition | None
 
 def compute(session, code: str, answers: dict, version: int | None = None):
     found = get(session, code, version)
-    return None if found is None else evaluate(found.data, answers)
+    if found is None:
+        return None
+    result = evaluate(found.data, answers)
+    result.errors.update(list_errors(session, found.data, result.answers))
+    return result
+
+
+def list_values(session, name: str) -> list[ValeurListe]:
+    """The active values of a « liste de valeurs » of the référentiels console, in order."""
+    return list(session.execute(select(ValeurListe).where(ValeurListe.liste == name, ValeurListe.active.is_(True))
+                                .order_by(ValeurListe.position, ValeurListe.label)).scalars())
+
+
+def list_errors(session, data: dict, answers: dict) -> dict:
+    """Answers of list_choice fields that are not an active code of their list (the engine
+    knows no database: the lists live in the référentiels)."""
+    errors = {}
+    for field, _parts in all_fields(data):
+        value = answers.get(field["code"])
+        if field["type"] != "list_choice" or value in (None, ""):
+            continue
+        if str(value) not in {v.code for v in list_values(session, field["list"])}:
+            errors[field["code"]] = _("valeur inconnue de la liste « %(l)s »", l=field["list"])
+    return errors
 
 
 def categories_of(session, usager_id) -> set[str]:
@@ -115,6 +138,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
             table.c.id == corrects_id, table.c.usager_id == usager.id, table.c.form_code == found.code)).scalar() or {}
         answers = {**answers, **{code: kept[code] for code in withheld if code in kept}}
     result = evaluate(found.data, answers)
+    result.errors.update(list_errors(session, found.data, result.answers))
     if status == "validated" and result.errors:
         raise ValidationFailed(result.errors)
     evaluation = Evaluation(

@@ -146,6 +146,17 @@ def _template_helpers(app):
         return {"emergency_banner": emergency_banner}
 
     @app.template_global()
+    def list_values(name):
+        """Values of a référentiels list, for list_choice fields (read once per request and list)."""
+        from ..extensions import db
+        from ..services.forms import list_values as values_of
+
+        cache = g.setdefault("sillage_lists", {})
+        if name not in cache:
+            cache[name] = values_of(db.session, name)
+        return cache[name]
+
+    @app.template_global()
     def nomenclature_choices(name):
         """(group, [codes]) of a nomenclature field's choices, grouped by their parent."""
         from ..domain import nomenclatures
