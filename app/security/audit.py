@@ -19,7 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..domain.forms.definition import all_fields
+from ..domain.forms.definition import answer_categories
 from ..models import (
     Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
     MesureProtection, Usager,
@@ -86,8 +86,7 @@ def _sensitive_answer_codes(evaluation: Evaluation) -> set | None:
     data = definition.data if definition else {}
     if data.get("sensitivity") in SENSITIVE_CATEGORIES:
         return None
-    return {field.get("code") for field, _parts in all_fields(data)
-            if field.get("sensitivity") in SENSITIVE_CATEGORIES}
+    return {code for code, categories in answer_categories(data).items() if categories & SENSITIVE_CATEGORIES}
 
 
 def _redact_answers(obj, old, new):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import event, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..domain.forms.definition import all_fields
+from ..domain.forms.definition import answer_categories
 from ..models import Evaluation, FormDefinition
 from .scope import current_scope
 
-_field_categories: dict = {}  # (database, definition id) → {field code: category}; published = immutable
+_field_categories: dict = {}  # (database, definition id) → {answer code: categories}; published = immutable
 
 
 def _categories_of(definition_id: int) -> dict:
@@ -24,8 +24,7 @@ def _categories_of(definition_id: int) -> dict:
     if key not in _field_categories:
         with db.engine.connect() as conn:
             data = conn.execute(select(FormDefinition.data).where(FormDefinition.id == definition_id)).scalar() or {}
-        found = {field["code"]: field["sensitivity"] for field, _parts in all_fields(data)
-                 if field.get("sensitivity") and field.get("code")}
+        found = answer_categories(data)
         _field_categories[key] = found
     return _field_categories[key]
 
@@ -35,7 +34,7 @@ def _hide_unreadable_answers(target, _context):
     scope = current_scope()
     if scope is None or scope.readable is None or target.usager_id in scope.emergency_usager_ids:
         return
-    hidden = {code for code, category in _categories_of(target.definition_id).items()
-              if category not in scope.readable}
+    hidden = {code for code, categories in _categories_of(target.definition_id).items()
+              if not categories <= scope.readable}
     if hidden & set(target.answers or {}):
         set_committed_value(target, "answers", {k: v for k, v in target.answers.items() if k not in hidden})

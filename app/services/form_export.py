@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from ..domain.forms.definition import all_fields
+from ..domain.forms.definition import all_fields, is_repeated, nested_codes
 from ..models import Evaluation, Usager
 from .forms import versions
 
@@ -24,8 +24,9 @@ def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str]]:
     """([(field code, label)] across every version, [computed keys])."""
     labels, computed = {}, []
     for row in versions(session, code):  # oldest first: codes in order of appearance
+        nested = nested_codes(row.data)
         for field, _parts in all_fields(row.data):
-            if field["type"] in ("note", "group"):
+            if field["type"] == "note" or field["code"] in nested or (field["type"] == "group" and not is_repeated(field)):
                 continue
             if field["type"] == "computed":
                 if field["code"] not in computed:
@@ -37,8 +38,9 @@ def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str]]:
 def _cell(value):
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, list):
-        return "; ".join(map(str, value))
+    if isinstance(value, list):  # choices, codes, or the lines of a repeatable group
+        return " | ".join(", ".join(f"{k}: {v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
+                          for item in value) if any(isinstance(i, dict) for i in value) else "; ".join(map(str, value))
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return value

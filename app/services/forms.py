@@ -168,7 +168,8 @@ def withheld_fields(data: dict, scope, write: bool = False) -> set[str]:
     if scope is None:
         return set()
     allowed = scope.writes if write else scope.reads
-    return {f["code"] for f, _parts in all_fields(data) if f.get("sensitivity") and not allowed(f["sensitivity"])}
+    return {code for code, categories in definitions.answer_categories(data).items()
+            if not all(allowed(c) for c in categories)}
 
 
 def evaluations_of(session, usager_id) -> list[Evaluation]:

@@ -157,6 +157,12 @@ def _template_helpers(app):
         return cache[name]
 
     @app.template_global()
+    def group_members(group):
+        from ..domain.forms.definition import repeated_members
+
+        return repeated_members(group)
+
+    @app.template_global()
     def nomenclature_choices(name):
         """(group, [codes]) of a nomenclature field's choices, grouped by their parent."""
         from ..domain import nomenclatures

@@ -115,6 +115,20 @@ def all_fields(data: dict) -> list[tuple[dict, tuple]]:
     return fields
 
 
+def is_repeated(field: dict) -> bool:
+    return field.get("type") == "group" and bool(field.get("repeat"))
+
+
+def repeated_members(group: dict) -> list[dict]:
+    """The fields of one occurrence of a repeatable group (its sub-groups flattened)."""
+    return [f for f, _parts in iter_fields(group.get("items"), ()) if f.get("type") != "group"]
+
+
+def nested_codes(data: dict) -> set[str]:
+    """Codes of fields answered inside the occurrences of a repeatable group, not on their own."""
+    return {f["code"] for f, _parts in all_fields(data) if is_repeated(f) for f in repeated_members(f)}
+
+
 def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
     """Every problem of a definition: structure (JSON Schema), then meaning."""
     lines = lines or {}
@@ -256,3 +270,18 @@ def load(text: str) -> dict:
 def dump(data: dict) -> str:
     """Canonical YAML of a definition: export → import → export gives identical text."""
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+
+
+def answer_categories(data: dict) -> dict[str, set[str]]:
+    """{answer code: shared-secret categories of what it holds}, for fields with their own
+    category. A repeatable group's answer holds its lines: it carries its members' categories."""
+    found: dict[str, set[str]] = {}
+    nested = nested_codes(data)
+    for field, _parts in all_fields(data):
+        if field.get("sensitivity") and field["code"] not in nested:
+            found.setdefault(field["code"], set()).add(field["sensitivity"])
+        if is_repeated(field):
+            for member in repeated_members(field):
+                if member.get("sensitivity"):
+                    found.setdefault(field["code"], set()).add(member["sensitivity"])
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from .. import nomenclatures
-from .definition import all_fields
+from .definition import all_fields, is_repeated, repeated_members
 
 
 def readable_answers(definition: dict, answers: dict) -> list[tuple[str, str]]:
@@ -12,7 +12,14 @@ def readable_answers(definition: dict, answers: dict) -> list[tuple[str, str]]:
     shown = []
     for field, _parts in all_fields(definition):
         value = answers.get(field["code"])
-        if value is None or value == "" or value == [] or field["type"] in ("note", "group", "computed"):
+        if value is None or value == "" or value == [] or field["type"] in ("note", "computed"):
+            continue
+        if field["type"] == "group":
+            if is_repeated(field) and isinstance(value, list):
+                members = {m["code"]: m for m in repeated_members(field)}
+                lines = [", ".join(f"{members[k].get('label', k)} : {_text(members[k], v)}" for k, v in row.items()
+                                   if k in members) for row in value]
+                shown.append((field.get("label") or field["code"], " | ".join(lines)))
             continue
         shown.append((field.get("label") or field["code"], _text(field, value)))
     return shown

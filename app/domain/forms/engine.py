@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from .. import nomenclatures
 from . import expressions
 from .algorithms import REGISTRY
-from .definition import all_fields
+from .definition import all_fields, is_repeated, nested_codes, repeated_members
 
 MAX_TEXT = {"text": 1000, "long_text": 20000}
 
@@ -109,7 +109,8 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
     if not isinstance(answers, dict):
         result.errors["answers"] = _("un objet {code: valeur} est attendu")
         return result
-    fields = [f for f, _parts in all_fields(definition)]
+    nested = nested_codes(definition)  # answered inside a repeatable group's occurrences
+    fields = [f for f, _parts in all_fields(definition) if f["code"] not in nested]
     known = {f["code"]: f for f in fields}
     for code in answers:
         if code not in known:
@@ -126,6 +127,11 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
         except ValueError as exc:
             result.errors[code] = str(exc)
     names = {c: typed.get(c) for c in known}
+    for f in fields:  # occurrences may depend on the answers around them
+        if is_repeated(f) and f["code"] not in result.errors:
+            rows = _occurrences(f, answers.get(f["code"]), names, result.errors)
+            if rows:
+                typed[f["code"]] = names[f["code"]] = rows
     _compute(definition, fields, typed, names, settings, result)
     hidden_sections = {s["code"] for s in definition["sections"]
                        if s.get("show_if") and not expressions.evaluate(s["show_if"], names)}
@@ -140,7 +146,11 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
         if not visible:  # hidden: the answer is dropped, never an error, never required
             result.hidden.append(code)
             typed.pop(code, None)
-            result.errors.pop(code, None)
+            for key in [k for k in result.errors if k == code or k.startswith(f"{code}[")]:
+                result.errors.pop(key)
+            continue
+        if is_repeated(f):
+            _count_occurrences(f, typed.get(code) or [], result.errors)
             continue
         if f["type"] in ("computed", "note", "group"):
             continue
@@ -153,6 +163,58 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
     result.answers = typed
     result.hidden.extend(sorted(hidden_sections))
     return result
+
+
+def _occurrences(group: dict, value, names: dict, errors: dict) -> list[dict]:
+    """The typed rows of a repeatable group; errors as "group[i].field". Blank rows (a form's
+    empty last line) are not occurrences."""
+    code = group["code"]
+    if value in (None, "", []):
+        return []
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        errors[code] = _("une liste de lignes {code: valeur} est attendue")
+        return []
+    members = {f["code"]: f for f in repeated_members(group)}
+    rows = []
+    for index, row in enumerate(value):
+        here = f"{code}[{index}]"  # the position in what was sent
+        typed = {}
+        for key, answer in row.items():
+            if key not in members:
+                errors[f"{here}.{key}"] = _("champ inconnu dans ce groupe")
+            elif members[key]["type"] in ("computed", "note"):
+                errors[f"{here}.{key}"] = _("champ calculé ou informatif : il ne se saisit pas")
+            elif answer not in (None, "", []):
+                try:
+                    typed[key] = _coerce(members[key], answer)
+                except ValueError as exc:
+                    errors[f"{here}.{key}"] = str(exc)
+        if not typed:
+            continue  # a blank line (or one whose only answers are refused: their errors stand)
+        scope = {**names, **{c: typed.get(c) for c in members}}
+        for member in members.values():
+            key = f"{here}.{member['code']}"
+            if member.get("show_if") and not expressions.evaluate(member["show_if"], scope):
+                typed.pop(member["code"], None)
+                errors.pop(key, None)
+            elif member["code"] in typed:
+                for constraint in member.get("constraints") or []:
+                    if expressions.evaluate(constraint["expression"], scope) is False:
+                        errors.setdefault(key, constraint["message"])
+            elif member.get("required") and member["type"] not in ("computed", "note") and key not in errors:
+                errors[key] = member["required"] if isinstance(member["required"], str) else _("réponse obligatoire")
+        rows.append(typed)
+    return rows
+
+
+def _count_occurrences(group: dict, rows: list, errors: dict) -> None:
+    low, high = group["repeat"].get("min", 0), group["repeat"].get("max")
+    if group.get("required"):
+        low = max(low, 1)
+    if len(rows) < low and group["code"] not in errors:
+        errors[group["code"]] = _("au moins %(n)s ligne(s)", n=low)
+    elif high is not None and len(rows) > high:
+        errors[group["code"]] = _("au plus %(n)s ligne(s)", n=high)
 
 
 def _compute(definition, fields, typed, names, settings, result):

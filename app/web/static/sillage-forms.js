@@ -20,6 +20,17 @@
           rows[i.name.slice(name.length + 1)] = i.value;
         });
         if (Object.keys(rows).length) result[code] = rows;
+      } else if (type === "group") {
+        var lines = {};
+        form.querySelectorAll('[name^="' + name + '-"]').forEach(function (input) {
+          var rest = input.name.slice(name.length + 1), cut = rest.indexOf("-");
+          if (cut < 0 || !/^[0-9]+$/.test(rest.slice(0, cut)) || input.value.trim() === "") return;
+          var line = lines[rest.slice(0, cut)] = lines[rest.slice(0, cut)] || {};
+          var value = input.value.trim();
+          line[rest.slice(cut + 1)] = value === "oui" ? true : value === "non" ? false : value;
+        });
+        var rows = Object.keys(lines).sort(function (a, b) { return a - b; }).map(function (k) { return lines[k]; });
+        if (rows.length) result[code] = rows;
       } else if (type === "nomenclature") {
         var select = form.querySelector('select[name="' + name + '"]');
         var codes = select ? Array.from(select.selectedOptions).map(function (o) { return o.value; }) : [];
@@ -87,3 +98,21 @@
     });
   });
 })();
+
+/* Repeatable groups: "Ajouter une ligne" copies the group's blank line, "Retirer" removes one. */
+document.addEventListener("click", function (event) {
+  var add = event.target.closest(".repeat-add"), remove = event.target.closest(".repeat-remove");
+  if (add) {
+    var wrapper = add.parentElement, table = wrapper.querySelector("table.repeat-group");
+    var next = Number(table.getAttribute("data-next") || "0");
+    var html = wrapper.querySelector("template.repeat-template").innerHTML.split("__i__").join(String(next));
+    table.querySelector("tbody").insertAdjacentHTML("beforeend", html);
+    table.setAttribute("data-next", String(next + 1));
+    var first = table.querySelector("tbody tr:last-child input, tbody tr:last-child select");
+    if (first) first.focus();
+  } else if (remove) {
+    var form = remove.closest("form");
+    remove.closest("tr").remove();
+    if (form) form.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+});

@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from ...domain.forms.definition import all_fields
+from ...domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
 from ...domain.forms.diff import carry_over
 from ...domain.forms.engine import evaluate
 from ...extensions import db
@@ -24,10 +24,16 @@ SKIPPED = ("computed", "note", "group", "file")
 def answers_from_form(definition: dict, form) -> dict:
     """The posted form → answers {code: value}, typed as the JSON API would send them."""
     answers = {}
+    nested = nested_codes(definition)
     for field, _parts in all_fields(definition):
         code, kind = field["code"], field["type"]
         name = f"a-{code}"
-        if kind in SKIPPED:
+        if is_repeated(field):
+            rows = _rows_from_form(field, form)
+            if rows:
+                answers[code] = rows
+            continue
+        if kind in SKIPPED or code in nested:
             continue
         if kind in ("multiple_choice", "nomenclature"):
             values = form.getlist(name)
@@ -44,6 +50,25 @@ def answers_from_form(definition: dict, form) -> dict:
         elif form.get(name, "").strip():
             answers[code] = form.get(name).strip()
     return answers
+
+
+def _rows_from_form(group: dict, form) -> list[dict]:
+    """Lines of a repeatable group, posted as a-<group>-<line>-<field>; blank lines dropped."""
+    prefix = f"a-{group['code']}-"
+    lines = sorted({int(key[len(prefix):].split("-", 1)[0]) for key in form
+                    if key.startswith(prefix) and key[len(prefix):].split("-", 1)[0].isdigit()})
+    rows = []
+    for line in lines[:500]:
+        row = {}
+        for member in repeated_members(group):
+            raw = (form.get(f"{prefix}{line}-{member['code']}") or "").strip()
+            if raw and member["type"] == "yes_no":
+                row[member["code"]] = raw == "oui"
+            elif raw:
+                row[member["code"]] = raw
+        if row:
+            rows.append(row)
+    return rows
 
 
 def prefill(definition, history) -> dict:
