@@ -109,6 +109,14 @@ class EvaluationView(BaseView):
             answers=answers, result=result, evaluation=evaluation, section=section, withheld=withheld, **extra,
             compute_url=url_for("FormsApi.compute", code=definition_row.code)), status
 
+    def _refused(self, exc, usager, definition_row, answers, message, **extra):
+        """A refused save: the page again, with what was typed and the errors on their fields."""
+        db.session.rollback()
+        result = evaluate(definition_row.data, answers)
+        result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
+        flash(message, "danger")
+        return self._page(usager, definition_row, answers, result, status=422, **extra)
+
     @expose("/<int:usager_id>/evaluations/nouvelle/<code>", methods=["GET", "POST"])
     @has_access
     def fill(self, usager_id, code):
@@ -131,12 +139,8 @@ class EvaluationView(BaseView):
             forms.save_evaluation(db.session, usager=usager, code=code, version=found.version, answers=answers,
                                   status=status, user_id=g.user.id)
         except ValidationFailed as exc:
-            db.session.rollback()
-            result = evaluate(found.data, answers)
-            result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
-            flash(_("L'évaluation n'est pas complète : corrigez les champs signalés, ou enregistrez-la "
-                    "comme brouillon."), "danger")
-            return self._page(usager, found, answers, result, status=422)
+            return self._refused(exc, usager, found, answers, _("L'évaluation n'est pas complète : corrigez les "
+                                                                 "champs signalés, ou enregistrez-la comme brouillon."))
         flash(_("Évaluation validée.") if status == "validated" else _("Brouillon enregistré."), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
 
@@ -161,11 +165,8 @@ class EvaluationView(BaseView):
             forms.save_evaluation(db.session, usager=usager, code=code, version=definition.version, answers=answers,
                                   status="validated", user_id=g.user.id)
         except ValidationFailed as exc:
-            db.session.rollback()
-            result = evaluate(definition.data, answers)
-            result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
-            flash(_("La section n'est pas enregistrée : corrigez les champs signalés."), "danger")
-            return self._page(usager, definition, answers, result, status=422, section=True)
+            return self._refused(exc, usager, definition, answers,
+                                 _("La section n'est pas enregistrée : corrigez les champs signalés."), section=True)
         flash(_("« %(t)s » enregistré.", t=definition.title), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor=f"section-{code}"))
 
@@ -195,12 +196,9 @@ class EvaluationView(BaseView):
             forms.save_evaluation(db.session, usager=usager, code=target.code, version=target.version, answers=answers,
                                   status=status, user_id=g.user.id, corrects_id=original.id)
         except ValidationFailed as exc:
-            db.session.rollback()
-            result = evaluate(target.data, answers)
-            result.errors.update({k: v for k, v in exc.errors.items() if isinstance(v, str)})
-            flash(_("La correction n'est pas complète : corrigez les champs signalés, ou enregistrez-la "
-                    "comme brouillon."), "danger")
-            return self._page(usager, target, answers, result, status=422, **extra)
+            return self._refused(exc, usager, target, answers, _("La correction n'est pas complète : corrigez les "
+                                                                  "champs signalés, ou enregistrez-la comme brouillon."),
+                                 **extra)
         flash(_("Correction validée.") if status == "validated" else _("Brouillon enregistré."), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
 
