@@ -13,34 +13,40 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from ..domain.forms.definition import all_fields, is_repeated, nested_codes
+from ..domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
 from ..models import Evaluation, Usager
 from .forms import versions
 
 FIXED = ("Usager n°", "Nom de naissance", "Premier prénom", "Date", "Statut", "Version", "Validée le", "Corrige")
 
 
-def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """([(field code, label)] across every version, [computed keys])."""
-    labels, computed = {}, []
+def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str], dict[str, list[str]]]:
+    """([(field code, label)] across every version, [computed keys], {repeatable group: its
+    members' codes in order})."""
+    labels, computed, members = {}, [], {}
     for row in versions(session, code):  # oldest first: codes in order of appearance
         nested = nested_codes(row.data)
         for field, _parts in all_fields(row.data):
             if field["type"] == "note" or field["code"] in nested or (field["type"] == "group" and not is_repeated(field)):
                 continue
+            if is_repeated(field):
+                order = members.setdefault(field["code"], [])
+                order.extend(m["code"] for m in repeated_members(field) if m["code"] not in order)
             if field["type"] == "computed":
                 if field["code"] not in computed:
                     computed.append(field["code"])
             labels[field["code"]] = field.get("label") or field["code"]  # newest label wins
-    return list(labels.items()), computed
+    return list(labels.items()), computed, members
 
 
-def _cell(value):
+def _cell(value, order=()):
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, list):  # choices, codes, or the lines of a repeatable group
-        return " | ".join(", ".join(f"{k}: {v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
-                          for item in value) if any(isinstance(i, dict) for i in value) else "; ".join(map(str, value))
+    if isinstance(value, list) and any(isinstance(i, dict) for i in value):  # lines of a repeatable group
+        return " | ".join(", ".join(f"{k}: {_cell(line[k])}" for k in [*order, *sorted(set(line) - set(order))]
+                                    if k in line) for line in value if isinstance(line, dict))
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return value
@@ -48,7 +54,7 @@ def _cell(value):
 
 def export_xlsx(session, code: str) -> tuple[bytes, int]:
     """(workbook bytes, number of submissions)."""
-    fields, computed = columns(session, code)
+    fields, computed, members = columns(session, code)
     evaluations = session.execute(select(Evaluation).where(Evaluation.form_code == code, Evaluation.archived_at.is_(None))
                                   .order_by(Evaluation.evaluated_on, Evaluation.id)).scalars().all()
     ids = sorted({e.usager_id for e in evaluations})
@@ -64,7 +70,7 @@ def export_xlsx(session, code: str) -> tuple[bytes, int]:
         sheet.append([
             e.usager_id, usager.nom_naissance if usager else None, usager.premier_prenom_naissance if usager else None,
             e.evaluated_on, "validée" if e.status == "validated" else "brouillon", e.form_version, e.validated_at,
-            e.corrects_id, *(_cell(e.answers.get(c)) for c, _label in fields),
+            e.corrects_id, *(_cell(e.answers.get(c), members.get(c, ())) for c, _label in fields),
             *(_cell(e.computed.get(c)) for c in computed)])
     sheet.freeze_panes = "D2"
     out = io.BytesIO()

@@ -16,9 +16,9 @@ def readable_answers(definition: dict, answers: dict) -> list[tuple[str, str]]:
             continue
         if field["type"] == "group":
             if is_repeated(field) and isinstance(value, list):
-                members = {m["code"]: m for m in repeated_members(field)}
-                lines = [", ".join(f"{members[k].get('label', k)} : {_text(members[k], v)}" for k, v in row.items()
-                                   if k in members) for row in value]
+                members = repeated_members(field)  # in the definition's order (JSONB keeps none)
+                lines = [", ".join(f"{m.get('label', m['code'])} : {_text(m, row[m['code']])}" for m in members
+                                   if m["code"] in row) for row in value if isinstance(row, dict)]
                 shown.append((field.get("label") or field["code"], " | ".join(lines)))
             continue
         shown.append((field.get("label") or field["code"], _text(field, value)))
