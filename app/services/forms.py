@@ -73,6 +73,18 @@ def compute(session, code: str, answers: dict, version: int | None = None):
     return result
 
 
+def file_errors(data: dict, answers: dict, usager_id: int) -> dict:
+    """A file answer must name a file of this usager's folder (stored by the page that took it)."""
+    from flask import current_app
+
+    from . import attachments
+
+    data_dir = current_app.config["SILLAGE_DATA_DIR"]
+    return {f["code"]: _("fichier introuvable pour cet usager") for f, _parts in all_fields(data)
+            if f["type"] == "file" and answers.get(f["code"]) is not None
+            and attachments.path_of(data_dir, usager_id, answers[f["code"]]) is None}
+
+
 def list_values(session, name: str) -> list[ValeurListe]:
     """The active values of a « liste de valeurs » of the référentiels console, in order."""
     return list(session.execute(select(ValeurListe).where(ValeurListe.liste == name, ValeurListe.active.is_(True))
@@ -139,6 +151,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
         answers = {**answers, **{code: kept[code] for code in withheld if code in kept}}
     result = evaluate(found.data, answers)
     result.errors.update(list_errors(session, found.data, result.answers))
+    result.errors.update(file_errors(found.data, result.answers, usager.id))
     if status == "validated" and result.errors:
         raise ValidationFailed(result.errors)
     evaluation = Evaluation(

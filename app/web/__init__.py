@@ -157,6 +157,12 @@ def _template_helpers(app):
         return cache[name]
 
     @app.template_global()
+    def attachment_name(reference):
+        from ..services.attachments import display_name
+
+        return display_name(reference)
+
+    @app.template_global()
     def group_members(group):
         from ..domain.forms.definition import repeated_members
 

@@ -37,6 +37,8 @@ def _text(field: dict, value) -> str:
     if kind == "matrix":
         rows = {r["code"]: r.get("label", r["code"]) for r in field.get("rows") or []}
         return " ; ".join(f"{rows.get(r, r)} : {options.get(str(v), v)}" for r, v in value.items())
+    if kind == "file":  # "formulaires/<random 16>-<name sent>"
+        return str(value).split("/", 1)[-1][17:] or str(value)
     if kind == "nomenclature":
         codes = nomenclatures.serafin()
         return " ; ".join(f"{v} {codes[v].label}" if v in codes else str(v) for v in value)

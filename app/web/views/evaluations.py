@@ -5,7 +5,9 @@ The browser shows and hides conditional fields at once by asking the server's co
 """
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from contextlib import contextmanager
+
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
@@ -14,7 +16,8 @@ from ...domain.forms.diff import carry_over
 from ...domain.forms.engine import evaluate
 from ...extensions import db
 from ...models import Evaluation, Usager
-from ...services import forms
+from ...security.audit import record_event
+from ...services import attachments, forms
 from ...security.scope import current_scope
 from ...services.errors import ValidationFailed
 
@@ -92,7 +95,8 @@ def applicable(usager_id, categories=None) -> list:
 class EvaluationView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Evaluation"
-    method_permission_name = {"fill": "write", "show": "read", "section": "write", "correct": "write"}
+    method_permission_name = {"fill": "write", "show": "read", "section": "write", "correct": "write",
+                              "download": "read"}
     default_view = "show"
 
     def _usager(self, usager_id):
@@ -108,6 +112,30 @@ class EvaluationView(BaseView):
             "evaluations/fill.html", usager=usager, form_def=definition_row.data, row=definition_row,
             answers=answers, result=result, evaluation=evaluation, section=section, withheld=withheld, **extra,
             compute_url=url_for("FormsApi.compute", code=definition_row.code)), status
+
+    @contextmanager
+    def _uploads(self, usager, definition_row, answers):
+        """Files sent to `file` fields are stored in the usager's folder and put in `answers`
+        (a field sent empty keeps the file it had); all are deleted again if the save fails."""
+        stored = []
+        try:
+            data_dir = current_app.config["SILLAGE_DATA_DIR"]
+            for field, _parts in all_fields(definition_row.data):
+                if field["type"] != "file":
+                    continue
+                name = f"a-{field['code']}"
+                upload = request.files.get(name)
+                if upload is not None and upload.filename:
+                    reference, path = attachments.store(data_dir, usager.id, field["code"], upload)
+                    stored.append(path)
+                    answers[field["code"]] = reference
+                elif request.form.get(f"{name}-keep"):
+                    answers[field["code"]] = request.form[f"{name}-keep"]
+            yield
+        except BaseException:
+            for path in stored:
+                path.unlink(missing_ok=True)
+            raise
 
     def _refused(self, exc, usager, definition_row, answers, message, **extra):
         """A refused save: the page again, with what was typed and the errors on their fields."""
@@ -136,8 +164,9 @@ class EvaluationView(BaseView):
         answers = answers_from_form(found.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
-            forms.save_evaluation(db.session, usager=usager, code=code, version=found.version, answers=answers,
-                                  status=status, user_id=g.user.id)
+            with self._uploads(usager, found, answers):
+                forms.save_evaluation(db.session, usager=usager, code=code, version=found.version, answers=answers,
+                                      status=status, user_id=g.user.id)
         except ValidationFailed as exc:
             return self._refused(exc, usager, found, answers, _("L'évaluation n'est pas complète : corrigez les "
                                                                  "champs signalés, ou enregistrez-la comme brouillon."))
@@ -162,8 +191,9 @@ class EvaluationView(BaseView):
             return self._page(usager, definition, answers, result, section=True)
         answers = answers_from_form(definition.data, request.form)
         try:
-            forms.save_evaluation(db.session, usager=usager, code=code, version=definition.version, answers=answers,
-                                  status="validated", user_id=g.user.id)
+            with self._uploads(usager, definition, answers):
+                forms.save_evaluation(db.session, usager=usager, code=code, version=definition.version,
+                                      answers=answers, status="validated", user_id=g.user.id)
         except ValidationFailed as exc:
             return self._refused(exc, usager, definition, answers,
                                  _("La section n'est pas enregistrée : corrigez les champs signalés."), section=True)
@@ -193,14 +223,29 @@ class EvaluationView(BaseView):
         answers = answers_from_form(target.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
-            forms.save_evaluation(db.session, usager=usager, code=target.code, version=target.version, answers=answers,
-                                  status=status, user_id=g.user.id, corrects_id=original.id)
+            with self._uploads(usager, target, answers):
+                forms.save_evaluation(db.session, usager=usager, code=target.code, version=target.version,
+                                      answers=answers, status=status, user_id=g.user.id, corrects_id=original.id)
         except ValidationFailed as exc:
             return self._refused(exc, usager, target, answers, _("La correction n'est pas complète : corrigez les "
                                                                   "champs signalés, ou enregistrez-la comme brouillon."),
                                  **extra)
         flash(_("Correction validée.") if status == "validated" else _("Brouillon enregistré."), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
+
+    @expose("/<int:usager_id>/fichiers/<path:reference>")
+    @has_access
+    def download(self, usager_id, reference):
+        """A file answered in an evaluation the user may read (scope and shared secret apply
+        through the evaluations loaded); audited like any read."""
+        usager = self._usager(usager_id)
+        readable = any(reference in attachments.references(e.definition.data, e.answers)
+                       for e in forms.evaluations_of(db.session, usager.id))
+        path = attachments.path_of(current_app.config["SILLAGE_DATA_DIR"], usager.id, reference) if readable else None
+        if path is None:
+            abort(404)
+        record_event("download", entity="Evaluation", usager_id=usager.id, details={"fichier": reference})
+        return send_file(path, as_attachment=True, download_name=attachments.display_name(reference))
 
     @staticmethod
     def _newer(evaluation):
