@@ -119,3 +119,12 @@ def test_a_list_choice_offers_and_accepts_the_values_of_its_referentiels_list(ap
     refused = as_user("educ.sources").post(f"/dossier/{uid}/evaluations/nouvelle/{code}",
                                            data={"a-niveau": "doctorat", "action": "validate"})
     assert refused.status_code == 422
+
+
+def test_pathos_records_states_and_profiles_without_a_pmp(api):
+    body = api("soin.tilleuls").post("/api/v1/forms/pathos/compute", json={"answers": {
+        "date_coupe": "2026-11-01", "medecin": "Dr Martin",
+        "etats": [{"etat_numero": 12, "profil": "T2"}, {"etat_numero": 31, "profil": "M2", "etat_libelle": "Dénutrition"},
+                  {"etat_numero": 51, "profil": "X9"}]}}).json
+    assert body["computed"] == {"nombre_etats": 2}  # the lines that are valid; no PMP is computed
+    assert "au plus 50" in body["errors"]["etats[2].etat_numero"] and "T1" in body["errors"]["etats[2].profil"]
