@@ -181,3 +181,11 @@ def test_random_breakage_of_a_definition_is_reported_not_raised(mutation, value)
         broken[mutation] = value
     errors = definition.check(broken)
     assert all(isinstance(e, definition.DefinitionError) for e in errors)
+
+
+def test_defaults_are_checked_like_answers_and_start_new_forms():
+    good = MINI.replace("      - code: age\n", "      - code: age\n        default: 40\n", 1)
+    assert good != MINI
+    assert definition.defaults(definition.load(good))["age"] == 40
+    bad = good.replace("default: 40", "default: quarante")
+    assert any("valeur par défaut refusée" in e.message and e.path.endswith("default") for e in errors_of(bad))

@@ -102,6 +102,7 @@ sections:
     label: Niveau
     type: list_choice
     list: niveau_scolaire
+    default: maternelle
 """
 
 
@@ -116,6 +117,7 @@ def test_a_list_choice_offers_and_accepts_the_values_of_its_referentiels_list(ap
     assert good["errors"] == {} and "niveau_scolaire" in bad["errors"]["niveau"]
     page = as_user("educ.sources").get(f"/dossier/{uid}/evaluations/nouvelle/{code}").data.decode()
     assert '<select class="form-control" id="a-niveau"' in page and "Maternelle" in page
+    assert '<option value="maternelle" selected>' in page  # the field's default starts a new form
     refused = as_user("educ.sources").post(f"/dossier/{uid}/evaluations/nouvelle/{code}",
                                            data={"a-niveau": "doctorat", "action": "validate"})
     assert refused.status_code == 422

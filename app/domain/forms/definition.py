@@ -201,6 +201,13 @@ def _check_field(field, parts, by_code, data, err):
                 output = field.get("output", field["code"])
                 if output not in algorithm.outputs:
                     err(parts + ("output",), _("l'algorithme %(a)s ne produit pas « %(o)s »", a=algorithm.name, o=output))
+    if "default" in field and kind not in ("computed", "note", "group", "file"):
+        from .engine import _coerce  # the same typing as an answer
+
+        try:
+            _coerce(field, field["default"])
+        except ValueError as exc:
+            err(parts + ("default",), _("valeur par défaut refusée : %(m)s", m=str(exc)))
     if kind == "group" and field.get("repeat"):
         low, high = field["repeat"].get("min", 0), field["repeat"].get("max")
         if high is not None and low > high:
@@ -285,3 +292,10 @@ def answer_categories(data: dict) -> dict[str, set[str]]:
                 if member.get("sensitivity"):
                     found.setdefault(field["code"], set()).add(member["sensitivity"])
     return found
+
+
+def defaults(data: dict) -> dict:
+    """The `default` of each field answered on its own: what a new form starts with."""
+    nested = nested_codes(data)
+    return {f["code"]: f["default"] for f, _parts in all_fields(data)
+            if "default" in f and f["code"] not in nested and f["type"] not in ("computed", "note", "group", "file")}

@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, g, redirect, request, send_file, ur
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from ...domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
+from ...domain.forms.definition import all_fields, defaults, is_repeated, nested_codes, repeated_members
 from ...domain.forms.diff import carry_over
 from ...domain.forms.engine import evaluate
 from ...extensions import db
@@ -77,8 +77,10 @@ def _rows_from_form(group: dict, form) -> list[dict]:
 def prefill(definition, history) -> dict:
     """The section's current values for its published version: answers carried over by field
     code (a field the new version dropped is not offered again)."""
+    if not history:
+        return defaults(definition.data)
     codes = {f["code"] for f, _parts in all_fields(definition.data)}
-    return {k: v for k, v in (history[0].answers if history else {}).items() if k in codes}
+    return {k: v for k, v in history[0].answers.items() if k in codes}
 
 
 def applicable(usager_id, categories=None) -> list:
@@ -153,7 +155,7 @@ class EvaluationView(BaseView):
         if found is None:
             abort(404)
         if request.method == "GET":
-            answers = {}
+            answers = defaults(found.data)
             previous = next((e for e in forms.evaluations_of(db.session, usager.id)
                              if e.form_code == code and e.status == "validated"), None)
             if previous and request.args.get("reprendre"):  # start from the previous answers, by field code
