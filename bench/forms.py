@@ -1,5 +1,5 @@
-"""Forms engine figures: 10,000 GIRs; checking a 60-field evaluation; GMP of an établissement
-with 3,000 usagers and 10 validated AGGIR each.
+"""Forms engine figures: 10,000 GIRs; checking and rendering a 60-field evaluation; GMP of an
+établissement with 3,000 usagers and 10 validated AGGIR each.
 
     python -m bench.forms [--database-url URL]
 """
@@ -76,6 +76,16 @@ def main():
         runner = app.test_cli_runner()
         runner.invoke(args=["sillage", "init"])
         runner.invoke(args=["sillage", "demo", "--password", "bench-password-2026"])
+        with app.test_request_context():  # the fields of the 60-field form, as the page renders them
+            from flask import render_template_string
+
+            shown = evaluate(big, answers)
+            shown.errors = {}
+            page = ("{% import 'evaluations/_fields.html' as ev with context %}"
+                    "{% for f in items %}{{ ev.field(f, answers, result) }}{% endfor %}")
+            ms = timed(lambda: render_template_string(page, items=big["sections"][0]["items"], answers=answers,
+                                                      result=shown), 20)
+            print(f"60-field evaluation rendered           {ms:9.3f} ms")
         etab = db.session.query(Etablissement).filter_by(name="EHPAD Les Tilleuls").one()
         runner.invoke(args=["sillage", "generate", "--usagers", str(args.usagers), "--seed", "9"])
         # every generated usager in the EHPAD: the GMP is asked of one établissement of that size
