@@ -45,3 +45,11 @@ def gen_usager(etab_name=TILLEULS, admitted=True, service_index=0, **values) -> 
                        service_id=etab.services[service_index].id, modalite_id=modalite().id,
                        date_entree=dt.date(2024, 1, 15), demande=usager.demandes[0])
     return usager
+
+
+def grid_yaml(code: str, title: str, items: str, version: int = 1) -> str:
+    """A one-section evaluation for EHPAD, category soins; `items`: the YAML lines of its fields
+    (indented by two spaces, as in a section)."""
+    return (f"code: {code}\ntitle: {title}\nversion: {version}\nkind: evaluation\n"
+            "applies_to:\n  categories:\n  - EHPAD\nsensitivity: soins\n"
+            f"sections:\n- code: s\n  title: Section\n  items:\n{items}")

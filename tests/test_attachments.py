@@ -13,19 +13,7 @@ from app.services.rgpd import documents_dir
 
 from . import factories as f
 
-GRID = """code: {code}
-title: Ordonnances {code}
-version: 1
-kind: evaluation
-applies_to:
-  categories:
-  - EHPAD
-sensitivity: soins
-sections:
-- code: s
-  title: Section
-  items:
-  - code: ordonnance
+ITEMS = """  - code: ordonnance
     label: Ordonnance
     type: file
   - code: date_ordonnance
@@ -43,7 +31,7 @@ def files_of(app, uid):
 def test_a_file_is_stored_downloaded_and_kept_to_readers(app, as_user, api):
     code = "ordo_" + f.unique_name("").lower()
     with app.app_context():
-        forms.publish(db.session, forms.save_draft(db.session, GRID.format(code=code)))
+        forms.publish(db.session, forms.save_draft(db.session, f.grid_yaml(code, f"Ordonnances {code}", ITEMS)))
         uid = f.gen_usager().id
     nurse = as_user("soin.tilleuls")
     url = f"/dossier/{uid}/evaluations/nouvelle/{code}"

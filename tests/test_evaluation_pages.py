@@ -82,26 +82,14 @@ def test_compute_endpoint_reports_hidden_fields():
     assert "illustratives" in result.hidden and "gestion" not in result.answers
 
 
-GRID = """code: {code}
-title: Grille de test {code}
-version: {version}
-kind: evaluation
-applies_to:
-  categories:
-  - EHPAD
-sensitivity: soins
-sections:
-- code: s
-  title: Section
-  items:
-  - code: marche
+ITEMS = """  - code: marche
     label: Marche
     type: single_choice
     required: true
     options:
-    - {{code: seul, label: Seul}}
-    - {{code: aide, label: Avec aide}}
-{extra}"""
+    - {code: seul, label: Seul}
+    - {code: aide, label: Avec aide}
+"""
 OLD_FIELD = """  - code: ancien
     label: Question retirée en version 2
     type: text
@@ -113,13 +101,13 @@ def test_a_correction_keeps_the_original_or_moves_to_the_newer_version_listing_w
 
     code = "test_correction_" + f.unique_name("").lower()
     with app.app_context():
-        forms.publish(db.session, forms.save_draft(db.session, GRID.format(code=code, version=1, extra=OLD_FIELD)))
+        forms.publish(db.session, forms.save_draft(db.session, f.grid_yaml(code, f"Grille de test {code}", ITEMS + OLD_FIELD)))
     nurse = as_user("soin.tilleuls")
     assert nurse.post(f"/dossier/{resident}/evaluations/nouvelle/{code}",
                       data={"a-marche": "aide", "a-ancien": "réponse ancienne", "action": "validate"}).status_code == 302
     with app.app_context():
         original = db.session.execute(select(Evaluation).where(Evaluation.form_code == code)).scalar_one().id
-        forms.publish(db.session, forms.save_draft(db.session, GRID.format(code=code, version=2, extra="")))
+        forms.publish(db.session, forms.save_draft(db.session, f.grid_yaml(code, f"Grille de test {code}", ITEMS, version=2)))
     shown = html.unescape(nurse.get(f"/dossier/{resident}/evaluations/{original}").data.decode())
     assert "Corriger (version 1)" in shown and "Corriger avec la version 2" in shown
     same = html.unescape(nurse.get(f"/dossier/{resident}/evaluations/{original}/corriger").data.decode())

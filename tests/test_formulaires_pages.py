@@ -96,6 +96,9 @@ def test_the_builder_adds_orders_conditions_and_edits_fields_of_the_same_draft(a
 
     items = lambda: [i["code"] for i in draft()["sections"][0]["items"]]  # noqa: E731
     post = lambda **data: client.post(url, data=data)  # noqa: E731
+    with app.app_context():  # a draft whose YAML opens with its sources, as a quality officer wrote it
+        source = next(v for v in forms.versions(db.session, code) if v.status == "draft").source_text
+    client.post(f"/formulaires/{code}/brouillon", data={"source": "# Source : projet d'établissement 2026\n" + source})
     assert post(op="add_field", section="0", type="single_choice", code="aide_lever", label="Aide au lever").status_code == 302
     index = items().index("aide_lever")
     assert post(op="up", section="0", index=str(index)).status_code == 302
@@ -112,6 +115,7 @@ def test_the_builder_adds_orders_conditions_and_edits_fields_of_the_same_draft(a
                                  {"code": "partielle", "label": "Aide partielle"}]}
     yaml = client.get(f"/formulaires/{code}/brouillon").data.decode()
     assert "aide_lever" in yaml and "sieste == True" in yaml  # the YAML editor shows the same draft
+    assert "# Source : projet d'établissement 2026" in html.unescape(yaml)  # the header comments are kept
     refused = post(op="add_field", section="0", type="text", code="lever", label="Doublon")  # code taken
     assert refused.status_code == 422 and "lever" in refused.data.decode()
     assert items().count("lever") == 1

@@ -15,30 +15,18 @@ from app.services import forms
 
 from . import factories as f
 
-GRID = """code: {code}
-title: Appareillages {code}
-version: 1
-kind: evaluation
-applies_to:
-  categories:
-  - EHPAD
-sensitivity: soins
-sections:
-- code: s
-  title: Section
-  items:
-  - code: appareille
+ITEMS = """  - code: appareille
     label: Appareillé
     type: yes_no
   - code: appareils
     label: Appareils
     type: group
-    repeat: {{min: 1, max: 3}}
+    repeat: {min: 1, max: 3}
     show_if: appareille == True
     items:
-    - {{code: appareil, label: Appareil, type: single_choice, required: true, options: [{{code: fauteuil, label: Fauteuil}}, {{code: canne, label: Canne}}]}}
-    - {{code: depuis, label: Depuis, type: integer, min: 1900, max: 2100}}
-    - {{code: remarque, label: Remarque, type: text, sensitivity: medical}}
+    - {code: appareil, label: Appareil, type: single_choice, required: true, options: [{code: fauteuil, label: Fauteuil}, {code: canne, label: Canne}]}
+    - {code: depuis, label: Depuis, type: integer, min: 1900, max: 2100}
+    - {code: remarque, label: Remarque, type: text, sensitivity: medical}
   - code: nombre
     label: Nombre d'appareils
     type: computed
@@ -48,7 +36,7 @@ sections:
 
 @pytest.fixture
 def data():
-    return definition.load(GRID.format(code="appareils"))
+    return definition.load(f.grid_yaml("appareils", "Appareillages", ITEMS))
 
 
 def test_lines_are_typed_blank_lines_dropped_and_errors_named_by_line(data):
@@ -84,7 +72,7 @@ def test_a_hidden_group_is_dropped_and_never_required(data):
 def test_the_page_posts_lines_keeps_them_on_error_and_the_export_and_secret_follow(app, as_user, api):
     code = "appareils_" + f.unique_name("").lower()
     with app.app_context():
-        forms.publish(db.session, forms.save_draft(db.session, GRID.format(code=code)))
+        forms.publish(db.session, forms.save_draft(db.session, f.grid_yaml(code, f"Appareillages {code}", ITEMS)))
         uid = f.gen_usager().id
     nurse = as_user("soin.tilleuls")
     url = f"/dossier/{uid}/evaluations/nouvelle/{code}"

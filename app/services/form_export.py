@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
@@ -17,7 +19,8 @@ from ..domain.forms.definition import all_fields, is_repeated, nested_codes, rep
 from ..models import Evaluation, Usager
 from .forms import versions
 
-FIXED = ("Usager n°", "Nom de naissance", "Premier prénom", "Date", "Statut", "Version", "Validée le", "Corrige")
+FIXED = (_l("Usager n°"), _l("Nom de naissance"), _l("Premier prénom"), _l("Date"), _l("Statut"), _l("Version"),
+         _l("Validée le"), _l("Corrige"))
 
 
 def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str], dict[str, list[str]]]:
@@ -62,14 +65,15 @@ def export_xlsx(session, code: str) -> tuple[bytes, int]:
     wb = Workbook()
     sheet = wb.active
     sheet.title = code[:31]
-    sheet.append([*FIXED, *(f"{c} — {label}" for c, label in fields), *(f"calcul : {c}" for c in computed)])
+    sheet.append([*map(str, FIXED), *(f"{c} — {label}" for c, label in fields),
+                  *(_("calcul : %(c)s", c=c) for c in computed)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for e in evaluations:
         usager = usagers.get(e.usager_id)
         sheet.append([
             e.usager_id, usager.nom_naissance if usager else None, usager.premier_prenom_naissance if usager else None,
-            e.evaluated_on, "validée" if e.status == "validated" else "brouillon", e.form_version, e.validated_at,
+            e.evaluated_on, _("validée") if e.status == "validated" else _("brouillon"), e.form_version, e.validated_at,
             e.corrects_id, *(_cell(e.answers.get(c), members.get(c, ())) for c, _label in fields),
             *(_cell(e.computed.get(c)) for c in computed)])
     sheet.freeze_panes = "D2"

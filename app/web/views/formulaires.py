@@ -84,7 +84,7 @@ class FormulairesView(BaseView):
         if request.method == "POST":
             try:
                 data = _apply(draft.data, request.form)
-                forms.save_draft(db.session, definitions.dump(data))
+                forms.save_draft(db.session, _header_comments(draft.source_text) + definitions.dump(data))
             except builder.BuilderError as exc:
                 errors = [str(exc)]
             except definitions.InvalidDefinition as exc:
@@ -183,6 +183,17 @@ class FormulairesView(BaseView):
         changes = diff(current.data, draft.data) if current else None
         return self.render_template("formulaires/publish.html", code=code, draft=draft, current=current,
                                     changes=changes)
+
+
+def _header_comments(source: str) -> str:
+    """The comment lines that open a draft's YAML (its sources, its reservations): the builder
+    writes the YAML anew from the data, and keeps them."""
+    header = []
+    for line in source.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    return "".join(header)
 
 
 def _int(form, name) -> int:
