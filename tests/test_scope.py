@@ -131,3 +131,29 @@ def test_an_assignment_change_applies_at_the_next_request(app, as_user, make_use
             db.session.delete(row)
         db.session.commit()
     assert client.get(f"/dossier/{tilleuls_usager['id']}").status_code == 404
+
+
+def test_interleaved_users_never_share_a_scope_through_cached_statements(app, as_user, make_user):
+    """Scope rules are cached lambdas whose values (places, cutoff, categories) are bound
+    parameters: users of different places, alternating on the same statements in one process,
+    must each get their own rows, never the values of the statement compiled first."""
+    from .conftest import open_session
+
+    with app.app_context():
+        glycines = f.service(index=0).id
+        here, there, sources = f.gen_usager(service_index=0), f.gen_usager(service_index=1), f.gen_usager(f.SOURCES)
+        ids = {"here": here.id, "there": there.id, "sources": sources.id}
+    clients = {
+        "tilleuls": as_user("secretaire.tilleuls"),
+        "sources": as_user("secretaire.sources"),
+        "glycines": open_session(app, app.test_client(),
+                                 make_user("educ.glycines2", "Éducatif", [f.TILLEULS], service_id=glycines)),
+        "direction": as_user("direction"),
+    }
+    expected = {"tilleuls": {"here", "there"}, "sources": {"sources"}, "glycines": {"here"},
+                "direction": {"here", "there", "sources"}}
+    for _round in range(2):
+        for who, client in clients.items():
+            for key, uid in ids.items():
+                status = client.get(f"/dossier/{uid}").status_code
+                assert status == (200 if key in expected[who] else 404), (who, key, status)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, g, has_request_context
-from sqlalchemy import and_, event, exists, false, or_, select
+from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -74,103 +74,113 @@ class Scope:
             return True
         return service_id is not None and service_id in self.service_ids
 
-    def _place(self, table):
-        conds = []
-        if self.etablissement_ids:
-            conds.append(table.c.etablissement_id.in_(sorted(self.etablissement_ids)))
-        if self.service_ids:
-            conds.append(table.c.service_id.in_(sorted(self.service_ids)))
-        return or_(*conds) if conds else false()
-
-    def visible(self, usager_id, today: dt.date):
-        """Condition "the usager `usager_id` is visible", as correlated EXISTS on aliased Core
-        tables: index lookups per row (not a scan of every admission), and never rewritten by
-        the hook itself."""
-        cutoff = today - relativedelta(months=self.months_after_exit)
-        adm = Admission.__table__.alias("scope_admission")
-        dem = DemandeAdmission.__table__.alias("scope_demande")
-        by_admission = exists().where(
-            adm.c.usager_id == usager_id, self._place(adm), adm.c.archived_at.is_(None),
-            or_(adm.c.date_sortie.is_(None), adm.c.date_sortie >= cutoff),
-        )
-        by_demande = exists().where(
-            dem.c.usager_id == usager_id, self._place(dem), dem.c.archived_at.is_(None),
-            dem.c.statut.in_(STATUTS_DEMANDE_OUVERTE),
-        )
-        if self.emergency_usager_ids:
-            return or_(by_admission, by_demande, usager_id.in_(sorted(self.emergency_usager_ids)))
-        return or_(by_admission, by_demande)
-
-    def _readable_evaluation(self):
-        if self.readable is None:
-            return None
-        rule = Evaluation.sensitivity.in_(sorted(self.readable))
-        if self.emergency_usager_ids:
-            rule = or_(rule, Evaluation.usager_id.in_(sorted(self.emergency_usager_ids)))
-        return rule
-
-    def _readable_result(self):
-        """Indexed results (a GIR) follow the category of the evaluation they come from."""
-        rule = self._readable_evaluation()
-        if rule is None:
-            return None
-        ev = Evaluation.__table__.alias("scope_evaluation")
-        readable = exists().where(ev.c.id == EvaluationResult.evaluation_id, ev.c.sensitivity.in_(sorted(self.readable)))
-        if self.emergency_usager_ids:
-            return or_(readable, EvaluationResult.usager_id.in_(sorted(self.emergency_usager_ids)))
-        return readable
-
     def criteria(self, relation=None):
         """Loader criteria for every scoped entity (built once per scope and day). `relation`:
         the (class, attribute) of a relationship load, whose parent rows this scope let through."""
         return _criteria(self, dt.date.today(), relation if relation in IMPLIED else None)
 
     def _build_criteria(self, today):
+        """(table name, option) pairs. Each rule is a lambda of the entity (SQLAlchemy's cached
+        form): its values (ids, cutoff date, categories) are bound parameters, so the statement's
+        cache key costs next to nothing, where hashing the expanded expressions at every
+        execution was a fifth of a dossier page. A lambda never branches on those values: a
+        rule's shape depends only on which lambda was chosen here."""
+        emergency = tuple(sorted(self.emergency_usager_ids))
+        readable = None if self.readable is None else tuple(sorted(self.readable))
         if self.sees_all:  # org-wide: only the shared secret filters
-            rule = self._readable_evaluation()
-            if rule is None:
+            if readable is None:
                 return []
-            return [(Evaluation.__tablename__, with_loader_criteria(Evaluation, rule)),
-                    (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, self._readable_result()))]
-
-        def foyer_visible(foyer_id):
-            member = Usager.__table__.alias("scope_member")
-            return exists().where(member.c.foyer_id == foyer_id, self.visible(member.c.id, today))
-
-        etabs = sorted(self.visible_etablissement_ids)
-        services = sorted(self.service_ids)
-        place = lambda cls: or_(  # noqa: E731
-            cls.etablissement_id.in_(sorted(self.etablissement_ids)), cls.service_id.in_(services)
-        )
+            return [
+                (Evaluation.__tablename__, with_loader_criteria(
+                    Evaluation, lambda cls: _readable_evaluation(cls, readable, emergency))),
+                (EvaluationResult.__tablename__, with_loader_criteria(
+                    EvaluationResult, lambda cls: _readable_result(cls, readable, emergency))),
+            ]
+        etabs, services = tuple(sorted(self.etablissement_ids)), tuple(sorted(self.service_ids))
+        seen_etabs = tuple(sorted(self.visible_etablissement_ids))
+        cutoff = today - relativedelta(months=self.months_after_exit)
+        statuses = tuple(sorted(STATUTS_DEMANDE_OUVERTE))
+        # Each lambda names its values itself: SQLAlchemy tracks closure variables, not what a
+        # helper receives through a tuple or a getattr.
         rules = {
-            Usager: self.visible(Usager.id, today),
-            Admission: and_(place(Admission), self.visible(Admission.usager_id, today)),
-            DemandeAdmission: and_(place(DemandeAdmission), self.visible(DemandeAdmission.usager_id, today)),
-            CouvertureSociale: self.visible(CouvertureSociale.usager_id, today),
-            MesureProtection: self.visible(MesureProtection.usager_id, today),
-            Foyer: foyer_visible(Foyer.id),
-            ContactPerson: foyer_visible(ContactPerson.foyer_id),
-            Etablissement: Etablissement.id.in_(etabs),
-            Service: or_(Service.etablissement_id.in_(sorted(self.etablissement_ids)), Service.id.in_(services)),
-            StaffAssignment: StaffAssignment.etablissement_id.in_(etabs),
-            Evaluation: and_(self.visible(Evaluation.usager_id, today),
-                             *[r for r in (self._readable_evaluation(),) if r is not None]),
-            EvaluationResult: and_(self.visible(EvaluationResult.usager_id, today),
-                                   *[r for r in (self._readable_result(),) if r is not None]),
+            Usager: lambda cls: _visible(cls.id, etabs, services, cutoff, statuses, emergency),
+            CouvertureSociale: lambda cls: _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency),
+            MesureProtection: lambda cls: _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency),
+            Admission: lambda cls: and_(_placed(cls, etabs, services),
+                                        _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency)),
+            DemandeAdmission: lambda cls: and_(_placed(cls, etabs, services),
+                                               _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency)),
+            Foyer: lambda cls: _foyer_visible(cls.id, etabs, services, cutoff, statuses, emergency),
+            ContactPerson: lambda cls: _foyer_visible(cls.foyer_id, etabs, services, cutoff, statuses, emergency),
+            Etablissement: lambda cls: cls.id.in_(seen_etabs),
+            Service: lambda cls: or_(cls.etablissement_id.in_(etabs), cls.id.in_(services)),
+            StaffAssignment: lambda cls: cls.etablissement_id.in_(seen_etabs),
         }
+        if readable is None:
+            rules[Evaluation] = lambda cls: _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency)
+            rules[EvaluationResult] = lambda cls: _visible(
+                cls.usager_id, etabs, services, cutoff, statuses, emergency)
+        else:
+            rules[Evaluation] = lambda cls: and_(
+                _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency),
+                _readable_evaluation(cls, readable, emergency))
+            rules[EvaluationResult] = lambda cls: and_(
+                _visible(cls.usager_id, etabs, services, cutoff, statuses, emergency),
+                _readable_result(cls, readable, emergency))
         return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
     def _own_rule(self, model):
         """What is left of `model`'s rule once its usager or foyer is known visible."""
         if model in (Admission, DemandeAdmission):
-            return or_(model.etablissement_id.in_(sorted(self.etablissement_ids)),
-                       model.service_id.in_(sorted(self.service_ids)))
+            etabs, services = tuple(sorted(self.etablissement_ids)), tuple(sorted(self.service_ids))
+            return with_loader_criteria(model, lambda cls: _placed(cls, etabs, services))
         return None
+
+
+# Aliased Core tables of the correlated EXISTS below: index lookups per row (not a scan of every
+# admission), and never rewritten by the hook itself.
+_ADMISSION = Admission.__table__.alias("scope_admission")
+_DEMANDE = DemandeAdmission.__table__.alias("scope_demande")
+_EVALUATION = Evaluation.__table__.alias("scope_evaluation")
+_MEMBER = Usager.__table__.alias("scope_member")
+
+
+def _placed(table, etabs, services):
+    """In one of the user's établissements, or one of their services."""
+    return or_(table.etablissement_id.in_(etabs), table.service_id.in_(services))
+
+
+def _visible(usager_id, etabs, services, cutoff, statuses, emergency):
+    """Condition "the usager `usager_id` is visible": an admission in the user's places, current
+    or ended after `cutoff`, or an open demande there, or an emergency access."""
+    adm, dem = _ADMISSION.c, _DEMANDE.c
+    return or_(
+        exists().where(adm.usager_id == usager_id, _placed(adm, etabs, services), adm.archived_at.is_(None),
+                       or_(adm.date_sortie.is_(None), adm.date_sortie >= cutoff)),
+        exists().where(dem.usager_id == usager_id, _placed(dem, etabs, services), dem.archived_at.is_(None),
+                       dem.statut.in_(statuses)),
+        usager_id.in_(emergency),
+    )
+
+
+def _foyer_visible(foyer_id, *place):
+    """A foyer is visible through any of its visible members."""
+    return exists().where(_MEMBER.c.foyer_id == foyer_id, _visible(_MEMBER.c.id, *place))
+
+
+def _readable_evaluation(cls, readable, emergency):
+    return or_(cls.sensitivity.in_(readable), cls.usager_id.in_(emergency))
+
+
+def _readable_result(cls, readable, emergency):
+    """Indexed results (a GIR) follow the category of the evaluation they come from."""
+    ev = _EVALUATION.c
+    return or_(exists().where(ev.id == cls.evaluation_id, ev.sensitivity.in_(readable)), cls.usager_id.in_(emergency))
 
 
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
 # (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
-# in each of those statements only cost time (SQLAlchemy re-hashes the criteria every time).
+# in each of those statements only cost time.
 IMPLIED = {
     (Usager, "couverture"): CouvertureSociale, (Usager, "protections"): MesureProtection,
     (Usager, "admissions"): Admission, (Usager, "demandes"): DemandeAdmission,
@@ -180,15 +190,15 @@ IMPLIED = {
 
 @functools.lru_cache(maxsize=256)
 def _criteria(scope: Scope, today: dt.date, relation=None) -> tuple:
-    """(table name, loader criteria) pairs. Building them costs more than running a small query,
-    and they are immutable: one tuple serves every statement of every request of that scope."""
+    """(table name, loader criteria) pairs: immutable, so one tuple serves every statement of
+    every request of that scope."""
     pairs = scope._build_criteria(today)
     if relation is None or scope.sees_all:
         return tuple(pairs)
     target = IMPLIED[relation]
     pairs = [(table, option) for table, option in pairs if table != target.__tablename__]
-    if (rule := scope._own_rule(target)) is not None:
-        pairs.append((target.__tablename__, with_loader_criteria(target, rule)))
+    if (option := scope._own_rule(target)) is not None:
+        pairs.append((target.__tablename__, option))
     return tuple(pairs)
 
 
