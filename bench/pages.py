@@ -1,7 +1,7 @@
 """Latency of the usager search page and the dossier page at 3,000 usagers, against a bare Flask
 route returning the same number of bytes, served by the same gunicorn in the same run.
 
-    python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL]
+    python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL [--prepared]]
 
 It also measures the cost of the read audit: the dossier page on a second server started with
 SILLAGE_AUDIT_READS=0, requests alternated between the two, in the same run
@@ -92,12 +92,17 @@ def main():
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url")
     parser.add_argument("--user", default="secretaire.tilleuls")
+    parser.add_argument("--prepared", action="store_true",
+                        help="the database already holds the data of an earlier run (with --database-url)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="sillage-bench-")
     env = {**os.environ, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "0", "SILLAGE_DATA_DIR": f"{tmp}/data",
            "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db"}
-    print(f"Preparing {args.usagers} usagers in {env['DATABASE_URL']} ...", flush=True)
-    prepare(env, args.usagers)
+    if args.prepared and not args.database_url:
+        parser.error("--prepared needs --database-url")
+    if not args.prepared:
+        print(f"Preparing {args.usagers} usagers in {env['DATABASE_URL']} ...", flush=True)
+        prepare(env, args.usagers)
     port = random.randint(20000, 40000)
     server = start_server(env, port)
     quiet = start_server({**env, "SILLAGE_AUDIT_READS": os.environ.get("BENCH_QUIET_AUDIT", "0")}, port + 1)
@@ -116,10 +121,13 @@ def main():
         for urls in (search_urls[:10], dossier_urls[:10]):  # warm up
             measure(session, urls)
         print(f"{'page':<22}{'bytes':>9}{'median ms':>11}{'p95 ms':>9}{'floor med':>11}{'floor p95':>11}{'ratio':>8}")
+        bare = requests.Session()
         for label, urls in (("usager search", search_urls), ("dossier", dossier_urls)):
-            times, sizes = measure(session, urls)
-            size = int(statistics.median(sizes))
-            floor_times, _ = measure(requests.Session(), [f"{base}/__floor/{size}"] * len(urls))  # a bare route
+            size = int(statistics.median(measure(session, urls[:20])[1]))
+            times, floor_times = [], []
+            for url in urls:  # alternate page and floor: both see the same drift of a noisy machine
+                times += measure(session, [url])[0]
+                floor_times += measure(bare, [f"{base}/__floor/{size}"])[0]  # a bare route, same bytes
             med, p95 = summary(times)
             fmed, fp95 = summary(floor_times)
             print(f"{label:<22}{size:>9}{med:>11.1f}{p95:>9.1f}{fmed:>11.1f}{fp95:>11.1f}{med / fmed:>7.1f}×")
