@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ..models import Admission, ContactPerson, Foyer, ModaliteAccueil, MotifSortie, Service
 from .fake import PeopleFactory
@@ -45,4 +45,10 @@ def generate(session, n: int, seed: int, progress=None, today: dt.date | None = 
         session.commit()
         if progress:
             progress(made)
+    if session.get_bind().dialect.name == "postgresql":
+        # Planner statistics: autovacuum would refresh them minutes later; until then PostgreSQL
+        # takes the new tables for nearly empty, and hashes a whole établissement's admissions
+        # to check one usager's scope (1 ms instead of 0.07 ms, measured on the dossier page).
+        session.execute(text("ANALYZE"))
+        session.commit()
     return made
