@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import identity, text, vocab
-from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
+from ..models import Admission, CouvertureSociale, DemandeAdmission, Etablissement, MesureProtection, Service, Usager
 from ..models.base import utcnow
 from ..security.scope import UNSCOPED, OutOfScope
 from .concurrency import changes_since, check_version
@@ -299,7 +299,8 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     # their service for the "current placement" column.
     page_rows = session.execute(
         query.add_columns(func.count().over())
-        .options(selectinload(Usager.admissions).joinedload(Admission.service))
+        .options(selectinload(Usager.admissions).joinedload(Admission.service).joinedload(Service.etablissement)
+                 .lazyload(Etablissement.categorie))
         .order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
     ).all()

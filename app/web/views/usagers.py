@@ -6,10 +6,8 @@ from flask import current_app, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-
 from ...extensions import db
-from ...models import Etablissement, Service
+from ...services import organisation
 from ...services.usagers import search_usagers
 
 STATUTS = {"": "—", "admis": _l("Admis"), "attente": _l("En liste d'attente"), "sorti": _l("Sorti"),
@@ -47,9 +45,7 @@ class UsagerSearchView(BaseView):
             etablissement_id=_int("etablissement_id"), service_id=_int("service_id"),
             statut=statut or None, page=page, page_size=size,
         )
-        etabs = db.session.execute(select(Etablissement).order_by(Etablissement.name)).scalars().all()
-        services = db.session.execute(select(Service).join(Service.etablissement)
-                                      .order_by(Etablissement.name, Service.name)).scalars().all()
+        etabs, services = organisation.etablissements(db.session), organisation.services(db.session)
         args = {k: v for k, v in request.args.items() if k != "page" and v}
         return self.render_template(
             "usagers/search.html", rows=rows, total=total, page=page, pages=max(math.ceil(total / size), 1),
