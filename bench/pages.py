@@ -93,7 +93,7 @@ def main():
     parser.add_argument("--database-url")
     parser.add_argument("--user", default="secretaire.tilleuls")
     parser.add_argument("--prepared", action="store_true",
-                        help="the database already holds the data of an earlier run (with --database-url)")
+                        help="the database already holds the data of an earlier run (with --database-url; leave a minute between runs: the second factor refuses a code used twice)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="sillage-bench-")
     env = {**os.environ, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "0", "SILLAGE_DATA_DIR": f"{tmp}/data",

@@ -312,6 +312,9 @@ def _apply_scope(state):
     # Only the criteria of the tables the statement reads, subqueries included: each option
     # adds to the statement's cache key, which SQLAlchemy computes at every execution. Checking
     # the tables first also keeps the loading of the user (by Flask-Login) out of the hook.
+    # Tables reached only by a joined eager load are not among them: Sillage's joined loads
+    # (admission or demande → service, établissement; service → établissement) reach rows
+    # that the parent's own rule already implies visible.
     tables = {getattr(t, "name", None) for t in find_tables(state.statement, include_aliases=True, include_joins=True)}
     if not tables & SCOPED_TABLES:
         return
