@@ -108,8 +108,8 @@ def main():
     quiet = start_server({**env, "SILLAGE_AUDIT_READS": os.environ.get("BENCH_QUIET_AUDIT", "0")}, port + 1)
     base, quiet_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
     try:
-        session = login(base, args.user, -1)
-        quiet_session = login(quiet_base, args.user, 0)
+        session = login(base, args.user, 0)
+        quiet_session = login(quiet_base, args.user, 1)
         search_page = session.get(f"{base}/usagers/").text
         ids = [int(i) for i in re.findall(r'href="/dossier/(\d+)"', search_page)]
         listing = session.get(f"{base}/api/v1/usager/?q=(page_size:100)").json()

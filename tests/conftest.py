@@ -134,7 +134,9 @@ def totp_code(app, username, secret=TOTP_SECRET) -> str:
         db.session.remove()
     while True:
         now = int(time.time()) // 30
-        for step in (now - 1, now, now + 1):
+        # The current step or the next, never the previous: that one leaves the server's
+        # window at the next boundary, maybe before a slow browser has submitted it.
+        for step in (now, now + 1):
             if step > last:
                 return pyotp.TOTP(secret).at(step * 30)
         time.sleep(1)
