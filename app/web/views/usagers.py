@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...services import organisation
 from ...services.usagers import search_usagers
