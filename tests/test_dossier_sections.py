@@ -54,6 +54,20 @@ def test_a_section_is_saved_in_place_and_keeps_its_history(app, as_user, ime_id)
     assert "2026-2027" in text(educ.get(url))  # the section alone, prefilled with the current values
 
 
+def test_the_section_form_loads_when_its_panel_opens_prefilled(as_user, ime_id):
+    educ = as_user("educ.sources")
+    url = f"/dossier/{ime_id}/sections/scolarite"
+    educ.post(url, data={"a-annee_scolaire": "2026-2027", "a-modalite": "ulis", "a-niveau": "CE2"})
+    page = text(educ.get(f"/dossier/{ime_id}"))
+    # the page carries the panel and where to fetch its form, not the form itself
+    assert f'data-form-url="{url}/formulaire"' in page and 'data-draft="section-scolarite"' not in page
+    fragment = educ.get(f"{url}/formulaire")
+    assert fragment.status_code == 200 and "<html" not in fragment.data.decode()
+    form = text(fragment)
+    assert f'action="{url}"' in form and 'data-draft="section-scolarite"' in form
+    assert 'value="2026-2027"' in form and 'name="csrf_token"' in form
+
+
 def test_a_refused_section_shows_french_errors_and_keeps_the_typing(as_user, ime_id):
     response = as_user("educ.sources").post(f"/dossier/{ime_id}/sections/scolarite",
                                             data={"a-annee_scolaire": "2026", "a-niveau": "CM1 (saisi)",
@@ -70,5 +84,7 @@ def test_sections_follow_the_shared_secret_and_the_scope(as_user, ehpad_id, ime_
     page = text(nurse.get(f"/dossier/{ehpad_id}"))
     assert 'id="section-habitudes_de_vie"' in page and "sections/habitudes_de_vie" not in page
     assert nurse.post(f"/dossier/{ehpad_id}/sections/habitudes_de_vie", data={"a-lever": "8 h"}).status_code == 404
+    assert nurse.get(f"/dossier/{ehpad_id}/sections/habitudes_de_vie/formulaire").status_code == 404
+    assert as_user("educ.sources").get(f"/dossier/{ehpad_id}/sections/habitudes_de_vie/formulaire").status_code == 404
     assert as_user("educ.sources").post(f"/dossier/{ehpad_id}/sections/habitudes_de_vie").status_code == 404
     assert as_user("educ.sources").get(f"/dossier/{ime_id}/sections/inconnue").status_code == 404

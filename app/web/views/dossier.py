@@ -176,8 +176,7 @@ class DossierView(BaseView):
         if not sm.has_access("can_read", "Evaluation"):
             return {"evaluations": None, "sections": [], "user_names": {}}
         from ...domain.forms.display import readable_answers
-        from ...domain.forms.engine import evaluate
-        from ..views.evaluations import applicable, prefill
+        from ..views.evaluations import applicable
 
         saved = forms.evaluations_of(db.session, usager.id)
         items = [e for e in saved if e.definition.kind == "evaluation"]
@@ -186,15 +185,10 @@ class DossierView(BaseView):
         can_write = sm.has_access("can_write", "Evaluation")
         categories = {a.etablissement.categorie.code for a in usager.admissions if a.is_active}
         sections = forms.dossier_sections(db.session, usager.id, saved, categories)
-        for section in sections:
+        for section in sections:  # the edit forms load when their panel opens
             section["writable"] = section["writable"] and can_write and not usager.archived_at
             current = section["history"][0] if section["history"] else None
             section["shown"] = readable_answers(current.definition.data, current.answers) if current else []
-            if section["writable"]:
-                section["withheld"] = forms.withheld_fields(section["definition"].data, current_scope(), write=True)
-                section["answers"] = prefill(section["definition"], section["history"])
-                section["result"] = evaluate(section["definition"].data, section["answers"])
-                section["result"].errors = {}
         authors = {e.validated_by_id for s in sections for e in s["history"] if e.validated_by_id}
         names = dict(db.session.execute(select(User.id, User.first_name + " " + User.last_name)
                                         .where(User.id.in_(authors))).all()) if authors else {}

@@ -97,8 +97,8 @@ def applicable(usager_id, categories=None) -> list:
 class EvaluationView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Evaluation"
-    method_permission_name = {"fill": "write", "show": "read", "section": "write", "correct": "write",
-                              "download": "read"}
+    method_permission_name = {"fill": "write", "show": "read", "section": "write", "section_form": "write",
+                              "correct": "write", "download": "read"}
     default_view = "show"
 
     def _usager(self, usager_id):
@@ -175,21 +175,44 @@ class EvaluationView(BaseView):
         flash(_("Évaluation validée.") if status == "validated" else _("Brouillon enregistré."), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
 
-    @expose("/<int:usager_id>/sections/<code>", methods=["GET", "POST"])
-    @has_access
-    def section(self, usager_id, code):
-        """A dossier section. Edited in place on the dossier page, whose form posts here; this
-        page shows it alone (live conditions, no JavaScript needed) and when a save is refused."""
+    def _writable_section(self, usager_id, code):
+        """(usager, section) of a dossier section this user may write, or 404."""
         usager = self._usager(usager_id)
         found = next((s for s in forms.dossier_sections(db.session, usager.id, forms.evaluations_of(db.session, usager.id))
                       if s["definition"].code == code and s["writable"]), None)
         if found is None or usager.archived_at:
             abort(404)
+        return usager, found
+
+    @staticmethod
+    def _section_values(found):
+        """Answers and result a section's form opens with: its current values, no error yet."""
+        answers = prefill(found["definition"], found["history"])
+        result = evaluate(found["definition"].data, answers)
+        result.errors = {}
+        return answers, result
+
+    @expose("/<int:usager_id>/sections/<code>/formulaire")
+    @has_access
+    def section_form(self, usager_id, code):
+        """The section's form alone, fetched when its panel opens on the dossier page: the page
+        itself stays light, and the form is prefilled from the values current at that moment."""
+        usager, found = self._writable_section(usager_id, code)
+        definition = found["definition"]
+        answers, result = self._section_values(found)
+        return self.render_template(
+            "evaluations/section_form.html", usager=usager, row=definition, form_def=definition.data,
+            answers=answers, result=result, withheld=forms.withheld_fields(definition.data, current_scope(), write=True))
+
+    @expose("/<int:usager_id>/sections/<code>", methods=["GET", "POST"])
+    @has_access
+    def section(self, usager_id, code):
+        """A dossier section. Edited in place on the dossier page, whose form posts here; this
+        page shows it alone (live conditions, no JavaScript needed) and when a save is refused."""
+        usager, found = self._writable_section(usager_id, code)
         definition = found["definition"]
         if request.method == "GET":
-            answers = prefill(definition, found["history"])
-            result = evaluate(definition.data, answers)
-            result.errors = {}
+            answers, result = self._section_values(found)
             return self._page(usager, definition, answers, result, section=True)
         answers = answers_from_form(definition.data, request.form)
         try:
