@@ -57,9 +57,9 @@ class Admission(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
 
     usager = relationship("Usager", back_populates="admissions", foreign_keys=[usager_id])
     etablissement = relationship("Etablissement")
-    service = relationship("Service")
-    modalite = relationship("ModaliteAccueil")
-    motif_sortie = relationship("MotifSortie")
+    service = relationship("Service", lazy="joined")
+    modalite = relationship("ModaliteAccueil", lazy="joined")
+    motif_sortie = relationship("MotifSortie", lazy="joined")
     transfert_de = relationship("Admission", remote_side=[id])
 
     @property

@@ -313,18 +313,30 @@ def _apply_scope(state):
     # adds to the statement's cache key, which SQLAlchemy computes at every execution. Checking
     # the tables first also keeps the loading of the user (by Flask-Login) out of the hook.
     # Tables reached only by a joined eager load are not among them: Sillage's joined loads
-    # (admission or demande → service, établissement; service → établissement) reach rows
-    # that the parent's own rule already implies visible.
-    tables = {getattr(t, "name", None) for t in find_tables(state.statement, include_aliases=True, include_joins=True)}
+    # (admission → service, modality, exit reason; demande → établissement; service →
+    # établissement) reach rows that the parent's own rule already implies visible, or
+    # reference lists.
+    relation = None
+    if state.is_relationship_load and (path := state.loader_strategy_path) is not None:
+        prop = path[-1]
+        relation = (prop.parent.class_, prop.key)
+        tables = _relation_tables.get(prop)
+        if tables is None:  # a relationship's load always reads the same tables: look once
+            tables = _relation_tables[prop] = _tables(state.statement)
+    else:
+        tables = _tables(state.statement)
     if not tables & SCOPED_TABLES:
         return
     scope = current_scope()
     if scope is None or not scope.filters_rows:
         return
-    relation = None
-    if state.is_relationship_load and (path := state.loader_strategy_path) is not None:
-        prop = path[-1]
-        relation = (prop.parent.class_, prop.key)
     options = [option for table, option in scope.criteria(relation) if table in tables]
     if options:
         state.statement = state.statement.options(*options)
+
+
+_relation_tables: dict = {}
+
+
+def _tables(statement) -> frozenset:
+    return frozenset(getattr(t, "name", None) for t in find_tables(statement, include_aliases=True, include_joins=True))

@@ -11,12 +11,12 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ...domain import vocab
 from ...extensions import db
 from ...models import (
-    Admission, DemandeAdmission, Etablissement, Foyer, ModaliteAccueil, MotifSortie, Service, User, Usager,
+    Admission, DemandeAdmission, Foyer, ModaliteAccueil, MotifSortie, User, Usager,
 )
 from ...security.scope import OutOfScope, current_scope
 from ...services import foyers, forms, organisation, parcours, usagers
@@ -64,22 +64,12 @@ class DossierView(BaseView):
 
     # ---- helpers -------------------------------------------------------------------------
     def _usager(self, usager_id) -> Usager:
-        """The usager with everything the page shows, in a few queries instead of one per panel."""
-        usager = db.session.execute(
-            select(Usager).where(Usager.id == usager_id).options(
-                # Separate small statements, not one join: PostgreSQL plans each statement anew,
-                # and planning one join of every scoped table cost more than the round trips.
-                selectinload(Usager.couverture), selectinload(Usager.protections),
-                # A service's établissement is the admission's, already in the session: joining
-                # it (and categories) again made an 8-table join that PostgreSQL took 1.4 ms to plan.
-                selectinload(Usager.admissions).options(
-                    joinedload(Admission.service).lazyload(Service.etablissement), joinedload(Admission.modalite),
-                    joinedload(Admission.motif_sortie), joinedload(Admission.etablissement)),
-                selectinload(Usager.demandes).joinedload(DemandeAdmission.etablissement)
-                .lazyload(Etablissement.categorie),
-                selectinload(Usager.foyer).options(selectinload(Foyer.contacts), selectinload(Foyer.usagers)),
-            )
-        ).scalar_one_or_none()
+        """The usager, with its coverage and foyer in the same statement. Collections load when
+        the page first reads them: a plain lazy load (an admission brings its service, modality
+        and exit reason in its own join) cost half of a selectin load carrying nested loader
+        options, whose cache keys SQLAlchemy computes at every execution."""
+        usager = db.session.execute(select(Usager).where(Usager.id == usager_id).options(
+            joinedload(Usager.couverture), joinedload(Usager.foyer))).scalar_one_or_none()
         if usager is None:  # absent, or outside the user's scope: the same answer
             abort(404)
         return usager
