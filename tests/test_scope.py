@@ -157,3 +157,36 @@ def test_interleaved_users_never_share_a_scope_through_cached_statements(app, as
             for key, uid in ids.items():
                 status = client.get(f"/dossier/{uid}").status_code
                 assert status == (200 if key in expected[who] else 404), (who, key, status)
+
+
+def test_the_signed_in_user_and_choice_lists_follow_changes_at_the_next_request(app, as_user, make_user):
+    """The signed-in user and the établissement and service lists are kept per process until the
+    security stamp moves: a deactivated account, a renamed établissement or a new service shows
+    at the next request, and each user still gets the lists of their own places."""
+    from app.models import Etablissement, Service, User
+
+    username = make_user(f"cache.{dt.datetime.now().timestamp()}", "Secrétariat", [f.TILLEULS])
+    client, sources = as_user(username), as_user("secretaire.sources")
+    assert client.get("/usagers/").status_code == 200
+    with app.app_context():
+        etab = db.session.execute(select(Etablissement).where(Etablissement.name == f.TILLEULS)).scalar_one()
+        etab.name, etab_id = "EHPAD Les Tilleuls (renommé)", etab.id
+        db.session.commit()
+    try:
+        assert ">EHPAD Les Tilleuls (renommé)</option>" in client.get("/usagers/").data.decode()
+        with app.app_context():
+            db.session.add(Service(etablissement_id=etab_id, name="Unité Cerisiers"))
+            db.session.commit()
+        assert "— Unité Cerisiers</option>" in client.get("/usagers/").data.decode()
+        other = sources.get("/usagers/").data.decode()  # another user's places: not these
+        assert "Tilleuls" not in other and "Cerisiers" not in other and "IME Les Sources" in other
+    finally:
+        with app.app_context():
+            db.session.get(Etablissement, etab_id).name = f.TILLEULS
+            db.session.delete(db.session.execute(select(Service).where(Service.name == "Unité Cerisiers")).scalar_one())
+            db.session.commit()
+    with app.app_context():
+        db.session.execute(select(User).where(User.username == username)).scalar_one().active = False
+        db.session.commit()
+    response = client.get("/usagers/")
+    assert response.status_code == 302 and "/login/" in response.headers["Location"]

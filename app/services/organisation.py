@@ -1,11 +1,15 @@
 """Organisation records: their validation (shared by the FAB views and the REST API) and the
 lists that pages offer to choose from."""
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, lazyload
 
 from ..domain import identity
 from ..models import Etablissement, Service
+from ..security import stamp
+from ..security.scope import current_scope
 
 
 def organisation_errors(obj) -> dict:
@@ -25,20 +29,45 @@ def organisation_errors(obj) -> dict:
     return errors
 
 
-def etablissements(session, include_archived=True) -> list[Etablissement]:
+class Choice(NamedTuple):
+    """One entry of a choice list: what a page needs of an établissement or a service."""
+    id: int
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+def etablissements(session, include_archived=True) -> list[Choice]:
     """The établissements the user sees (the scope filters), by name, for a choice list."""
-    query = select(Etablissement).options(lazyload(Etablissement.categorie)).order_by(Etablissement.name)
-    if not include_archived:
-        query = query.where(Etablissement.archived_at.is_(None))
-    return list(session.execute(query).scalars())
+    def load():
+        query = select(Etablissement).options(lazyload(Etablissement.categorie)).order_by(Etablissement.name)
+        if not include_archived:
+            query = query.where(Etablissement.archived_at.is_(None))
+        return tuple(Choice(e.id, e.name) for e in session.execute(query).scalars())
+
+    return list(_cached_for_places(session, ("etablissements", include_archived), load))
 
 
-def services(session, include_archived=True) -> list[Service]:
-    """The services the user sees, by établissement then name, each with its établissement
-    (named in the label) from the same join rather than a second one."""
-    query = (select(Service).join(Service.etablissement)
-             .options(contains_eager(Service.etablissement).lazyload(Etablissement.categorie))
-             .order_by(Etablissement.name, Service.name))
-    if not include_archived:
-        query = query.where(Service.archived_at.is_(None))
-    return list(session.execute(query).scalars())
+def services(session, include_archived=True) -> list[Choice]:
+    """The services the user sees, by établissement then name, each named with its
+    établissement (from the same join rather than a second one)."""
+    def load():
+        query = (select(Service).join(Service.etablissement)
+                 .options(contains_eager(Service.etablissement).lazyload(Etablissement.categorie))
+                 .order_by(Etablissement.name, Service.name))
+        if not include_archived:
+            query = query.where(Service.archived_at.is_(None))
+        return tuple(Choice(s.id, str(s)) for s in session.execute(query).scalars())
+
+    return list(_cached_for_places(session, ("services", include_archived), load))
+
+
+def _cached_for_places(session, key, load):
+    """Kept per process until the security stamp moves (établissements and services move it),
+    for users of the same places: the list is still read through the scope, once per places."""
+    scope = current_scope()
+    if scope is None:
+        return load()
+    places = (scope.sees_all, scope.etablissement_ids, scope.service_ids, scope.service_etablissement_ids)
+    return stamp.cached(session, ("choices", *key, places), load)
