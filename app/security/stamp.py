@@ -1,6 +1,6 @@
 """What a request derives from access rules (permissions of a role set, categories, assignments,
-emergency accesses, the menu, the signed-in user, the places offered in choice lists), kept per
-process until the security stamp moves.
+emergency accesses, the menu, the signed-in user, the places offered in choice lists, the published
+form definitions), kept per process until the security stamp moves.
 
 Every flush that touches a watched class bumps `security_stamp.version` in the same
 transaction, so a change made by any process or server is seen by all the others at their next
@@ -18,11 +18,14 @@ from flask_appbuilder.security.sqla.models import (
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from ..models import CategoryAccess, EmergencyAccess, Etablissement, SecurityStamp, Service, StaffAssignment
+from ..models import (
+    CategoryAccess, EmergencyAccess, Etablissement, FormDefinition, SecurityStamp, Service, StaffAssignment,
+)
 
-# Établissements and services also name the places that choice lists offer.
+# Établissements and services also name the places that choice lists offer; form definitions
+# decide which answers each category withholds.
 WATCHED = (User, Role, Group, Permission, PermissionView, ViewMenu, CategoryAccess, EmergencyAccess,
-           StaffAssignment, Service, Etablissement)
+           StaffAssignment, Service, Etablissement, FormDefinition)
 MAX_ENTRIES = 4096
 
 _table = SecurityStamp.__table__

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from flask import has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -17,6 +18,7 @@ from ..models import (
     Admission, CategorieEtablissement, Etablissement, Evaluation, EvaluationResult, FormDefinition, ValeurListe,
 )
 from ..models.base import utcnow
+from ..security import stamp
 from .errors import ValidationFailed
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -42,16 +44,29 @@ def load_shipped(session) -> list[str]:
 
 
 def published(session, kind: str | None = None) -> list[FormDefinition]:
-    """The latest published version of each code (of one kind: `evaluation`, `dossier_section`)."""
-    latest = select(FormDefinition.code, func.max(FormDefinition.version).label("version")).where(
-        FormDefinition.status == "published")
-    if kind is not None:
-        latest = latest.where(FormDefinition.kind == kind)
-    latest = latest.group_by(FormDefinition.code).subquery()
-    return list(session.execute(
-        select(FormDefinition).join(latest, (FormDefinition.code == latest.c.code)
-                                    & (FormDefinition.version == latest.c.version))
-        .order_by(FormDefinition.code)).scalars())
+    """The latest published version of each code (of one kind: `evaluation`, `dossier_section`).
+
+    Asked by every dossier page, so kept per process until the security stamp moves (any change
+    of a definition moves it: which fields are withheld depends on them). The kept copies are
+    detached and never handed out: each request gets its own, merged without a query. A
+    published version never changes; only its status does, and that moves the stamp."""
+    def load():
+        latest = select(FormDefinition.code, func.max(FormDefinition.version).label("version")).where(
+            FormDefinition.status == "published")
+        if kind is not None:
+            latest = latest.where(FormDefinition.kind == kind)
+        latest = latest.group_by(FormDefinition.code).subquery()
+        rows = list(session.execute(
+            select(FormDefinition).join(latest, (FormDefinition.code == latest.c.code)
+                                        & (FormDefinition.version == latest.c.version))
+            .order_by(FormDefinition.code)).scalars())
+        if has_request_context():
+            for row in rows:
+                session.expunge(row)
+        return tuple(rows)
+
+    rows = stamp.cached(session, ("published", kind), load)
+    return [session.merge(row, load=False) for row in rows] if has_request_context() else list(rows)
 
 
 def get(session, code: str, version: int | None = None) -> FormDefinition | None:
