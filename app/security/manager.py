@@ -159,25 +159,18 @@ class SillageSecurityManager(SecurityManager):
         return stamp.cached(self.session, ("permissions", key), load)
 
     def load_user(self, pk):
-        """The signed-in user with roles and groups (asked on every request). Users, roles and
-        groups move the security stamp, so a detached copy is kept per process until it moves;
-        each request gets its own instance of it, merged into its session without a query."""
-        user = stamp.cached(self.session, ("user", int(pk)), lambda: self._detached_user(int(pk)))
-        if user is None:
-            return None
-        return self.session.merge(user, load=False) if has_request_context() else user
+        """The signed-in user with roles and groups (asked on every request), kept per process:
+        users, roles and groups move the security stamp."""
+        def load():
+            user = self.session.execute(
+                select(self.user_model).where(self.user_model.id == int(pk))
+                .options(joinedload(self.user_model.roles), joinedload(self.user_model.groups))
+            ).unique().scalar_one_or_none()
+            return [user] if user is not None and user.is_active else []
 
-    def _detached_user(self, user_id):
-        user = self.session.execute(
-            select(self.user_model).where(self.user_model.id == user_id)
-            .options(joinedload(self.user_model.roles), joinedload(self.user_model.groups))
-        ).unique().scalar_one_or_none()
-        if user is None or not user.is_active:
-            return None
-        if has_request_context():  # the cached copy belongs to no session
-            for obj in (user, *user.roles, *user.groups):
-                self.session.expunge(obj)
-        return user
+        found = stamp.cached_instances(self.session, ("user", int(pk)), load,
+                                       related=lambda user: (*user.roles, *user.groups))
+        return found[0] if found else None
 
     def has_access(self, permission_name: str, view_name: str) -> bool:
         """FAB asks this for every menu entry and button: answer once per request and pair."""

@@ -296,6 +296,13 @@ SCOPED_ENTITIES = frozenset((
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 
+_relation_tables: dict = {}  # relationship → the tables its loads read
+
+
+def _tables(statement) -> frozenset:
+    return frozenset(getattr(t, "name", None) for t in find_tables(statement, include_aliases=True, include_joins=True))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _apply_scope(state):
     # Applied to every ORM SELECT, not only those whose top level names a scoped entity: the
@@ -334,9 +341,3 @@ def _apply_scope(state):
     if options:
         state.statement = state.statement.options(*options)
 
-
-_relation_tables: dict = {}
-
-
-def _tables(statement) -> frozenset:
-    return frozenset(getattr(t, "name", None) for t in find_tables(statement, include_aliases=True, include_joins=True))

@@ -78,3 +78,20 @@ def cached(session, key, load):
     if len(entries) < MAX_ENTRIES:
         entries[key] = value
     return value
+
+
+def cached_instances(session, key, load, related=lambda obj: ()) -> list:
+    """ORM objects from `load()`, kept like `cached`. The kept copies (and their `related`
+    loaded objects) are detached and never handed out: each request merges its own into its
+    session, without a query."""
+    if not has_request_context():
+        return list(load())
+
+    def detached():
+        rows = tuple(load())
+        for row in rows:
+            for obj in (row, *related(row)):
+                session.expunge(obj)
+        return rows
+
+    return [session.merge(row, load=False) for row in cached(session, key, detached)]

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from flask import has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -47,26 +46,20 @@ def published(session, kind: str | None = None) -> list[FormDefinition]:
     """The latest published version of each code (of one kind: `evaluation`, `dossier_section`).
 
     Asked by every dossier page, so kept per process until the security stamp moves (any change
-    of a definition moves it: which fields are withheld depends on them). The kept copies are
-    detached and never handed out: each request gets its own, merged without a query. A
-    published version never changes; only its status does, and that moves the stamp."""
+    of a definition moves it: which fields are withheld depends on them). A published version
+    never changes; only its status does, and that moves the stamp."""
     def load():
         latest = select(FormDefinition.code, func.max(FormDefinition.version).label("version")).where(
             FormDefinition.status == "published")
         if kind is not None:
             latest = latest.where(FormDefinition.kind == kind)
         latest = latest.group_by(FormDefinition.code).subquery()
-        rows = list(session.execute(
+        return session.execute(
             select(FormDefinition).join(latest, (FormDefinition.code == latest.c.code)
                                         & (FormDefinition.version == latest.c.version))
-            .order_by(FormDefinition.code)).scalars())
-        if has_request_context():
-            for row in rows:
-                session.expunge(row)
-        return tuple(rows)
+            .order_by(FormDefinition.code)).scalars().all()
 
-    rows = stamp.cached(session, ("published", kind), load)
-    return [session.merge(row, load=False) for row in rows] if has_request_context() else list(rows)
+    return stamp.cached_instances(session, ("published", kind), load)
 
 
 def get(session, code: str, version: int | None = None) -> FormDefinition | None:
