@@ -134,9 +134,10 @@ def test_an_assignment_change_applies_at_the_next_request(app, as_user, make_use
 
 
 def test_interleaved_users_never_share_a_scope_through_cached_statements(app, as_user, make_user):
-    """Scope rules are cached lambdas whose values (places, cutoff, categories) are bound
-    parameters: users of different places, alternating on the same statements in one process,
-    must each get their own rows, never the values of the statement compiled first."""
+    """Scope rules are the same cached SQL for every user, their values (places, cutoff,
+    categories) read from the request's scope at each execution: users of different places,
+    alternating on the same statements in one process, must each get their own rows, never the
+    values of the statement compiled first."""
     from .conftest import open_session
 
     with app.app_context():
