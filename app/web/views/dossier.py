@@ -151,6 +151,7 @@ class DossierView(BaseView):
         forms = self._forms(usager, bound, wanted)
         return self.render_template(
             "dossier/page.html", usager=usager, forms=forms, submit_label=submit_label,
+            dossier_url=url_for(".show", usager_id=usager.id), action_url=lambda key: self._action_url(usager, key),
             stale=stale, timeline=parcours.timeline(usager), vocab=vocab,
             can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
             can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
