@@ -8,12 +8,19 @@ def test_french_by_default_including_fab_strings(as_user):
 
 
 def test_english_on_request(as_user):
+    """Closed vocabularies too (their labels are translated once per language and process)."""
+    french = ("Identité provisoire", "Identité récupérée", "Identité validée", "Identité qualifiée")
+    english = ("Provisional identity", "Retrieved identity", "Validated identity", "Qualified identity")
     client = as_user("secretaire.tilleuls")
+    assert any(label in client.get("/usagers/").data.decode() for label in french)
     client.get("/lang/en")
     page = client.get("/usagers/").data.decode()
     assert "Find a person" in page and "New person" in page
+    assert any(label in page for label in english) and not any(label in page for label in french)
     client.get("/lang/fr")
-    assert "Nouvel usager" in client.get("/usagers/").data.decode()
+    page = client.get("/usagers/").data.decode()
+    assert "Nouvel usager" in page and any(label in page for label in french)
+    assert not any(label in page for label in english)
 
 
 def test_api_errors_follow_the_language(api, app):

@@ -2,6 +2,7 @@
 
 Each vocabulary maps a stable code (stored, exported, used by the API) to a translated label.
 """
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 SEXE = {"F": _l("Féminin"), "M": _l("Masculin"), "I": _l("Indéterminé")}
@@ -93,7 +94,16 @@ def label(vocabulary: dict, code):
     """The translated label of a code, or the code itself if unknown (old data stays readable)."""
     if code is None:
         return ""
-    return str(vocabulary.get(code, code))
+    key = (id(vocabulary), str(get_locale()))
+    entry = _translated.get(key)
+    if entry is None or entry[0] is not vocabulary:  # (the vocabulary is kept: its id stays its own)
+        entry = _translated[key] = (vocabulary, {code: str(text) for code, text in vocabulary.items()})
+    return entry[1].get(code) or str(code)
+
+
+# A vocabulary's labels per language, translated once: a search page shows a label per row, and
+# each lazy string looks the request's catalogue up again.
+_translated: dict = {}
 
 
 def choices(vocabulary: dict, blank: bool = True):
