@@ -67,6 +67,38 @@ def test_draft_then_validated_evaluation_appear_in_the_dossier(app, as_user, res
     assert checked(again, "coherence_communication", "C")  # starts from the previous answers
 
 
+def test_the_dossier_reads_each_definition_once_whatever_the_number_of_evaluations(app, as_user, resident):
+    """An evaluation's definition comes from the per-process published copies: a dossier with many
+    evaluations neither reads nor parses the definition again for each of them."""
+    from sqlalchemy import event
+
+    client = as_user("soin.tilleuls")
+    with app.app_context():
+        engine = db.engine
+
+    def draft(n):
+        for i in range(n):
+            assert client.post(f"/dossier/{resident}/evaluations/nouvelle/aggir",
+                               data={"a-transferts": "ABC"[i % 3], "action": "draft"}).status_code == 302
+
+    def dossier_statements():
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            page = client.get(f"/dossier/{resident}").data.decode()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        listed = re.findall(rf'href="/dossier/{resident}/evaluations/\d+">Grille AGGIR</a>', page)
+        return len(listed), [s for s in statements if "form_definition" in s]
+
+    draft(2)
+    dossier_statements()  # the published definitions are read once per process (and kept)
+    assert dossier_statements() == (2, [])
+    draft(4)
+    assert dossier_statements() == (6, [])
+
+
 def test_readers_of_evaluations_cannot_fill_and_others_see_nothing(app, as_user, resident):
     assert as_user("secretaire.tilleuls").get(f"/dossier/{resident}/evaluations/nouvelle/aggir").status_code == 403
     page = html.unescape(as_user("secretaire.tilleuls").get(f"/dossier/{resident}").data.decode())

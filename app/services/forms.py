@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.forms import definition as definitions
 from ..domain.forms.definition import all_fields
@@ -194,11 +194,17 @@ def withheld_fields(data: dict, scope, write: bool = False) -> set[str]:
 
 
 def evaluations_of(session, usager_id) -> list[Evaluation]:
-    """Evaluations and dossier-section saves of an usager, newest first (with their definition)."""
-    return list(session.execute(select(Evaluation).where(Evaluation.usager_id == usager_id,
-                                                         Evaluation.archived_at.is_(None))
-                                .options(joinedload(Evaluation.definition))
-                                .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())).scalars())
+    """Evaluations and dossier-section saves of an usager, newest first, each with its
+    definition: a published one from the per-process copies, an older version loaded once.
+    (Joining the definition parsed its whole data, up to tens of kB of JSON, for every row.)"""
+    evaluations = list(session.execute(select(Evaluation).where(Evaluation.usager_id == usager_id,
+                                                                Evaluation.archived_at.is_(None))
+                                       .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())).scalars())
+    current = {d.id: d for d in published(session)} if evaluations else {}
+    for evaluation in evaluations:
+        if evaluation.definition_id in current:
+            set_committed_value(evaluation, "definition", current[evaluation.definition_id])
+    return evaluations
 
 
 def applies(definition: FormDefinition, categories: set[str]) -> bool:
