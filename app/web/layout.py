@@ -7,6 +7,8 @@ shows in every process's menus at its next request). Access itself is still chec
 """
 from __future__ import annotations
 
+import functools
+
 from flask import current_app, g, render_template, url_for
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
@@ -56,13 +58,16 @@ def menu() -> Markup:
 
 def translations() -> dict:
     """`gettext`/`ngettext` bound to the request's catalogue: a page translates about a hundred
-    strings, and Flask-Babel's globals look the catalogue up again for each one."""
+    strings, and Flask-Babel's globals look the catalogue up again for each one. Most have no
+    variables: those are translated and formatted once per language and process."""
     bound = g.get("sillage_gettext")
     if bound is None:
         catalogue = get_translations()
 
         @pass_context
         def gettext(context, string, **variables):
+            if not variables:
+                return _fixed_text(catalogue, string, context.eval_ctx.autoescape)
             text = catalogue.ugettext(string)
             return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
@@ -74,6 +79,13 @@ def translations() -> dict:
 
         bound = g.sillage_gettext = {"gettext": gettext, "ngettext": ngettext}
     return bound
+
+
+@functools.lru_cache(maxsize=4096)
+def _fixed_text(catalogue, string: str, autoescape: bool):
+    """A translation without variables, formatted once per language ("%%" still gives "%")."""
+    text = catalogue.ugettext(string)
+    return (Markup(text) if autoescape else text) % {}
 
 
 def register(app):
