@@ -1,6 +1,10 @@
 """Latency of the usager search page and the dossier page at 3,000 usagers, against a bare Flask
 route returning the same number of bytes, served by the same gunicorn in the same run.
 
+A third row, "signed-in frame", serves the dossier's bytes after only what any dossier request
+must do (session, user, guards, one scoped usager load, read audit; see bench/wsgi.py): the part
+of the ratio that no page content can remove.
+
     python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL [--prepared]]
 
 It also measures the cost of the read audit: the dossier page on a second server started with
@@ -122,7 +126,10 @@ def main():
             measure(session, urls)
         print(f"{'page':<22}{'bytes':>9}{'median ms':>11}{'p95 ms':>9}{'floor med':>11}{'floor p95':>11}{'ratio':>8}")
         bare = requests.Session()
-        for label, urls in (("usager search", search_urls), ("dossier", dossier_urls)):
+        size = int(statistics.median(measure(session, dossier_urls[:20])[1]))
+        frame_urls = [url.replace("/dossier/", "/__frame/") + f"/{size}" for url in dossier_urls]
+        measure(session, frame_urls[:10])
+        for label, urls in (("usager search", search_urls), ("dossier", dossier_urls), ("signed-in frame", frame_urls)):
             size = int(statistics.median(measure(session, urls[:20])[1]))
             times, floor_times = [], []
             for url in urls:  # alternate page and floor: both see the same drift of a noisy machine
