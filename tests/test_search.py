@@ -83,3 +83,39 @@ def test_panel_forms_load_on_demand_and_without_javascript(as_user, people):
     for key in ("inconnu", "protection-999999", "sortie-abc", "identite-3"):
         assert client.get(f"/dossier/{uid}/formulaire/{key}").status_code == 404
     assert as_user("soin.tilleuls").get(f"/dossier/{uid}/formulaire/identite").status_code == 403
+
+
+def test_current_placements_show_only_active_admissions_the_user_may_see(app, as_user):
+    """The "Accompagnement en cours" column: active admissions only, and of those only the ones
+    in the user's établissements (an usager also followed elsewhere does not reveal where)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import MotifSortie
+    from app.security.scope import Scope
+    from app.services import parcours
+
+    with app.app_context():
+        name = f.unique_name("PLACE")
+        usager = f.gen_usager(nom_naissance=name, service_index=0)
+        ended = parcours.admit(db.session, scope=Scope.everything(), usager=usager, service_id=f.service(index=1).id,
+                               modalite_id=f.modalite().id, date_entree=dt.date(2023, 1, 2))
+        motif = db.session.execute(select(MotifSortie).where(MotifSortie.code == "domicile")).scalar_one()
+        parcours.discharge(db.session, ended, date_sortie=dt.date(2023, 6, 1), motif_sortie_id=motif.id,
+                           expected_version=ended.version)
+        elsewhere = f.service(f.SOURCES)
+        parcours.admit(db.session, scope=Scope.everything(), usager=usager, service_id=elsewhere.id,
+                       modalite_id=f.modalite().id, date_entree=dt.date(2024, 3, 1))
+        active, past, other = str(f.service(index=0)), str(f.service(index=1)), str(elsewhere)
+        uid = usager.id
+
+    def placement_cell(username):
+        page = html.unescape(as_user(username).get(f"/usagers/?q={name.lower()}").data.decode())
+        row = re.search(r'<tr>\s*<td><a href="/dossier/%d">.*?</tr>' % uid, page, re.S)
+        return re.findall(r"<td>(.*?)</td>", row.group(0), re.S)[-1]
+
+    local = placement_cell("secretaire.tilleuls")
+    assert active in local and past not in local and other not in local
+    everywhere = placement_cell("direction")
+    assert active in everywhere and other in everywhere and past not in everywhere
+    assert everywhere.index(active) < everywhere.index(other)  # in order of entry

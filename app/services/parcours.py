@@ -173,6 +173,21 @@ def save_demande(session, *, scope, usager: Usager, data: dict, demande=None, ex
     return demande
 
 
+def current_services(session, usager_ids) -> dict[int, list[int]]:
+    """usager id → the services of its active admissions that the user may see, in order of
+    entry. Columns rather than admissions: a list page needs no admission objects (loading them,
+    with their service, cost a sixth of the search page); the scope filters these rows the same."""
+    placed: dict[int, list[int]] = {}
+    if usager_ids:
+        rows = session.execute(
+            select(Admission.usager_id, Admission.service_id)
+            .where(Admission.usager_id.in_(usager_ids), Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
+            .order_by(Admission.date_entree, Admission.id))
+        for usager_id, service_id in rows:
+            placed.setdefault(usager_id, []).append(service_id)
+    return placed
+
+
 @dataclass
 class TimelineEvent:
     date: dt.date

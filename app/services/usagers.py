@@ -6,11 +6,10 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import identity, text, vocab
-from ..models import Admission, CouvertureSociale, DemandeAdmission, Etablissement, MesureProtection, Service, Usager
+from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
 from ..models.base import utcnow
 from ..security.scope import UNSCOPED, OutOfScope
 from .concurrency import changes_since, check_version
@@ -295,12 +294,9 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
             DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE))))
     elif statut == "sorti":
         query = query.where(Usager.id.in_(select(Admission.usager_id)), Usager.id.not_in(active))
-    # One scan gives the page and the total (a window count), with each row's admissions and
-    # their service for the "current placement" column.
+    # One scan gives the page and the total (a window count).
     page_rows = session.execute(
         query.add_columns(func.count().over())
-        .options(selectinload(Usager.admissions).joinedload(Admission.service).joinedload(Service.etablissement)
-                 .lazyload(Etablissement.categorie))
         .order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
     ).all()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...services import organisation
+from ...services import organisation, parcours
 from ...services.usagers import search_usagers
 
 STATUTS = {"": "—", "admis": _l("Admis"), "attente": _l("En liste d'attente"), "sorti": _l("Sorti"),
@@ -47,9 +47,12 @@ class UsagerSearchView(BaseView):
             statut=statut or None, page=page, page_size=size,
         )
         etabs, services = organisation.etablissements(db.session), organisation.services(db.session)
+        names = {s.id: s.name for s in services}
+        placements = {usager_id: [names[s] for s in ids if s in names]
+                      for usager_id, ids in parcours.current_services(db.session, [u.id for u in rows]).items()}
         args = {k: v for k, v in request.args.items() if k != "page" and v}
         return self.render_template(
             "usagers/search.html", rows=rows, total=total, page=page, pages=max(math.ceil(total / size), 1),
-            args=args, errors=errors, etablissements=etabs, services=services, statuts=STATUTS,
+            placements=placements, args=args, errors=errors, etablissements=etabs, services=services, statuts=STATUTS,
             can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
         )
