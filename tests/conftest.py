@@ -176,6 +176,21 @@ def login(client, username, password=PASSWORD):
     return client
 
 
+def sql_statements(app, call):
+    """(what `call()` returned, the SQL statements the app's engine ran meanwhile)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        return call(), statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
 @pytest.fixture
 def as_user(app):
     """as_user("secretaire.tilleuls") → a test client signed in as that account."""

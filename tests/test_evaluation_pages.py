@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Evaluation
 
 from . import factories as f
+from .conftest import sql_statements
 
 SUBS = [f"{v}_{s}" for v, subs in aggir.SUB_VARIABLES.items() for s in subs]
 SINGLE = ["transferts", "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance"]
@@ -70,11 +71,7 @@ def test_draft_then_validated_evaluation_appear_in_the_dossier(app, as_user, res
 def test_the_dossier_reads_each_definition_once_whatever_the_number_of_evaluations(app, as_user, resident):
     """An evaluation's definition comes from the per-process published copies: a dossier with many
     evaluations neither reads nor parses the definition again for each of them."""
-    from sqlalchemy import event
-
     client = as_user("soin.tilleuls")
-    with app.app_context():
-        engine = db.engine
 
     def draft(n):
         for i in range(n):
@@ -82,13 +79,7 @@ def test_the_dossier_reads_each_definition_once_whatever_the_number_of_evaluatio
                                data={"a-transferts": "ABC"[i % 3], "action": "draft"}).status_code == 302
 
     def dossier_statements():
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            page = client.get(f"/dossier/{resident}").data.decode()
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
+        page, statements = sql_statements(app, lambda: client.get(f"/dossier/{resident}").data.decode())
         listed = re.findall(rf'href="/dossier/{resident}/evaluations/\d+">Grille AGGIR</a>', page)
         return len(listed), [s for s in statements if "form_definition" in s]
 

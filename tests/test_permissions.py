@@ -5,6 +5,7 @@ from app.extensions import db
 from app.security.roles import MATRIX, RESOURCES, SELF_SERVICE, permissions_for
 
 from . import factories as f
+from .conftest import sql_statements
 
 RESOURCE_PAGES = {  # a page per resource, read with GET
     "Usager": "/usagers/",
@@ -90,20 +91,10 @@ def test_menus_follow_permissions(as_user):
 def test_permissions_are_read_once_until_the_security_stamp_moves(app, as_user):
     """FAB checks each menu entry with its own query; ours are read once per process and kept
     until a change of roles or permissions moves the stamp (in any process: it is in the DB)."""
-    from sqlalchemy import event
-
     client = as_user("secretaire.tilleuls")
-    with app.app_context():
-        engine = db.engine
 
     def permission_queries(path):
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            status = client.get(path).status_code
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
+        status, statements = sql_statements(app, lambda: client.get(path).status_code)
         return status, sum("ab_permission_view_role" in s for s in statements)
 
     assert permission_queries("/usagers/")[1] <= 1

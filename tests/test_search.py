@@ -8,6 +8,7 @@ import pytest
 from app.services.fake import make_nir
 
 from . import factories as f
+from .conftest import sql_statements
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +25,12 @@ def people(app):
                 "service": found.admissions[0].service_id, "many": [u.id for u in many]}
 
 
+def ids_in(page: str) -> set[int]:
+    return {int(i) for i in re.findall(r'href="/dossier/(\d+)"', page)}
+
+
 def ids(response):
-    return {int(i) for i in re.findall(r'href="/dossier/(\d+)"', response.data.decode())}
+    return ids_in(response.data.decode())
 
 
 def test_name_search_ignores_accents_and_case(as_user, people):
@@ -119,3 +124,19 @@ def test_current_placements_show_only_active_admissions_the_user_may_see(app, as
     everywhere = placement_cell("direction")
     assert active in everywhere and other in everywhere and past not in everywhere
     assert everywhere.index(active) < everywhere.index(other)  # in order of entry
+
+
+def test_a_result_page_costs_the_same_statements_for_one_row_or_a_full_page(app, as_user, people):
+    """The list reads the columns it shows and the current placements in one statement each:
+    nothing is loaded per row (a column left out of the list's load would be, once per row)."""
+    client = as_user("secretaire.tilleuls")
+    one = f"/usagers/?q={people['family']} renee"
+    full = f"/usagers/?q={people['family']}Z"
+    client.get(one)  # per-process caches (places, permissions) filled
+
+    def run(url):
+        page, statements = sql_statements(app, lambda: client.get(url).data.decode())
+        return len(ids_in(page)), len(statements)
+
+    assert run(one)[0] == 1 and run(full)[0] == 25
+    assert run(one)[1] == run(full)[1]

@@ -6,6 +6,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import identity, text, vocab
@@ -257,6 +258,10 @@ def save_protection(session, usager: Usager, data: dict, mesure: MesureProtectio
     return mesure
 
 
+LIST_COLUMNS = (Usager.nom_naissance, Usager.prenoms_naissance, Usager.premier_prenom_naissance, Usager.nom_utilise,
+                Usager.prenom_utilise, Usager.date_naissance, Usager.sexe, Usager.statut_identite, Usager.archived_at)
+
+
 def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissement_id=None,
                    service_id=None, statut=None, page=1, page_size=25, today=None):
     """Scoped search (the scope hook filters rows) → (usagers of the page, total count).
@@ -294,9 +299,11 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
             DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE))))
     elif statut == "sorti":
         query = query.where(Usager.id.in_(select(Admission.usager_id)), Usager.id.not_in(active))
-    # One scan gives the page and the total (a window count).
+    # One scan gives the page and the total (a window count), of the columns a result list shows
+    # (the sort then carries a fifth of each row; anything else read later loads on access).
     page_rows = session.execute(
         query.add_columns(func.count().over())
+        .options(load_only(*LIST_COLUMNS))
         .order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
     ).all()
