@@ -145,7 +145,8 @@ def test_a_correction_keeps_the_original_or_moves_to_the_newer_version_listing_w
                                   .order_by(Evaluation.id)).scalars().all()
         assert [(e.form_version, e.corrects_id, e.answers) for e in rows] == [
             (1, None, {"marche": "aide", "ancien": "réponse ancienne"}), (2, original, {"marche": "seul"})]
-    assert nurse.get(f"/dossier/{resident}/evaluations/{original}/corriger?version=9").status_code == 404
+    for version in ("9", "99999999999999999999", "-2"):
+        assert nurse.get(f"/dossier/{resident}/evaluations/{original}/corriger?version={version}").status_code == 404
     assert as_user("educ.sources").get(f"/dossier/{resident}/evaluations/{original}/corriger").status_code == 404
     # the export keeps one column per field code of every version, and only rows in scope
     import io

@@ -5,6 +5,8 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import declared_attr
 
+INTEGER_MAX = 2**31 - 1  # the largest value of an INTEGER column (ids, versions) on both databases
+
 # JSON everywhere, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 

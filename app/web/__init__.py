@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..domain import vocab
 from ..domain.identity import format_phone
 from . import layout
+from .params import init_params
 
 
 def register_web(app, appbuilder):
@@ -87,6 +88,7 @@ def register_web(app, appbuilder):
     _template_helpers(app)
     layout.register(app)
     _error_pages(app)
+    init_params(app)
 
 
 def _locale():

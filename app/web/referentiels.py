@@ -15,6 +15,8 @@ from sqlalchemy import inspect
 
 from ..extensions import db
 from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe
+from ..models.base import INTEGER_MAX
+from .params import whole_number
 
 
 def _allowed(action: str) -> bool:
@@ -53,6 +55,16 @@ class ReferenceView(AccessMixin, ModelView):
     form_columns = ["code", "label", "position", "active"]
     column_labels = {"code": _l("Code"), "label": _l("Libellé"), "position": _l("Ordre"),
                      "active": _l("Actif"), "liste": _l("Liste")}
+
+    def get_one(self, id):
+        """An id no column holds names no entry (Flask-Admin then says so), not an overflow."""
+        return super().get_one(id) if whole_number(id) is not None else None
+
+    def get_list(self, page, *args, **kwargs):
+        """A page number beyond the range (or negative) would overflow the query's OFFSET."""
+        if page is not None:
+            page = min(max(page, 0), INTEGER_MAX)
+        return super().get_list(page, *args, **kwargs)
 
     @property
     def can_create(self):

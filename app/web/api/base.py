@@ -10,8 +10,10 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text
+from werkzeug.exceptions import BadRequest
 
 from ...extensions import db
+from ...models.base import INTEGER_MAX
 from ...security.roles import METHOD_ACTIONS
 from ...security.scope import OutOfScope
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
@@ -109,6 +111,13 @@ def service_errors(f):
     return wrapper
 
 
+class InvalidArgument(BadRequest):
+    """A 400 whose message is only its text (FAB's @safe answers with str(exception))."""
+
+    def __str__(self):
+        return str(self.description)
+
+
 class SillageModelApi(ModelRestApi):
     """FAB's list/get (filters, pagination, OpenAPI), our own writes through services."""
 
@@ -117,6 +126,13 @@ class SillageModelApi(ModelRestApi):
                               "delete": "archive"}
     page_size = 25
     max_page_size = 100
+
+    def _sanitize_page_args(self, page, page_size):
+        """FAB hands a negative page to the database as a negative OFFSET (PostgreSQL refuses it)
+        and a huge one overflows it: outside 0 … INTEGER_MAX the list answers 400."""
+        if page is not None and not 0 <= page <= INTEGER_MAX:
+            raise InvalidArgument(_("« page » est un entier de 0 à %(max)s.", max=INTEGER_MAX))
+        return super()._sanitize_page_args(page, page_size)
 
     def _item_or_none(self, pk):
         return self.datamodel.get(pk, self._base_filters)

@@ -11,6 +11,7 @@ from ...extensions import db
 from ...models import Usager
 from ...security.audit_chain import verify
 from ...services import audit_log
+from .. import params
 from ..base import ResourcePermissions
 
 
@@ -19,11 +20,6 @@ def _date(name):
         return dt.date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
-
-
-def _int(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 class AuditView(ResourcePermissions, BaseView):
@@ -35,9 +31,9 @@ class AuditView(ResourcePermissions, BaseView):
     @expose("/")
     @has_access
     def index(self):
-        q = audit_log.AuditQuery(username=request.args.get("user", "").strip()[:100], usager_id=_int("usager"),
+        q = audit_log.AuditQuery(username=request.args.get("user", "").strip()[:100], usager_id=params.arg("usager"),
                                  action=request.args.get("action", "")[:30], date_from=_date("from"),
-                                 date_to=_date("to"), page=_int("page") or 1)
+                                 date_to=_date("to"), page=params.arg("page") or 1)
         rows, total = audit_log.search(db.session, q)
         return self.render_template("audit/index.html", title=_("Journal d'audit"), rows=rows, total=total, q=q,
                                     actions=audit_log.actions(db.session), page_size=audit_log.PAGE, verdict=None)

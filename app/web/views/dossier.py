@@ -21,6 +21,7 @@ from ...models import (
 from ...security.scope import OutOfScope, current_scope
 from ...services import foyers, forms, organisation, parcours, usagers
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
+from .. import params
 from ..forms import apply_errors, form_values
 from ..forms.dossier import (
     AdmissionForm, ContactForm, ContactPersonForm, CouvertureForm, DemandeForm, FoyerForm,
@@ -345,7 +346,7 @@ class DossierView(BaseView):
         usager = self._usager(usager_id)
         foyer = None
         if request.form.get("foyer_id"):
-            foyer = db.session.get(Foyer, request.form.get("foyer_id", type=int) or 0) or abort(404)
+            foyer = db.session.get(Foyer, params.arg("foyer_id", request.form) or 0) or abort(404)
         try:
             foyers.join_foyer(db.session, usager, foyer, request.form.get("version"))
         except StaleVersion:

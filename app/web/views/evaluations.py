@@ -20,6 +20,7 @@ from ...security.audit import record_event
 from ...services import attachments, forms
 from ...security.scope import current_scope
 from ...services.errors import ValidationFailed
+from .. import params
 
 SKIPPED = ("computed", "note", "group", "file")
 
@@ -235,8 +236,9 @@ class EvaluationView(BaseView):
         original = db.session.get(Evaluation, evaluation_id)
         if original is None or original.usager_id != usager.id or original.status != "validated":
             abort(404)
-        version = request.args.get("version", type=int) or original.form_version
-        target = forms.get(db.session, original.form_code, version) if version >= original.form_version else None
+        version = original.form_version if "version" not in request.args else params.arg("version")
+        target = (forms.get(db.session, original.form_code, version)
+                  if version is not None and version >= original.form_version else None)
         if target is None:
             abort(404)
         answers, dropped = carry_over(original.answers, original.definition.data, target.data)

@@ -53,4 +53,5 @@ class DemandeListView(ReadOnlyParcoursView):
     show_columns = ["usager", "etablissement", "service", "modalite", "date_demande", "statut_label",
                     "decision_orientation_ref", "commentaire"]
     search_columns = ["etablissement", "service", "date_demande", "statut"]
+    order_columns = ["date_demande"]  # (the status label is not a column)
     base_order = ("date_demande", "asc")

@@ -10,13 +10,10 @@ from flask_babel import lazy_gettext as _l
 from ...extensions import db
 from ...services import organisation, parcours
 from ...services.usagers import search_usagers
+from .. import params
 
 STATUTS = {"": "—", "admis": _l("Admis"), "attente": _l("En liste d'attente"), "sorti": _l("Sorti"),
            "archive": _l("Archivé")}
-
-
-def _int(name):
-    return request.args.get(name, type=int)
 
 
 class UsagerSearchView(BaseView):
@@ -38,12 +35,12 @@ class UsagerSearchView(BaseView):
         statut = request.args.get("statut", "")
         if statut not in STATUTS:
             statut = ""
-        page = max(_int("page") or 1, 1)
+        page = max(params.arg("page") or 1, 1)
         size = current_app.config["SILLAGE_PAGE_SIZE"]
         q = (request.args.get("q") or "")[:200]
         rows, total = search_usagers(
             db.session, q=q, date_naissance=birth, ins=(request.args.get("ins") or "")[:30] or None,
-            etablissement_id=_int("etablissement_id"), service_id=_int("service_id"),
+            etablissement_id=params.arg("etablissement_id"), service_id=params.arg("service_id"),
             statut=statut or None, page=page, page_size=size,
         )
         etabs, services = organisation.etablissements(db.session), organisation.services(db.session)

@@ -1,0 +1,65 @@
+"""Whole numbers read from a request (ids, versions, pages): only what an INTEGER column holds.
+
+Anything else (huge, negative, not a number) reads as absent, so it reaches the database as
+nothing rather than as an overflow in the driver (a 500). FAB's own CRUD routes and list
+arguments are checked here too, before FAB reads them: an id out of range is a 404, a page, size,
+order or filter out of range a 400.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import abort, request
+from flask_appbuilder.baseviews import BaseCRUDView
+
+from ..models.base import INTEGER_MAX
+
+PAGE_SIZE_MAX = 1000  # the most rows a CRUD list shows at once
+_FILTER = re.compile(r"_flt_(\d)_(.*)")  # as FAB reads it (urltools.get_filter_args)
+
+
+def whole_number(raw) -> int | None:
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= INTEGER_MAX else None
+
+
+def arg(name: str, source=None) -> int | None:
+    """`name` from the query string (or `source`, e.g. request.form) as a whole number, or None."""
+    return whole_number((request.args if source is None else source).get(name))
+
+
+def init_params(app) -> None:
+    @app.url_value_preprocessor
+    def _ids_in_range(endpoint, values):
+        """FAB's CRUD routes take `<pk>` as text: an id no column holds names nothing (404)."""
+        pk = (values or {}).get("pk")
+        if isinstance(pk, str) and whole_number(pk) is None:
+            abort(404)
+
+    @app.before_request
+    def _list_args():
+        """FAB's CRUD lists read page_<View> and psize_<View> with int(), _oc_<View> as a column
+        name and _flt_<i>_<column> as the i-th filter of a column: huge, negative or unknown,
+        they reached the database or an index (a 500). Now a 400."""
+        view = getattr(app.view_functions.get(request.endpoint), "__self__", None)
+        if not isinstance(view, BaseCRUDView):
+            return
+        for key, value in request.args.items(multi=True):
+            if (("page_" in key and whole_number(value) is None)  # (FAB finds them anywhere in the name)
+                    or ("psize_" in key and not 1 <= (whole_number(value) or 0) <= PAGE_SIZE_MAX)
+                    or ("_oc_" in key and value not in view.order_columns)
+                    or ((flt := _FILTER.fullmatch(key)) and not _filter_ok(view, int(flt[1]), flt[2], value))):
+                abort(400)
+
+
+def _filter_ok(view, index: int, column: str, value: str) -> bool:
+    """The index names one of the column's filters, and a number for a whole-number column fits it."""
+    if index >= len(view._filters.get_search_filters().get(column, ())):
+        return column not in view._filters.get_search_filters()  # (FAB ignores other columns)
+    if view.datamodel.is_integer(column):
+        text = value.strip().removeprefix("-")
+        return not (text.isascii() and text.isdigit()) or int(text) <= INTEGER_MAX
+    return True
