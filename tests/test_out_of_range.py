@@ -95,3 +95,18 @@ def test_crud_lists_refuse_pages_orders_and_filters_out_of_range(app, as_user):
     assert failures == []
     assert client.get(f"/capaciteview/list/?_flt_0_places={HUGE}").status_code == 400
     assert client.get("/capaciteview/list/?_flt_0_places=12").status_code == 200
+
+
+def test_crud_actions_refuse_an_unknown_name_or_row(app, as_user):
+    client = as_user("admin")
+    assert client.post("/roles/action_post", data={"action": "nope", "rowid": "1"}).status_code == 400
+    assert client.post("/roles/action_post", data={"action": "copyrole", "rowid": HUGE}).status_code == 400
+    assert client.post("/roles/action/nope/1").status_code == 400
+
+
+def test_a_nul_character_in_a_query_or_form_is_a_400(as_user, api):
+    client = as_user("admin")
+    assert client.get("/usagers/?q=a%00b").status_code == 400
+    assert client.post("/roles/add", data={"name": "a\x00b"}).status_code == 400
+    response = api("admin").get("/api/v1/usager/?q=(filters:!((col:nom_naissance,opr:sw,value:'a%00')))")
+    assert response.status_code == 400 and "message" in response.json

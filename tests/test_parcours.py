@@ -102,3 +102,20 @@ def test_every_write_is_journaled_with_old_and_new_values(ctx):
                                                         AuditEvent.action == "update")).scalars().all()[-1]
     assert event.changes["nom_utilise"] == [None, "MARTIN"]
     assert event.usager_id == usager.id and event.version == usager.version
+
+
+def test_a_demande_with_a_service_but_no_etablissement_is_an_error_on_the_field(ctx):
+    usager = f.gen_usager(admitted=False)
+    with pytest.raises(ValidationFailed) as exc:
+        parcours.save_demande(db.session, scope=ALL, usager=usager, data={
+            "service_id": f.service().id, "date_demande": dt.date(2026, 1, 5)})
+    assert set(exc.value.errors) == {"etablissement_id"}
+
+
+@pytest.mark.parametrize("version", ["99999999999999999999", "-1", "abc", None])
+def test_a_version_no_record_can_have_is_refused_on_the_field(ctx, version):
+    from app.services.concurrency import check_version
+
+    with pytest.raises(ValidationFailed) as exc:
+        check_version(db.session, f.gen_usager(), version)
+    assert set(exc.value.errors) == {"version"}

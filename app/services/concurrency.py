@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from ..models import AuditEvent
+from ..models.base import INTEGER_MAX
 from .errors import StaleVersion
 
 
@@ -29,6 +30,8 @@ def check_version(session, obj, expected) -> None:
     try:
         expected = int(expected)
     except (TypeError, ValueError):
+        expected = None
+    if expected is None or not 0 <= expected <= INTEGER_MAX:  # (beyond: no version, and an overflow)
         from flask_babel import gettext as _
 
         from .errors import ValidationFailed

@@ -146,7 +146,7 @@ def save_demande(session, *, scope, usager: Usager, data: dict, demande=None, ex
         errors["etablissement_id"] = _("Choisissez un établissement.")
     elif not scope.allows(int(etab_id), service_id):
         raise OutOfScope()
-    if service_id:
+    if service_id and etab_id:
         service = session.get(Service, service_id)
         if service is None or service.etablissement_id != int(etab_id):
             errors["service_id"] = _("Ce service n'appartient pas à l'établissement choisi.")

@@ -40,13 +40,28 @@ def init_params(app) -> None:
             abort(404)
 
     @app.before_request
+    def _no_nul():
+        """A NUL character is never text someone typed, and PostgreSQL refuses it in any string
+        (an error deep in the driver): a query string or form holding one is a 400."""
+        sources = (request.args, request.form) if request.method in ("POST", "PUT", "PATCH") else (request.args,)
+        for source in sources:
+            for key, value in source.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    abort(400)
+
+    @app.before_request
     def _list_args():
         """FAB's CRUD lists read page_<View> and psize_<View> with int(), _oc_<View> as a column
-        name and _flt_<i>_<column> as the i-th filter of a column: huge, negative or unknown,
-        they reached the database or an index (a 500). Now a 400."""
+        name, _flt_<i>_<column> as the i-th filter of a column, and its actions their name and
+        row ids: huge, negative or unknown, they reached the database, an index or None (a 500).
+        Now a 400."""
         view = getattr(app.view_functions.get(request.endpoint), "__self__", None)
         if not isinstance(view, BaseCRUDView):
             return
+        if request.endpoint.endswith((".action", ".action_post")):  # FAB calls the named action blindly
+            name = (request.view_args or {}).get("name") or request.form.get("action")
+            if name not in view.actions or any(whole_number(pk) is None for pk in request.form.getlist("rowid")):
+                abort(400)
         for key, value in request.args.items(multi=True):
             if (("page_" in key and whole_number(value) is None)  # (FAB finds them anywhere in the name)
                     or ("psize_" in key and not 1 <= (whole_number(value) or 0) <= PAGE_SIZE_MAX)
