@@ -112,6 +112,13 @@ def test_enrolment_shows_the_secret_and_qr_then_gives_ten_single_use_recovery_co
     assert again.post("/login/code", data={"code": codes[0]}).status_code == 401
 
 
+def test_the_own_profile_page_shows_without_the_reset_form(as_user):
+    """FAB's /users/userinfo/ renders the same show template without a record id."""
+    page = as_user("admin").get("/users/userinfo/")
+    assert page.status_code == 200 and "admin" in page.data.decode() and 'id="reset-mfa-form"' not in page.data.decode()
+    assert as_user("secretaire.tilleuls").get("/users/userinfo/").status_code in (200, 302, 403)
+
+
 def test_admin_resets_a_second_factor_without_seeing_it_and_it_is_audited(app, as_user):
     from app.models import AuditEvent
 
