@@ -110,3 +110,10 @@ def test_a_nul_character_in_a_query_or_form_is_a_400(as_user, api):
     assert client.post("/roles/add", data={"name": "a\x00b"}).status_code == 400
     response = api("admin").get("/api/v1/usager/?q=(filters:!((col:nom_naissance,opr:sw,value:'a%00')))")
     assert response.status_code == 400 and "message" in response.json
+
+
+def test_a_form_version_out_of_range_is_a_400(api):
+    for version in (HUGE, "-1", "abc", ""):
+        response = api("admin").get(f"/api/v1/forms/aggir?version={version}")
+        assert response.status_code == 400 and "message" in response.json, version
+    assert api("admin").get("/api/v1/forms/aggir?version=1").status_code == 200

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from ...extensions import db
 from ...security.roles import METHOD_ACTIONS
 from ...services import forms
+from .. import params
 from .base import json_body
 
 
@@ -51,10 +52,10 @@ class FormsApi(BaseApi):
             200: {description: The definition as JSON}
             404: {$ref: '#/components/responses/404'}
         """
-        version = request.args.get("version")
-        if version is not None and not version.isdigit():
+        version = params.arg("version")
+        if "version" in request.args and version is None:
             return self.response_400(message=_("La version est un nombre entier."))
-        found = forms.get(db.session, code, int(version) if version else None)
+        found = forms.get(db.session, code, version)
         if found is None:
             return self.response_404()
         return self.response(200, result=found.data, status=found.status)
