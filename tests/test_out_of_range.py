@@ -117,3 +117,10 @@ def test_a_form_version_out_of_range_is_a_400(api):
         response = api("admin").get(f"/api/v1/forms/aggir?version={version}")
         assert response.status_code == 400 and "message" in response.json, version
     assert api("admin").get("/api/v1/forms/aggir?version=1").status_code == 200
+
+
+def test_an_account_name_with_a_nul_character_fails_like_an_unknown_one(app):
+    client = app.test_client()
+    for username in ("admin\x00", "\x00"):
+        response = client.post("/api/v1/security/login", json={"username": username, "password": "x", "provider": "db"})
+        assert response.status_code == 401 and "message" in response.json

@@ -100,7 +100,8 @@ class AuthResult:
 
 def authenticate(username: str, password: str, remote_addr: str | None) -> AuthResult:
     """Check a password behind the throttle. Same work, same answer for unknown accounts."""
-    username = (username or "")[:256]
+    # (a NUL, which no account name holds and PostgreSQL refuses in any string, fails like any unknown name)
+    username = (username or "").replace("\x00", "\ufffd")[:256]
     started = time.monotonic()
     wait = throttled_for(username, remote_addr)
     if wait:

@@ -42,7 +42,8 @@ def init_params(app) -> None:
     @app.before_request
     def _no_nul():
         """A NUL character is never text someone typed, and PostgreSQL refuses it in any string
-        (an error deep in the driver): a query string or form holding one is a 400."""
+        (an error deep in the driver): a query string or form holding one is a 400. (JSON bodies
+        are checked field by field by the API, which names the field.)"""
         sources = (request.args, request.form) if request.method in ("POST", "PUT", "PATCH") else (request.args,)
         for source in sources:
             for key, value in source.items(multi=True):
