@@ -8,22 +8,19 @@ HUGE = "99999999999999999999"
 ODD_IDS = (HUGE, "2147483648", "-1", "abc", "１２")  # (the last: full-width digits)
 
 
-def crud_views(app):
-    return sorted({rule.rule.split("/")[1] for rule in app.url_map.iter_rules()
-                   if rule.rule.endswith("/show/<pk>") and not rule.rule.startswith("/api/")})
-
-
-def test_crud_views_answer_404_for_an_id_no_column_holds(app, as_user):
-    client = as_user("admin")
-    views = crud_views(app)
+@pytest.fixture
+def crud(app, as_user):
+    """(an admin's client, {FAB CRUD view name: (view, its list URL)}) for every CRUD view."""
+    views = {rule.endpoint.split(".")[0]: (app.view_functions[rule.endpoint].__self__, rule.rule)
+             for rule in app.url_map.iter_rules() if rule.endpoint.endswith(".list") and rule.rule.endswith("/list/")}
     assert len(views) >= 8
-    failures = []
-    for view in views:
-        for pk in ODD_IDS:
-            for action in ("show", "edit"):
-                status = client.get(f"/{view}/{action}/{pk}").status_code
-                if status not in (403, 404):
-                    failures.append((view, action, pk, status))
+    return as_user("admin"), views
+
+
+def test_crud_views_answer_404_for_an_id_no_column_holds(crud):
+    client, views = crud
+    failures = [(url, action, pk, status) for _view, url in views.values() for pk in ODD_IDS for action in ("show", "edit")
+                if (status := client.get(url.replace("/list/", f"/{action}/{pk}")).status_code) not in (403, 404)]
     assert failures == []
 
 
@@ -70,19 +67,10 @@ def test_referentiels_lists_survive_pages_and_filters_out_of_range(as_user):
         assert client.get(f"/referentiels/ref_motifs/?{query}").status_code < 500, query
 
 
-def list_views(app):
-    return sorted({rule.endpoint.split(".")[0] for rule in app.url_map.iter_rules() if rule.endpoint.endswith(".list")
-                   and rule.rule.endswith("/list/")})
-
-
-def test_crud_lists_refuse_pages_orders_and_filters_out_of_range(app, as_user):
-    client = as_user("admin")
-    views = list_views(app)
-    assert len(views) >= 8
+def test_crud_lists_refuse_pages_orders_and_filters_out_of_range(crud):
+    client, views = crud
     failures = []
-    for name in views:
-        view = app.view_functions[f"{name}.list"].__self__
-        url = app.url_map._rules_by_endpoint[f"{name}.list"][0].rule
+    for name, (view, url) in views.items():
         bad = [f"page_{name}={HUGE}", f"page_{name}=-1", f"psize_{name}=0", f"psize_{name}={HUGE}",
                f"_oc_{name}=nope&_od_{name}=asc"]
         bad += [f"_flt_{len(filters)}_{column}=1"  # one past the column's filters
