@@ -112,3 +112,8 @@ def test_an_account_name_with_a_nul_character_fails_like_an_unknown_one(app):
     for username in ("admin\x00", "\x00"):
         response = client.post("/api/v1/security/login", json={"username": username, "password": "x", "provider": "db"})
         assert response.status_code == 401 and "message" in response.json
+
+
+def test_fab_download_route_is_absent(crud):
+    client, views = crud
+    assert {client.get(url.replace("/list/", "/download/x.txt")).status_code for _view, url in views.values()} == {404}

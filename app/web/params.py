@@ -51,14 +51,16 @@ def init_params(app) -> None:
                     abort(400)
 
     @app.before_request
-    def _list_args():
+    def _crud_args():
         """FAB's CRUD lists read page_<View> and psize_<View> with int(), _oc_<View> as a column
         name, _flt_<i>_<column> as the i-th filter of a column, and its actions their name and
         row ids: huge, negative or unknown, they reached the database, an index or None (a 500).
-        Now a 400."""
+        Now a 400. Its download route serves FAB's upload folder, which Sillage has not: 404."""
         view = getattr(app.view_functions.get(request.endpoint), "__self__", None)
         if not isinstance(view, BaseCRUDView):
             return
+        if request.endpoint.endswith(".download"):
+            abort(404)
         if request.endpoint.endswith((".action", ".action_post")):  # FAB calls the named action blindly
             name = (request.view_args or {}).get("name") or request.form.get("action")
             if name not in view.actions or any(whole_number(pk) is None for pk in request.form.getlist("rowid")):
