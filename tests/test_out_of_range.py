@@ -117,3 +117,11 @@ def test_an_account_name_with_a_nul_character_fails_like_an_unknown_one(app):
 def test_fab_download_route_is_absent(crud):
     client, views = crud
     assert {client.get(url.replace("/list/", "/download/x.txt")).status_code for _view, url in views.values()} == {404}
+
+
+def test_resetting_the_password_of_an_account_that_cannot_exist_is_404(as_user):
+    client = as_user("admin")
+    for pk in (HUGE, "abc", "-1", "", "999999"):
+        response = client.post(f"/resetpassword/form?pk={pk}", data={
+            "password": "Un-Mot-De-Passe-Solide-2026", "conf_password": "Un-Mot-De-Passe-Solide-2026"})
+        assert response.status_code == 404, pk

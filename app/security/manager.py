@@ -1,5 +1,5 @@
 """Sillage's FAB security manager: every security decision FAB asks for goes through here."""
-from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
@@ -52,9 +52,13 @@ class AdminPasswordReset(ResetPasswordView):
     form = AdminResetPasswordForm
 
     def form_post(self, form):
-        user = self.appbuilder.sm.get_user_by_id(request.args.get("pk"))
-        if user is not None:
-            self.appbuilder.sm.set_password(user, form.password.data, by_admin=True)
+        from ..web.params import arg
+
+        pk = arg("pk")
+        user = self.appbuilder.sm.get_user_by_id(pk) if pk is not None else None
+        if user is None:
+            abort(404)
+        self.appbuilder.sm.set_password(user, form.password.data, by_admin=True)
         flash(str(_l("Mot de passe réinitialisé : l'utilisateur devra le changer à sa prochaine connexion.")), "info")
 
 
