@@ -159,6 +159,13 @@ def test_api_login_bad_payloads_are_400_json(client):
         assert response.status_code == 400 and "message" in response.json
 
 
+def test_api_login_with_a_wrong_password_says_so_in_the_request_language(client):
+    body = {"username": "admin", "password": "pas-le-bon-mot-de-passe", "provider": "db"}
+    assert client.post(LOGIN, json=body).json == {"message": "Identifiant ou mot de passe incorrect."}
+    english = client.post(LOGIN + "?_l_=en", json=body).json["message"]
+    assert english != "Identifiant ou mot de passe incorrect." and "Not authorized" not in english
+
+
 def test_logout_revokes_api_tokens_of_the_user(app, client):
     username = new_account(app)
     token = client.post(LOGIN, json={"username": username, "password": PASSWORD, "totp": totp_code(app, username)}

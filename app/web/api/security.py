@@ -69,7 +69,7 @@ class SillageSecurityApi(SecurityApi):
         if result.user is None:
             if result.wait_seconds:
                 return self.response(429, message=_("Trop de tentatives."), retry_after=result.wait_seconds)
-            return self.response_401()
+            return self.response(401, message=_("Identifiant ou mot de passe incorrect."))
         user = result.user
         method = "password"
         if auth.mfa_required(user):
@@ -113,6 +113,6 @@ class SillageSecurityApi(SecurityApi):
         """
         sid = get_jwt().get("sid")
         if not api_session_alive(sid, current_app):
-            return self.response_401()
+            return self.response(401, message=_("Session terminée."))
         return self.response(200, access_token=create_access_token(
             identity=get_jwt_identity(), fresh=False, additional_claims={"sid": sid}))
