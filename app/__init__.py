@@ -20,6 +20,8 @@ class DatabaseIntConverter(IntegerConverter):
     routes for other methods (the API's GET, PUT and DELETE of one record)."""
 
     def to_python(self, value):
+        if len(value) > len(str(INTEGER_MAX)):  # (and Python refuses int() of 4,300 digits or more)
+            raise NotFound()
         number = super().to_python(value)
         if number > INTEGER_MAX:
             raise NotFound()

@@ -5,6 +5,7 @@ import pytest
 from . import factories as f
 
 HUGE = "99999999999999999999"
+ENORMOUS = "9" * 5000  # beyond what Python's int() reads from text
 ODD_IDS = (HUGE, "2147483648", "-1", "abc", "１２")  # (the last: full-width digits)
 
 
@@ -27,7 +28,7 @@ def test_crud_views_answer_404_for_an_id_no_column_holds(crud):
 def test_the_api_answers_404_for_an_id_no_column_holds(api):
     client = api("admin")
     for resource in ("usager", "etablissement", "admission"):
-        for pk in (HUGE, "2147483648"):
+        for pk in (HUGE, "2147483648", ENORMOUS):
             for method in (client.get, client.put, client.delete):
                 response = method(f"/api/v1/{resource}/{pk}", json={})
                 assert response.status_code == 404 and "message" in response.json, (resource, pk, method)
@@ -82,6 +83,7 @@ def test_crud_lists_refuse_pages_orders_and_filters_out_of_range(crud):
                 failures.append((name, query, status))
     assert failures == []
     assert client.get(f"/capaciteview/list/?_flt_0_places={HUGE}").status_code == 400
+    assert client.get(f"/capaciteview/list/?_flt_0_places={ENORMOUS}").status_code == 400
     assert client.get("/capaciteview/list/?_flt_0_places=12").status_code == 200
 
 

@@ -20,7 +20,7 @@ _FILTER = re.compile(r"_flt_(\d)_(.*)")  # as FAB reads it (urltools.get_filter_
 
 def whole_number(raw) -> int | None:
     text = raw.strip() if isinstance(raw, str) else ""
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:  # (int() refuses 4,300 digits or more)
         return None
     value = int(text)
     return value if value <= INTEGER_MAX else None
@@ -79,5 +79,5 @@ def _filter_ok(view, index: int, column: str, value: str) -> bool:
         return column not in view._filters.get_search_filters()  # (FAB ignores other columns)
     if view.datamodel.is_integer(column):
         text = value.strip().removeprefix("-")
-        return not (text.isascii() and text.isdigit()) or int(text) <= INTEGER_MAX
+        return not (text.isascii() and text.isdigit()) or whole_number(text) is not None  # (other text: FAB's own)
     return True
