@@ -2,6 +2,7 @@
 
 Everything secret or deployment-specific comes from the environment; nothing secret is committed.
 """
+import json
 import os
 import secrets
 from pathlib import Path
@@ -66,6 +67,11 @@ class Config:
     SILLAGE_AUDIT_READS = os.environ.get("SILLAGE_AUDIT_READS", "1") == "1"  # "0" only to measure its cost
     SILLAGE_EMERGENCY_HOURS = int(os.environ.get("SILLAGE_EMERGENCY_HOURS", "4"))
     # Unsaved form drafts are kept this many days for their author, then purged.
+    # Projet personnalisé: first PP within 6 months of admission (the avenant, CASF D311), revised
+    # yearly; per établissement category: {"EHPAD": {"premier": 6, "revision": 12}} (JSON).
+    SILLAGE_PP_FIRST_MONTHS = int(os.environ.get("SILLAGE_PP_FIRST_MONTHS", "6"))
+    SILLAGE_PP_REVISION_MONTHS = int(os.environ.get("SILLAGE_PP_REVISION_MONTHS", "12"))
+    SILLAGE_PP_DELAYS = json.loads(os.environ.get("SILLAGE_PP_DELAYS", "{}"))
     SILLAGE_DRAFT_DAYS = int(os.environ.get("SILLAGE_DRAFT_DAYS", "30"))
     SILLAGE_AUDIT_RETENTION_DAYS = int(os.environ.get("SILLAGE_AUDIT_RETENTION_DAYS", "365"))
     SESSION_COOKIE_NAME = "sillage_session"

@@ -11,6 +11,10 @@ from .parcours import Admission, DemandeAdmission
 from .referentiels import (
     CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe,
 )
+from .projet import (
+    ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
+    ProjetPersonnalise, ProjetSignature,
+)
 from .rgpd import ErasureRequest, RectificationRequest
 from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSession
 from .usager import CouvertureSociale, MesureProtection, Usager
@@ -20,6 +24,7 @@ __all__ = [
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
-    "ModaliteAccueil", "MotifSortie", "Organisme", "Role", "Service", "StaffAssignment",
+    "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
+    "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",
     "TypeDocument", "Usager", "User", "ValeurListe",
 ]

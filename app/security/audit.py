@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ..domain.forms.definition import answer_categories
 from ..models import (
     Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
-    MesureProtection, Usager,
+    MesureProtection, ProjetPersonnalise, Usager,
 )
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
 from . import audit_chain
@@ -38,7 +38,7 @@ CHANGED = "modifié"
 UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle", "FormDraft"}
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
-                MesureProtection, Evaluation)
+                MesureProtection, Evaluation, ProjetPersonnalise)
 
 
 def _plain(value):

@@ -26,7 +26,8 @@ from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
     Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
-    EvaluationResult, Foyer, MesureProtection, Service, StaffAssignment, Usager,
+    EvaluationResult, Foyer, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif,
+    ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Usager,
 )
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
@@ -115,6 +116,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         return [
             (Evaluation.__tablename__, with_loader_criteria(Evaluation, lambda cls: _readable_evaluation(cls))),
             (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, lambda cls: _readable_result(cls))),
+            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _projet_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -134,6 +136,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     else:
         rules[Evaluation] = lambda cls: and_(_visible(cls.usager_id), _readable_evaluation(cls))
         rules[EvaluationResult] = lambda cls: and_(_visible(cls.usager_id), _readable_result(cls))
+    rules.update(_projet_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -183,6 +186,43 @@ def _readable_result(cls):
     """Indexed results (a GIR) follow the category of the evaluation they come from."""
     ev = _EVALUATION.c
     return or_(exists().where(ev.id == cls.evaluation_id, ev.sensitivity.in_(_READABLE)), cls.usager_id.in_(_EMERGENCY))
+
+
+_PROJET = ProjetPersonnalise.__table__.alias("scope_projet")
+_PROJET_PARTS = (ProjetAttente, ProjetObjectif, ProjetAction, ProjetBilanObjectif)  # carry a category
+
+
+def _readable_part(cls):
+    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+
+
+def _projet_seen(projet_id):
+    """The PP is one of the user's établissements' (a PP belongs to one établissement)."""
+    pp = _PROJET.c
+    return exists().where(pp.id == projet_id, pp.etablissement_id.in_(_SEEN_ETABS))
+
+
+def _projet_rules(sees_all: bool, all_categories: bool) -> dict:
+    """A PP is seen in its établissement by whoever sees the usager, and read only with its
+    category; each part carries the usager and its own category (an objective may be stricter
+    than its PP: its actions and ratings follow it)."""
+    if sees_all:
+        return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in (ProjetPersonnalise, *_PROJET_PARTS)}
+    if all_categories:
+        rules = {ProjetPersonnalise: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id))}
+        rules.update({m: (lambda cls: _visible(cls.usager_id)) for m in (ProjetAction, ProjetBilanObjectif)})
+        rules.update({m: (lambda cls: and_(_projet_seen(cls.projet_id), _visible(cls.usager_id)))
+                      for m in (ProjetAttente, ProjetObjectif, ProjetBilan, ProjetParticipation, ProjetSignature)})
+        return rules
+    rules = {ProjetPersonnalise: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id),
+                                                  _readable_part(cls))}
+    rules.update({m: (lambda cls: and_(_visible(cls.usager_id), _readable_part(cls)))
+                  for m in (ProjetAction, ProjetBilanObjectif)})
+    rules.update({m: (lambda cls: and_(_projet_seen(cls.projet_id), _visible(cls.usager_id), _readable_part(cls)))
+                  for m in (ProjetAttente, ProjetObjectif)})
+    rules.update({m: (lambda cls: and_(_projet_seen(cls.projet_id), _visible(cls.usager_id)))
+                  for m in (ProjetBilan, ProjetParticipation, ProjetSignature)})
+    return rules
 
 
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
@@ -299,7 +339,8 @@ def reset_scope():
 
 SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
-    Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult))
+    Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
+    ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

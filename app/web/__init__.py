@@ -18,6 +18,7 @@ def register_web(app, appbuilder):
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
     from .api.nomenclatures import NomenclatureApi
+    from .api.projets import EcheancesApi, ProjetApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
     from .views.account import AccountView, LockView, PasswordView
@@ -82,6 +83,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(FormsApi)
     appbuilder.add_api(EvaluationApi)
     appbuilder.add_api(NomenclatureApi)
+    appbuilder.add_api(ProjetApi)
+    appbuilder.add_api(EcheancesApi)
     init_referentiels(app)
     init_drafts(app)
     app.extensions["babel"].locale_selector = _locale
