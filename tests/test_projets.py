@@ -195,3 +195,25 @@ def test_the_projet_tables_are_scoped(app):
 
     assert {t for t in db.metadata.tables if t.startswith("projet")} <= SCOPED_TABLES
     assert ProjetPersonnalise.__tablename__ in SCOPED_TABLES
+
+
+def test_pdf_and_easy_read_pdf(api, child):
+    import io
+
+    from pypdf import PdfReader
+
+    uid, etab = child
+    client = api("educ.sources")
+    pid = _signed(client, uid, etab)["id"]
+    response = client.get(f"/api/v1/usager/{uid}/projets/{pid}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Je veux aller à la piscine" in text and "Nager 25 mètres" in text and "10/06/2024" in text
+    assert text.index("Je veux aller") < text.index("Nager 25")  # the person's words first
+    assert "1.1.1.1" not in text and "2.1.1.3" not in text  # no codes unless asked
+    coded = client.get(f"/api/v1/usager/{uid}/projets/{pid}/pdf?codes=1")
+    assert "2.1.1.3" in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(coded.data)).pages)
+    falc = client.get(f"/api/v1/usager/{uid}/projets/{pid}/pdf?falc=1")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(falc.data)).pages)
+    assert "Mon projet" in text and "Je nage seul" in text and "Nager 25 mètres" not in text
+    assert api("soin.tilleuls").get(f"/api/v1/usager/{uid}/projets/{pid}/pdf").status_code == 404

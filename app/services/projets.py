@@ -622,3 +622,15 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
 def _due(projet, motif, date) -> dict:
     return {"usager_id": projet.usager_id, "projet_id": projet.id, "motif": motif, "echeance": date.isoformat(),
             "etablissement_id": projet.etablissement_id}
+
+
+def render_pdf(session, projet: ProjetPersonnalise, falc: bool = False, with_codes: bool = False) -> tuple[bytes, str]:
+    """(PDF bytes, file name) of a version: the full document or its easy-read version."""
+    from .projet_pdf import falc_pdf, projet_pdf
+
+    if falc:
+        return falc_pdf(projet), f"projet-{projet.id}-v{projet.numero}-facile-a-lire.pdf"
+    ids = {projet.referent_id, *(projet.equipe or []), *(a.referent_id for o in projet.objectifs for a in o.actions)}
+    ids.discard(None)
+    users = {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
+    return projet_pdf(projet, users, with_codes), f"projet-{projet.id}-v{projet.numero}.pdf"

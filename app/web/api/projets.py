@@ -1,8 +1,9 @@
 """`/api/v1/usager/<id>/projets…` and `/api/v1/projets/echeances`: the projet personnalisé, under
 the usager's scope (outside it: 404) and the shared secret, through services.projets."""
 import datetime as dt
+import io
 
-from flask import request
+from flask import request, send_file
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -334,6 +335,31 @@ class ProjetApi(BaseApi):
         bilans = [{"id": b.id, "date": _date(b.date), "type": b.type, "share_reached": projets.share_reached(b)}
                   for b in projet.bilans]
         return self.response(200, objectifs=projets.progression(db.session, projet), bilans=bilans)
+
+
+    @expose("/<int:pk>/projets/<int:pid>/pdf", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("pdf")
+    def pdf(self, pk, pid):
+        """The PP as a PDF in French (`?falc=1`: the easy-read version; `?codes=1`: with the
+        SERAFIN-PH codes).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: pid, schema: {type: integer}}
+          - {in: query, name: falc, schema: {type: integer}}
+          responses:
+            200: {description: application/pdf}
+            404: {$ref: '#/components/responses/404'}
+        """
+        projet = self._projet(pk, pid)
+        if projet is None:
+            return self.response_404()
+        body, name = projets.render_pdf(db.session, projet, falc=request.args.get("falc") == "1",
+                                        with_codes=request.args.get("codes") == "1")
+        return send_file(io.BytesIO(body), mimetype="application/pdf", download_name=name, max_age=0)
 
 
 class EcheancesApi(BaseApi):
