@@ -14,6 +14,7 @@ from ..models import (
     Admission, Capacite, CategorieEtablissement, ContactPerson, DemandeAdmission, Etablissement,
     Foyer, ModaliteAccueil, MotifSortie, Organisme, Service, StaffAssignment,
 )
+from . import demo_projets
 from .fake import PeopleFactory
 from .referentiels import by_code, load_reference_data
 
@@ -159,6 +160,8 @@ def load_demo(sm, session, password: str | None = None, today: dt.date | None = 
     session.commit()
     password = password or secrets.token_urlsafe(12)
     created = _accounts(sm, session, etabs, password)
+    if not existed:
+        demo_projets.load(session, today)
     return created, password, not existed
 
 
