@@ -217,3 +217,27 @@ def test_pdf_and_easy_read_pdf(api, child):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(falc.data)).pages)
     assert "Mon projet" in text and "Je nage seul" in text and "Nager 25 mètres" not in text
     assert api("soin.tilleuls").get(f"/api/v1/usager/{uid}/projets/{pid}/pdf").status_code == 404
+
+
+def test_statistics_in_scope_and_as_xlsx(api, child):
+    import io
+
+    from openpyxl import load_workbook
+
+    uid, etab = child
+    client = api("educ.sources")
+    projet = _signed(client, uid, etab)
+    client.post(f"/api/v1/usager/{uid}/projets/{projet['id']}/bilans", json={
+        "date": "2024-09-01", "type": "intermediaire",
+        "objectifs": [{"objectif_id": projet["objectifs"][0]["id"], "atteinte": "atteint"}]})
+    stats = client.get("/api/v1/projets/statistiques").json
+    assert {r["etablissement"] for r in stats["services"]} == {f.SOURCES}
+    assert all(0 <= r["part_a_jour"] <= 1 for r in stats["services"])
+    besoin = next(r for r in stats["besoins"] if r["code"] == BESOIN)
+    assert besoin["evalues"] >= 1 and besoin["atteints"] >= 1
+    assert next(r for r in stats["prestations"] if r["code"] == PRESTATION)["personnes"] >= 1
+    tilleuls = api("soin.tilleuls").get("/api/v1/projets/statistiques").json
+    assert {r["etablissement"] for r in tilleuls["services"]} == {f.TILLEULS}
+    book = load_workbook(io.BytesIO(client.get("/api/v1/projets/statistiques?format=xlsx").data))
+    assert book.sheetnames == ["Projets à jour", "Objectifs par besoin", "Prestations"]
+    assert book["Objectifs par besoin"]["A1"].value == "Code"

@@ -634,3 +634,84 @@ def render_pdf(session, projet: ProjetPersonnalise, falc: bool = False, with_cod
     ids.discard(None)
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
     return projet_pdf(projet, users, with_codes), f"projet-{projet.id}-v{projet.numero}.pdf"
+
+
+def statistics(session, scope, today: dt.date) -> dict:
+    """Per établissement and service of the current admissions the user sees: share of PPs up to
+    date; per SERAFIN-PH besoin, objectives rated and reached at their latest rating; per
+    prestation, actions planned and people concerned (current versions only)."""
+    late = {(d["usager_id"], d["etablissement_id"]) for d in echeances(session, scope, today)
+            if d["motif"] in ("a_elaborer", "a_reviser")}
+    admissions = session.execute(select(Admission).where(Admission.archived_at.is_(None),
+                                                         Admission.date_sortie.is_(None))).scalars().all()
+    places = {}
+    for a in admissions:
+        row = places.setdefault((a.etablissement_id, a.service_id), {
+            "etablissement": a.etablissement.name, "service": a.service.name, "usagers": 0, "a_jour": 0})
+        row["usagers"] += 1
+        row["a_jour"] += (a.usager_id, a.etablissement_id) not in late
+    for row in places.values():
+        row["part_a_jour"] = round(row["a_jour"] / row["usagers"], 3) if row["usagers"] else None
+    besoins, prestations = {}, {}
+    for projet in session.execute(select(ProjetPersonnalise).where(
+            ProjetPersonnalise.archived_at.is_(None), ProjetPersonnalise.statut.in_(("signe", "evalue")))).scalars():
+        latest = {}
+        for bilan in projet.bilans:
+            for ligne in bilan.lignes:
+                latest[ligne.objectif_id] = ligne.atteinte
+        for objectif in projet.objectifs:
+            for code in objectif.besoins or []:
+                entry = besoins.setdefault(code, {"evalues": 0, "atteints": 0})
+                if objectif.id in latest:
+                    entry["evalues"] += 1
+                    entry["atteints"] += latest[objectif.id] == "atteint"
+            if projet.statut == "signe":
+                for action in objectif.actions:
+                    entry = prestations.setdefault(action.prestation, {"actions": 0, "personnes": set()})
+                    entry["actions"] += 1
+                    entry["personnes"].add(projet.usager_id)
+    codes = nomenclatures.serafin()
+    return {
+        "services": sorted(places.values(), key=lambda r: (r["etablissement"], r["service"])),
+        "besoins": [{"code": c, "libelle": codes[c].label if c in codes else c, **v,
+                     "part_atteints": round(v["atteints"] / v["evalues"], 3) if v["evalues"] else None}
+                    for c, v in sorted(besoins.items())],
+        "prestations": [{"code": c, "libelle": codes[c].label if c in codes else c, "actions": v["actions"],
+                         "personnes": len(v["personnes"])} for c, v in sorted(prestations.items())],
+    }
+
+
+def statistics_xlsx(stats: dict) -> bytes:
+    """The three tables of `statistics` as sheets of one workbook."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    sheets = [
+        (_("Projets à jour"), [_("Établissement"), _("Service"), _("Usagers"), _("Projets à jour"), _("Part à jour")],
+         [[r["etablissement"], r["service"], r["usagers"], r["a_jour"], r["part_a_jour"]] for r in stats["services"]]),
+        (_("Objectifs par besoin"), [_("Code"), _("Besoin SERAFIN-PH"), _("Objectifs évalués"), _("Atteints"),
+                                     _("Part atteints")],
+         [[r["code"], r["libelle"], r["evalues"], r["atteints"], r["part_atteints"]] for r in stats["besoins"]]),
+        (_("Prestations"), [_("Code"), _("Prestation SERAFIN-PH"), _("Actions"), _("Personnes")],
+         [[r["code"], r["libelle"], r["actions"], r["personnes"]] for r in stats["prestations"]]),
+    ]
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title[:31])
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for row in rows:
+            ws.append(row)
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula
+        for column, width in zip("ABCDE", (14, 60, 16, 16, 14)):
+            ws.column_dimensions[column].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -366,7 +366,7 @@ class EcheancesApi(BaseApi):
     route_base = "/api/v1/projets"
     resource_name = "projets"
     class_permission_name = "Projet"
-    method_permission_name = {"echeances": "read"}
+    method_permission_name = {"echeances": "read", "statistiques": "read", "statistiques_xlsx": "read"}
     allow_browser_login = True
     openapi_spec_tag = "Projet personnalisé"
 
@@ -392,3 +392,23 @@ class EcheancesApi(BaseApi):
             return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
         result = projets.echeances(db.session, current_scope(), by)
         return self.response(200, count=len(result), result=result)
+
+    @expose("/statistiques", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("statistiques")
+    def statistiques(self):
+        """Per établissement and service: PPs up to date; objectives reached per SERAFIN-PH besoin;
+        prestations planned per code (actions, people). `?format=xlsx` for a workbook.
+        ---
+        get:
+          parameters:
+          - {in: query, name: format, schema: {type: string, enum: [json, xlsx]}}
+          responses:
+            200: {description: "{services, besoins, prestations}"}
+        """
+        stats = projets.statistics(db.session, current_scope(), dt.date.today())
+        if request.args.get("format") == "xlsx":
+            return send_file(io.BytesIO(projets.statistics_xlsx(stats)), download_name="projets-statistiques.xlsx",
+                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+        return self.response(200, **stats)
