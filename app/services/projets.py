@@ -715,3 +715,43 @@ def statistics_xlsx(stats: dict) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def store_scan(projet: ProjetPersonnalise, upload) -> str:
+    """Keep the scan of a paper signature in the usager's folder (exported and erased with the
+    dossier); the caller removes it again if the signature is refused."""
+    from . import attachments
+
+    reference, _path = attachments.store(current_app.config["SILLAGE_DATA_DIR"], projet.usager_id, "scan", upload)
+    return reference
+
+
+def drop_scan(projet: ProjetPersonnalise, reference: str | None) -> None:
+    from . import attachments
+
+    path = attachments.path_of(current_app.config["SILLAGE_DATA_DIR"], projet.usager_id, reference)
+    if path is not None:
+        path.unlink()
+
+
+def summary(session, usager: Usager, today: dt.date) -> list[dict]:
+    """Per établissement where the usager is admitted: the current PP (or none yet) and its next
+    deadline, for the dossier's panel."""
+    out = []
+    for admission in sorted((a for a in usager.admissions if a.is_active), key=lambda a: a.date_entree):
+        if any(row["etablissement"] == admission.etablissement for row in out):
+            continue
+        projet = current(session, usager.id, admission.etablissement_id)
+        first, _revision = delays(admission.etablissement)
+        if projet is None or (projet.statut in rules.EDITABLE and projet.numero == 1):
+            deadline, motif = admission.date_entree + relativedelta(months=first), "a_elaborer"
+        else:
+            deadline, motif = projet.date_revision, "a_reviser"
+        planned = [dt.date.fromisoformat(d) for d in (projet.bilans_prevus or [])] if projet else []
+        done = max((b.date for b in projet.bilans), default=None) if projet else None
+        upcoming = [d for d in planned if done is None or d > done]
+        if projet is not None and projet.statut == "signe" and upcoming and (deadline is None or upcoming[0] < deadline):
+            deadline, motif = upcoming[0], "bilan"
+        out.append({"etablissement": admission.etablissement, "projet": projet, "motif": motif,
+                    "echeance": deadline, "late": deadline is not None and deadline < today})
+    return out

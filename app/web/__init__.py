@@ -30,6 +30,7 @@ def register_web(app, appbuilder):
     from .views.evaluations import EvaluationExportView, EvaluationView
     from .views.formulaires import FormulairesView
     from .views.nomenclatures import NomenclatureView
+    from .views.projets import ProjetView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -49,6 +50,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
                         icon="fa-hourglass-half", category="Parcours")
     appbuilder.add_view_no_menu(EvaluationView)
+    appbuilder.add_view_no_menu(ProjetView)
     appbuilder.add_view_no_menu(EvaluationExportView)
     for view in (PasswordView, AccountView, LockView, DraftView):
         appbuilder.add_view_no_menu(view)
@@ -114,6 +116,11 @@ def _template_helpers(app):
     def date_fr(value):
         if not value:
             return ""
+        if isinstance(value, str):  # an ISO date, as the API's dicts hold them
+            try:
+                value = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return value
         if isinstance(value, dt.datetime):
             return value.strftime("%d/%m/%Y %H:%M")
         return value.strftime("%d/%m/%Y")

@@ -159,8 +159,19 @@ class DossierView(BaseView):
             can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
             can_history=self.appbuilder.sm.has_access("can_read", "HistoriqueAcces"),
             can_rgpd=self.appbuilder.sm.has_access("can_write", "Rgpd"),
-            foyer_matches=self._foyer_matches(usager), **self._evaluations(usager),
+            foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
         ), status
+
+    def _projets(self, usager):
+        """The projet personnalisé panel: current version and next deadline per établissement."""
+        if not self.appbuilder.sm.has_access("can_read", "Projet"):
+            return {"projets_summary": None}
+        import datetime as dt
+
+        from ...domain import projet as projet_rules
+        from ...services import projets
+
+        return {"projets_summary": projets.summary(db.session, usager, dt.date.today()), "projet_rules": projet_rules}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
