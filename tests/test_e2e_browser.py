@@ -264,3 +264,62 @@ def test_typing_survives_a_lock_and_another_user_then_is_resumed_and_dropped_onc
     page.goto(f"{base}/dossier/nouveau")  # saved: nothing left to offer
     page.wait_for_load_state("networkidle")
     expect(page.locator(".draft-offer")).to_have_count(0)
+
+
+def test_educator_builds_signs_and_rates_a_projet_personnalise(page, live_server, app):
+    """A child of IME Les Sources: two objectives, signed in the application, a bilan, the chart."""
+    import datetime as dt
+
+    from app.extensions import db
+
+    from . import factories as f
+
+    with app.app_context():
+        child = f.gen_usager(f.SOURCES, date_naissance=dt.date(2012, 9, 3)).id
+        db.session.remove()
+    base = live_server.url
+    login(page, base, "educ.sources", app)
+    page.goto(f"{base}/dossier/{child}")
+    page.click("text=Ouvrir le projet personnalisé")
+    page.fill("#pp-debut", "2024-09-01")
+    page.click("button:has-text('Créer le projet')")
+    page.wait_for_url(re.compile(r".*/projets/\d+/\d+$"))
+    for personal, label, besoin in (("Aller au collège seul", "Prendre le bus seul", "transport"),
+                                    ("Avoir des copains", "Participer au club de foot", "relations")):
+        page.click("summary:has-text('Ajouter un objectif')")
+        page.fill("#ob-perso", personal)
+        page.fill("#ob-lib", label)
+        page.locator("fieldset.code-picker input").first.fill(besoin)  # typed: the datalist offers codes
+        page.locator("fieldset.code-picker input").first.fill(
+            "1.3.4.2 — Besoins pour se déplacer avec un moyen de transport" if besoin == "transport"
+            else "1.2.1.2 — Besoins en lien avec les relations et les interactions avec autrui")
+        page.select_option("#ob-ech", "0-4")
+        page.fill("#ob-cible", "3")
+        page.click("button:has-text(\"Ajouter l'objectif\")")
+        page.wait_for_load_state()
+    assert page.locator("article.objectif").count() == 2
+    page.locator("article.objectif").first.locator("summary:has-text('Ajouter une action')").click()
+    page.locator("article.objectif").first.locator("input[name=libelle]").fill("Trajets accompagnés")
+    page.locator("article.objectif").first.locator("input[name=prestation]").fill(
+        "2.3.4.3 — Accompagnements pour le développement de l'autonomie pour les déplacements")
+    page.locator("article.objectif").first.locator("button:has-text(\"Ajouter l'action\")").click()
+    page.wait_for_load_state()
+    assert "Trajets accompagnés" in page.inner_text("#objectif")
+    page.click("#statut-propose")
+    page.wait_for_load_state()
+    page.fill("#si-nom-0", "Lucas")
+    page.click("#signer")
+    page.wait_for_load_state()
+    assert "Signé (en cours)" in page.inner_text("#projet-statut")
+    page.click("summary:has-text('Enregistrer un bilan')")
+    page.fill("#bi-date", "2025-01-15")
+    first = page.locator("fieldset.bilan-objectif").first
+    first.locator("select").first.select_option("partiel")
+    first.locator("input").first.fill("2")
+    page.click("button:has-text('Enregistrer le bilan')")
+    page.wait_for_load_state()
+    chart = page.locator("figure.progress-chart svg").first
+    expect(chart).to_be_visible()
+    assert "15/01/2025" in page.inner_text("#bilan")
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, f"projet-{app.db_kind}.png"), full_page=True)
