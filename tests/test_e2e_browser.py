@@ -289,8 +289,8 @@ def test_educator_builds_signs_and_rates_a_projet_personnalise(page, live_server
         page.click("summary:has-text('Ajouter un objectif')")
         page.fill("#ob-perso", personal)
         page.fill("#ob-lib", label)
-        page.locator("fieldset.code-picker input").first.fill(besoin)  # typed: the datalist offers codes
-        page.locator("fieldset.code-picker input").first.fill(
+        page.locator("form[action$='/objectif'] fieldset.code-picker input").first.fill(besoin)  # typed: the datalist offers codes
+        page.locator("form[action$='/objectif'] fieldset.code-picker input").first.fill(
             "1.3.4.2 — Besoins pour se déplacer avec un moyen de transport" if besoin == "transport"
             else "1.2.1.2 — Besoins en lien avec les relations et les interactions avec autrui")
         page.select_option("#ob-ech", "0-4")
