@@ -241,3 +241,41 @@ def test_statistics_in_scope_and_as_xlsx(api, child):
     book = load_workbook(io.BytesIO(client.get("/api/v1/projets/statistiques?format=xlsx").data))
     assert book.sheetnames == ["Projets à jour", "Objectifs par besoin", "Prestations"]
     assert book["Objectifs par besoin"]["A1"].value == "Code"
+
+
+def test_signing_keeps_the_pdfs_and_erasure_removes_the_words(app, api, as_user, child):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.models.projet import ProjetAttente, ProjetSignature
+
+    uid, etab = child
+    with app.app_context():  # a stricter objective: never copied into the kept files
+        data = payload(etab)
+        data["objectifs"][1]["categorie"] = "psychologique"
+        usager = db.session.get(f.Usager, uid)
+        pid = projets.create(db.session, scope=Scope.everything(), usager=usager, payload=data).id
+    client = api("educ.sources")
+    client.post(f"/api/v1/usager/{uid}/projets/{pid}/statut", json={"statut": "propose", "version": 1})
+    signed = client.post(f"/api/v1/usager/{uid}/projets/{pid}/signatures", json={"version": 2, "signataires": [
+        {"qualite": "personne", "nom": "Léo", "date": "2024-06-10", "mode": "application"}]})
+    assert signed.status_code == 200, signed.json
+    page = as_user("educ.sources")
+    kept = page.get(f"/projets/{uid}/{pid}/signe.pdf")
+    assert kept.status_code == 200
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(kept.data)).pages)
+    assert "Nager 25 mètres" in text and "Rituel" not in text and "S'endormir" not in text
+    assert page.get(f"/projets/{uid}/{pid}/signe.pdf?falc=1").status_code == 200
+    assert as_user("soin.tilleuls").get(f"/projets/{uid}/{pid}/signe.pdf").status_code == 404
+    with app.app_context():
+        from app.services import rgpd
+
+        usager = db.session.get(f.Usager, uid)
+        path = projets.kept_pdf(db.session.get(ProjetPersonnalise, pid), falc=False)
+        assert path.is_file()
+        rgpd.anonymise(db.session, usager, app.config["SILLAGE_DATA_DIR"], "test")
+        assert not path.exists()
+        assert {a.texte for a in db.session.query(ProjetAttente).filter_by(projet_id=pid)} == {"effacé"}
+        assert {s.nom for s in db.session.query(ProjetSignature).filter_by(projet_id=pid)} == {"-"}
+        assert db.session.query(ProjetObjectif).filter_by(projet_id=pid).count() == 2  # codes stay

@@ -33,6 +33,9 @@ class ProjetPersonnalise(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     besoins = Column(JSONType, nullable=False, default=list)  # SERAFIN-PH besoin codes of the synthesis
     evaluation_ids = Column(JSONType, nullable=False, default=list)  # validated evaluations relied on
     content_hash = Column(String(64))  # sha256 of the signed content
+    # The PDFs made at signing (in the usager's folder), kept with the version they show.
+    pdf_path = Column(String(300))
+    falc_path = Column(String(300))
 
     usager = relationship("Usager")
     etablissement = relationship("Etablissement", lazy="joined")

@@ -29,8 +29,10 @@ def _code_label(code: str, with_codes: bool) -> str:
     return f"{label} ({code})" if with_codes else label
 
 
-def projet_pdf(projet, users: dict, with_codes: bool = False) -> bytes:
-    """`users`: id → User, for the référents' names."""
+def projet_pdf(projet, users: dict, with_codes: bool = False, objectifs=None) -> bytes:
+    """`users`: id → User, for the référents' names; `objectifs`: those to print (default: every
+    objective the reader's session loaded)."""
+    objectifs = projet.objectifs if objectifs is None else objectifs
     person = _person(projet.usager)
     doc = Document(_("Projet personnalisé de %(p)s", p=person),
                    footer=_("Projet personnalisé de %(p)s, version %(n)s", p=person, n=projet.numero))
@@ -52,10 +54,10 @@ def projet_pdf(projet, users: dict, with_codes: bool = False) -> bytes:
             doc.paragraph(projet.synthese)
         doc.bullets([_code_label(c, with_codes) for c in projet.besoins or []])
     doc.heading(_("Les objectifs et ce qui sera fait"))
-    if not projet.objectifs:
+    if not objectifs:
         doc.paragraph(_("Aucun objectif à ce jour."))
     group = object()
-    for objectif in projet.objectifs:
+    for objectif in objectifs:
         if objectif.realisation and objectif.realisation != group:
             group = objectif.realisation
             doc.heading(_("Pour : « %(r)s »", r=objectif.realisation), level=2)
@@ -66,13 +68,13 @@ def projet_pdf(projet, users: dict, with_codes: bool = False) -> bytes:
         doc.bullets([_action_line(a, users, with_codes) for a in objectif.actions])
     if projet.bilans:
         doc.heading(_("Bilans"))
-        titles = {o.id: o.libelle for o in projet.objectifs}
+        titles = {o.id: o.libelle for o in objectifs}
         for bilan in projet.bilans:
             doc.paragraph(_("%(t)s du %(d)s", t=rules.TYPE_BILAN[bilan.type], d=french_date(bilan.date)), bold=True)
             doc.bullets([f"{titles.get(x.objectif_id, '')} : {rules.ATTEINTE[x.atteinte]}"
                          + (f" ({x.mesure:g})" if x.mesure is not None else "")
                          + (f" - {_('avis de la personne')} : « {x.avis_personne} »" if x.avis_personne else "")
-                         for x in bilan.lignes])
+                         for x in bilan.lignes if x.objectif_id in titles])
     if projet.participations:
         doc.heading(_("Participation"))
         doc.bullets([f"{rules.ETAPE[p.etape]} : {p.nom} ({p.qualite}) - {rules.PARTICIPATION[p.statut]}"
@@ -111,8 +113,9 @@ def _action_line(action, users, with_codes) -> str:
     return " - ".join(parts)
 
 
-def falc_pdf(projet) -> bytes:
+def falc_pdf(projet, objectifs=None) -> bytes:
     """Easy-read: the easy-read wordings (else the wording), large type, one idea per line."""
+    objectifs = projet.objectifs if objectifs is None else objectifs
     person = _person(projet.usager)
     doc = Document(_("Mon projet"), footer=_("Mon projet - %(p)s", p=person), size=18)
     doc.paragraph(person, bold=True)
@@ -126,7 +129,7 @@ def falc_pdf(projet) -> bytes:
             doc.star()
             doc.paragraph(text)
     doc.heading(_("Mes objectifs"))
-    for objectif in projet.objectifs:
+    for objectif in objectifs:
         doc.star()
         doc.paragraph(objectif.libelle_falc or objectif.libelle, bold=True)
         for action in objectif.actions:

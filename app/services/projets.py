@@ -406,8 +406,54 @@ def sign(session, *, projet: ProjetPersonnalise, signataires: list, expected_ver
         previous = session.get(ProjetPersonnalise, projet.precedent_id)
         if previous is not None and previous.statut != "clos":
             previous.statut = "clos"
-    commit_or_stale(session, projet, expected_version)
+    written = _keep_signed_pdfs(session, projet)
+    try:
+        commit_or_stale(session, projet, expected_version)
+    except Exception:  # no file left without its record
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return projet
+
+
+def _keep_signed_pdfs(session, projet: ProjetPersonnalise) -> list:
+    """Write the signed version's PDF and easy-read PDF into the usager's folder (exported and
+    erased with the dossier). They hold the objectives of the PP's own category only: a stricter
+    objective is never copied into a file that readers of the PP's category download."""
+    import secrets
+
+    from .projet_pdf import falc_pdf, projet_pdf
+    from .rgpd import documents_dir
+
+    shown = [o for o in projet.objectifs if o.sensitivity == projet.sensitivity]
+    folder = documents_dir(current_app.config["SILLAGE_DATA_DIR"], projet.usager_id) / "projets"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for attribute, body in (("pdf_path", projet_pdf(projet, _users_of(session, projet), objectifs=shown)),
+                            ("falc_path", falc_pdf(projet, objectifs=shown))):
+        name = f"projet-{projet.id}-v{projet.numero}{'-facile-a-lire' if attribute == 'falc_path' else ''}-{secrets.token_hex(4)}.pdf"
+        path = folder / name
+        path.write_bytes(body)
+        written.append(path)
+        setattr(projet, attribute, f"projets/{name}")
+    return written
+
+
+def kept_pdf(projet: ProjetPersonnalise, falc: bool):
+    """The path of a PDF kept at signing, or None."""
+    from .rgpd import documents_dir
+
+    reference = projet.falc_path if falc else projet.pdf_path
+    if not reference:
+        return None
+    path = documents_dir(current_app.config["SILLAGE_DATA_DIR"], projet.usager_id) / reference
+    return path if path.is_file() else None
+
+
+def _users_of(session, projet) -> dict:
+    ids = {projet.referent_id, *(projet.equipe or []), *(a.referent_id for o in projet.objectifs for a in o.actions)}
+    ids.discard(None)
+    return {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
 
 
 def record_participation(session, *, projet: ProjetPersonnalise, payload: dict) -> ProjetParticipation:
@@ -630,10 +676,7 @@ def render_pdf(session, projet: ProjetPersonnalise, falc: bool = False, with_cod
 
     if falc:
         return falc_pdf(projet), f"projet-{projet.id}-v{projet.numero}-facile-a-lire.pdf"
-    ids = {projet.referent_id, *(projet.equipe or []), *(a.referent_id for o in projet.objectifs for a in o.actions)}
-    ids.discard(None)
-    users = {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
-    return projet_pdf(projet, users, with_codes), f"projet-{projet.id}-v{projet.numero}.pdf"
+    return projet_pdf(projet, _users_of(session, projet), with_codes), f"projet-{projet.id}-v{projet.numero}.pdf"
 
 
 def statistics(session, scope, today: dt.date) -> dict:
@@ -755,3 +798,28 @@ def summary(session, usager: Usager, today: dt.date) -> list[dict]:
         out.append({"etablissement": admission.etablissement, "projet": projet, "motif": motif,
                     "echeance": deadline, "late": deadline is not None and deadline < today})
     return out
+
+
+def erase_for_usager(session, usager_id: int) -> None:
+    """Anonymisation: the PP's words and names go, its codes, ratings and dates stay for the
+    statistics. Core updates: the scope must not hide a part from the erasure (the DPO does not
+    read the PP's category). The files go with the usager's folder."""
+    from sqlalchemy import update
+
+    gone = "effacé"
+    session.execute(update(ProjetPersonnalise).where(ProjetPersonnalise.usager_id == usager_id).values(
+        synthese=None, pdf_path=None, falc_path=None), execution_options={"synchronize_session": False})
+    session.execute(update(ProjetAttente).where(ProjetAttente.usager_id == usager_id).values(
+        texte=gone, auteur_nom=None), execution_options={"synchronize_session": False})
+    session.execute(update(ProjetObjectif).where(ProjetObjectif.usager_id == usager_id).values(
+        realisation=None, libelle=gone, libelle_falc=None), execution_options={"synchronize_session": False})
+    session.execute(update(ProjetAction).where(ProjetAction.usager_id == usager_id).values(
+        libelle=gone, partenaires=None, ressources=None), execution_options={"synchronize_session": False})
+    session.execute(update(ProjetBilan).where(ProjetBilan.usager_id == usager_id).values(commentaire=None),
+                    execution_options={"synchronize_session": False})
+    session.execute(update(ProjetBilanObjectif).where(ProjetBilanObjectif.usager_id == usager_id).values(
+        avis_personne=None, commentaire=None), execution_options={"synchronize_session": False})
+    session.execute(update(ProjetParticipation).where(ProjetParticipation.usager_id == usager_id).values(
+        nom="-", motif=None), execution_options={"synchronize_session": False})
+    session.execute(update(ProjetSignature).where(ProjetSignature.usager_id == usager_id).values(
+        nom="-", scan_path=None), execution_options={"synchronize_session": False})

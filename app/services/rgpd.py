@@ -25,7 +25,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..security import audit_chain
 from ..security.audit import record_event
-from . import drafts
+from . import drafts, projets
 from .errors import ValidationFailed
 
 APPROVER_ROLES = {"DPO", "Direction"}
@@ -136,6 +136,7 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
         session.flush()
         session.delete(foyer)
     drafts.erase_for_usager(session, usager.id)
+    projets.erase_for_usager(session, usager.id)
     session.flush()
     connection = session.connection()
     audit_chain.erase_values(connection, usager.id, erased_entities)

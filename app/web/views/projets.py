@@ -45,7 +45,7 @@ class ProjetView(BaseView):
     route_base = "/projets"
     class_permission_name = "Projet"
     method_permission_name = {"index": "read", "show": "read", "create": "write", "save": "write",
-                              "pdf": "read", "scan": "read"}
+                              "pdf": "read", "scan": "read", "signed_pdf": "read"}
     default_view = "index"
 
     def _usager(self, usager_id) -> Usager:
@@ -161,6 +161,18 @@ class ProjetView(BaseView):
             abort(404)
         return send_file(path, download_name=attachments.display_name(signature.scan_path), as_attachment=True,
                          max_age=0)
+
+    @expose("/<int:usager_id>/<int:pid>/signe.pdf")
+    @has_access
+    def signed_pdf(self, usager_id, pid):
+        """The PDF kept when the version was signed (`?falc=1`: its easy-read version)."""
+        from flask import send_file
+
+        projet = self._projet(usager_id, pid)
+        path = projets.kept_pdf(projet, falc=request.args.get("falc") == "1")
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
 
     @expose("/<int:usager_id>/<int:pid>/pdf")
     @has_access
