@@ -15,12 +15,12 @@ from .projet import (
     ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
     ProjetPersonnalise, ProjetSignature,
 )
-from .rgpd import ErasureRequest, RectificationRequest
+from .rgpd import AccessRequest, ErasureRequest, RectificationRequest
 from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSession
 from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
-    "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Admission", "LoginThrottle", "RecoveryCode",
+    "AccessRequest", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Admission", "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",

@@ -1,6 +1,6 @@
 """RGPD requests: rectification (recorded and followed) and erasure (four eyes)."""
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text
 
 from .base import utcnow
 
@@ -35,3 +35,20 @@ class ErasureRequest(Model):
     decided_by_id = Column(Integer, ForeignKey("ab_user.id"))
     decided_at = Column(DateTime)
     decision_note = Column(Text)
+
+
+class AccessRequest(Model):
+    """Right of access (RGPD art. 15): recorded by the DPO, answered by the complete export made
+    from it (every category), which is audited as such."""
+
+    __tablename__ = "rgpd_access"
+    id = Column(Integer, primary_key=True)
+    usager_id = Column(Integer, ForeignKey("usager.id"), nullable=False, index=True)
+    requested_by = Column(String(200), nullable=False)  # who asked, as they named themselves
+    qualite = Column(String(30), nullable=False)  # personne, representant_legal, autre
+    received_on = Column(Date, nullable=False)
+    recorded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    recorded_at = Column(DateTime, nullable=False, default=utcnow)
+    status = Column(String(12), nullable=False, default="recue")  # recue, repondue
+    answered_at = Column(DateTime)
+    answered_by_id = Column(Integer, ForeignKey("ab_user.id"))

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, g, has_request_context
@@ -25,7 +26,7 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
+    AccessRequest, Admission, ContactPerson, ErasureRequest, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
     EvaluationResult, Foyer, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif,
     ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Usager,
 )
@@ -129,6 +130,10 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         Etablissement: lambda cls: cls.id.in_(_SEEN_ETABS),
         Service: lambda cls: or_(cls.etablissement_id.in_(_ETABS), cls.id.in_(_SERVICES)),
         StaffAssignment: lambda cls: cls.etablissement_id.in_(_SEEN_ETABS),
+        # RGPD requests: seen with their usager (the queue, the decisions, the dossier's panel).
+        RectificationRequest: lambda cls: _visible(cls.usager_id),
+        ErasureRequest: lambda cls: _visible(cls.usager_id),
+        AccessRequest: lambda cls: _visible(cls.usager_id),
     }
     if all_categories:
         rules[Evaluation] = lambda cls: _visible(cls.usager_id)
@@ -331,6 +336,24 @@ def current_scope() -> Scope | None:
     return g.sillage_scope
 
 
+@contextmanager
+def reading_every_category():
+    """The complete export for the person (RGPD art. 15), and nothing else: within the block the
+    user's rows stay those of their scope but every category of the shared secret is read. The
+    caller records the act (an access request answered, audited as such); objects loaded before
+    (with fields hidden) are expired so that they load again whole, and again after."""
+    from ..extensions import db
+
+    scope = current_scope()
+    db.session.expire_all()
+    g.sillage_scope = replace(scope, readable=None)
+    try:
+        yield
+    finally:
+        g.sillage_scope = scope
+        db.session.expire_all()
+
+
 def reset_scope():
     """Forget the cached scope (after login, or when assignments change in the request)."""
     if has_request_context():
@@ -340,7 +363,8 @@ def reset_scope():
 SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
-    ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature))
+    ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
+    RectificationRequest, ErasureRequest, AccessRequest))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

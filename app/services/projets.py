@@ -575,6 +575,44 @@ def open_avenant(session, *, projet: ProjetPersonnalise, date: dt.date, expected
 
 # --- reading -------------------------------------------------------------------------------
 
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def as_dict(p: ProjetPersonnalise) -> dict:
+    """A PP version as the API and the exports give it: only the parts the reader may read are
+    loaded (the scope filters them)."""
+    return {
+        "id": p.id, "version": p.version, "numero": p.numero, "statut": p.statut,
+        "statut_libelle": str(rules.STATUT.get(p.statut, p.statut)),
+        "usager_id": p.usager_id, "etablissement_id": p.etablissement_id, "etablissement": p.etablissement.name, "precedent_id": p.precedent_id,
+        "date_debut": _iso(p.date_debut), "date_revision": _iso(p.date_revision),
+        "bilans_prevus": list(p.bilans_prevus or []), "referent_id": p.referent_id, "equipe": list(p.equipe or []),
+        "synthese": p.synthese, "besoins": list(p.besoins or []), "evaluations": list(p.evaluation_ids or []),
+        "content_hash": p.content_hash,
+        "attentes": [{"id": a.id, "texte": a.texte, "auteur": a.auteur, "auteur_nom": a.auteur_nom}
+                     for a in p.attentes],
+        "objectifs": [{
+            "id": o.id, "categorie": o.sensitivity, "objectif_personnel": o.realisation, "libelle": o.libelle,
+            "libelle_falc": o.libelle_falc, "besoins": list(o.besoins or []), "reprise_de": o.reprise_de_id,
+            "indicateur": ({"unite": o.indicateur_unite, "echelle": o.indicateur_echelle, "cible": o.indicateur_cible}
+                           if (o.indicateur_unite or o.indicateur_echelle or o.indicateur_cible is not None) else None),
+            "actions": [{"id": a.id, "libelle": a.libelle, "prestation": a.prestation, "referent_id": a.referent_id,
+                         "partenaires": a.partenaires, "frequence": a.frequence, "ressources": a.ressources,
+                         "debut": _iso(a.debut), "fin": _iso(a.fin)} for a in o.actions],
+        } for o in p.objectifs],
+        "bilans": [{"id": b.id, "date": _iso(b.date), "type": b.type, "commentaire": b.commentaire,
+                    "objectifs": [{"objectif_id": x.objectif_id, "atteinte": x.atteinte, "mesure": x.mesure,
+                                   "avis_personne": x.avis_personne, "commentaire": x.commentaire,
+                                   "decision": x.decision} for x in b.lignes]} for b in p.bilans],
+        "participations": [{"id": x.id, "etape": x.etape, "qualite": x.qualite, "nom": x.nom, "statut": x.statut,
+                            "motif": x.motif, "date": _iso(x.date)} for x in p.participations],
+        "signatures": [{"qualite": s.qualite, "nom": s.nom, "date": _iso(s.date), "mode": s.mode,
+                        "content_hash": s.content_hash} for s in p.signatures],
+    }
+
+
+
 def projets_of(session, usager_id) -> list[ProjetPersonnalise]:
     """The usager's PP versions the user may see, newest first."""
     return list(session.execute(select(ProjetPersonnalise).where(

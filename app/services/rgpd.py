@@ -15,12 +15,13 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from ..models import (
-    ContactPerson, CouvertureSociale, ErasureRequest, Etablissement, Evaluation, MesureProtection,
-    RectificationRequest, Usager,
+    AccessRequest, ContactPerson, CouvertureSociale, DemandeAdmission, ErasureRequest, Etablissement, Evaluation,
+    MesureProtection, RectificationRequest, Usager, User,
 )
 from ..models.base import utcnow
 from ..security import audit_chain
@@ -29,6 +30,10 @@ from . import drafts, projets
 from .errors import ValidationFailed
 
 APPROVER_ROLES = {"DPO", "Direction"}
+COMPLETE_EXPORT_ROLES = {"DPO"}  # the right of access is answered by the DPO, from a recorded request
+QUALITE_DEMANDEUR = {"personne": _l("La personne elle-même"), "representant_legal": _l("Son représentant légal"),
+                     "autre": _l("Une autre personne habilitée")}
+RECENT_DAYS = 30
 ARCHIVE_AFTER_MONTHS = 12  # a dossier whose last exit is older is archived by `retention`
 ANONYMOUS = "ANONYME"
 ADULT_AGE_KEPT = 28  # a minor at exit is kept at least until this age
@@ -118,6 +123,9 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
     for row in list(usager.demandes) + list(usager.admissions):
         row.commentaire = None
         row.decision_orientation_ref = None
+    for demande in usager.demandes:  # off the waiting list and its counters
+        if demande.statut in STATUTS_DEMANDE_OUVERTE:
+            demande.statut = "annulee"
     for model in (CouvertureSociale, MesureProtection):
         for row in session.execute(select(model).where(model.usager_id == usager.id)).scalars():
             session.delete(row)
@@ -194,6 +202,7 @@ def decide_erasure(session, req: ErasureRequest, user, approve: bool, note: str,
 
 def record_rectification(session, usager: Usager, user, requested_by: str, content: str) -> RectificationRequest:
     requested_by, content = (requested_by or "").strip(), (content or "").strip()
+    refuse_if_anonymised(usager)
     errors = {}
     if not requested_by:
         errors["requested_by"] = _("Indiquez qui demande (la personne, un proche, son représentant…).")
@@ -219,10 +228,96 @@ def decide_rectification(session, req: RectificationRequest, user, accepted: boo
     session.commit()
 
 
-def pending_requests(session):
+def refuse_if_anonymised(usager: Usager) -> None:
+    if usager.anonymised_at:
+        raise ValidationFailed({"_": _("Ce dossier est anonymisé : il n'y a plus rien à exporter ni à rectifier.")})
+
+
+@dataclass
+class Queue:
+    """The RGPD queue the user may see (the scope filters requests by their usager)."""
+
+    erasures: list
+    rectifications: list
+    accesses: list
+    recent: list  # (kind, request) decided in the last RECENT_DAYS days
+    names: dict  # usager id → name, read while the dossier still has one
+    users: dict  # user id → name (who asked, who decided)
+
+
+def queue(session) -> Queue:
     erasures = session.execute(select(ErasureRequest).where(ErasureRequest.status == "attente")
                                .order_by(ErasureRequest.requested_at)).scalars().all()
     rectifications = session.execute(select(RectificationRequest).where(RectificationRequest.status == "recue")
                                      .order_by(RectificationRequest.received_on)).scalars().all()
-    return erasures, rectifications
+    accesses = session.execute(select(AccessRequest).where(AccessRequest.status == "recue")
+                               .order_by(AccessRequest.received_on)).scalars().all()
+    since = utcnow() - dt.timedelta(days=RECENT_DAYS)
+    recent = [("effacement", r) for r in session.execute(select(ErasureRequest).where(
+        ErasureRequest.status != "attente", ErasureRequest.decided_at >= since)).scalars()]
+    recent += [("rectification", r) for r in session.execute(select(RectificationRequest).where(
+        RectificationRequest.status != "recue", RectificationRequest.decided_at >= since)).scalars()]
+    recent += [("acces", r) for r in session.execute(select(AccessRequest).where(
+        AccessRequest.status != "recue", AccessRequest.answered_at >= since)).scalars()]
+    recent.sort(key=lambda item: item[1].decided_at if item[0] != "acces" else item[1].answered_at, reverse=True)
+    usager_ids = {r.usager_id for r in [*erasures, *rectifications, *accesses, *(r for _k, r in recent)]}
+    names = {u.id: u.display_name for u in session.execute(select(Usager).where(Usager.id.in_(usager_ids))).scalars()} \
+        if usager_ids else {}
+    user_ids = {getattr(r, a, None) for r in [*erasures, *rectifications, *accesses, *(r for _k, r in recent)]
+                for a in ("requested_by_id", "recorded_by_id", "decided_by_id", "answered_by_id")} - {None}
+    users = dict(session.execute(select(User.id, User.first_name + " " + User.last_name)
+                                 .where(User.id.in_(user_ids))).all()) if user_ids else {}
+    return Queue(erasures, rectifications, accesses, recent, names, users)
+
+
+# --- right of access (art. 15) --------------------------------------------------------------------
+
+def may_export_completely(user) -> bool:
+    return bool({r.name for r in user.roles} & COMPLETE_EXPORT_ROLES)
+
+
+def record_access(session, usager: Usager, user, requested_by: str, qualite: str, received_on) -> AccessRequest:
+    """Record a request of access; the complete export is made from it."""
+    requested_by = (requested_by or "").strip()
+    refuse_if_anonymised(usager)
+    errors = {}
+    if not may_export_completely(user):
+        errors["_"] = _("Seul le DPO enregistre une demande d'accès et produit l'export complet.")
+    if not requested_by:
+        errors["requested_by"] = _("Indiquez qui demande (la personne, son représentant…).")
+    if qualite not in QUALITE_DEMANDEUR:
+        errors["qualite"] = _("Choisissez qui fait la demande.")
+    if not isinstance(received_on, dt.date):
+        errors["received_on"] = _("Date attendue au format jj/mm/aaaa.")
+    elif received_on > dt.date.today():
+        errors["received_on"] = _("La demande ne peut être reçue dans le futur.")
+    if errors:
+        raise ValidationFailed(errors)
+    req = AccessRequest(usager_id=usager.id, requested_by=requested_by[:200], qualite=qualite, received_on=received_on,
+                        recorded_by_id=user.id)
+    session.add(req)
+    session.commit()
+    return req
+
+
+def answer_access(session, req: AccessRequest, user, data_dir: str) -> bytes:
+    """The complete export for the person: every category, made by the DPO from the recorded
+    request, audited as such; the request is then answered."""
+    from ..security.scope import reading_every_category
+    from .rgpd_export import export_zip
+
+    if not may_export_completely(user):
+        raise ValidationFailed({"_": _("Seul le DPO produit l'export complet.")})
+    usager = session.get(Usager, req.usager_id)
+    refuse_if_anonymised(usager)
+    with reading_every_category():
+        usager = session.get(Usager, req.usager_id)
+        data = export_zip(session, usager, data_dir, complete=True)
+    req.status, req.answered_at, req.answered_by_id = "repondue", utcnow(), user.id
+    session.flush()
+    record_event("export_complet", entity="Usager", entity_id=req.usager_id, usager_id=req.usager_id,
+                 details={"demande_acces": req.id, "toutes_categories": True, "octets": len(data)},
+                 connection=session.connection())
+    session.commit()
+    return data
 

@@ -15,13 +15,15 @@ import zipfile
 from pathlib import Path
 
 from flask_babel import gettext as _
-from fpdf import FPDF
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..models import (
     ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, MesureProtection, RectificationRequest, Usager,
 )
+from ..domain import vocab
+from ..domain.forms.definition import all_fields
 from .rgpd import documents_dir
 
 SCHEMA_FILE = Path(__file__).with_name("rgpd_export.schema.json")
@@ -43,8 +45,22 @@ def _row(obj, fields) -> dict:
     return {f: _plain(getattr(obj, f)) for f in fields}
 
 
-def collect(session, usager: Usager) -> dict:
-    """The usager's data as plain JSON values (the scope hook has already let us read it)."""
+def _evaluation(e: Evaluation) -> dict:
+    """An evaluation's values, and the same as its reader sees them: labels, not field codes."""
+    from ..domain.forms.display import readable_answers
+
+    data = e.definition.data if e.definition is not None else {}
+    labels = {f["code"]: f.get("label") or f["code"] for f, _parts in all_fields(data)}
+    return dict(_row(e, ("form_code", "form_version", "status", "evaluated_on", "answers", "computed", "validated_at")),
+                titre=e.definition.title if e.definition is not None else e.form_code,
+                reponses=[[label, text] for label, text in readable_answers(data, e.answers or {})],
+                resultats=[[labels.get(k, k), _flat(v)] for k, v in (e.computed or {}).items() if v not in (None, "")])
+
+
+def collect(session, usager: Usager, complete: bool = False) -> dict:
+    """The usager's data as plain JSON values: what the scope and the shared secret let the
+    maker read (`complete`: the export for the person, made with every category)."""
+    from . import forms, projets
     contacts = []
     if usager.foyer_id:
         contacts = [_row(c, ("nom", "prenom", "lien", "roles", "telephone", "email", "adresse"))
@@ -54,6 +70,7 @@ def collect(session, usager: Usager) -> dict:
     return {
         "format": "sillage-export-usager", "format_version": FORMAT_VERSION,
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "complet": complete,
         "usager": _row(usager, USAGER_FIELDS),
         "foyer": ({"libelle": usager.foyer.libelle, "adresse": usager.foyer.adresse, "code_postal": usager.foyer.code_postal,
                    "commune": usager.foyer.commune, "contacts": contacts} if usager.foyer else None),
@@ -73,11 +90,8 @@ def collect(session, usager: Usager) -> dict:
                             modalite=str(a.modalite) if a.modalite else None,
                             motif_sortie=str(a.motif_sortie) if a.motif_sortie else None)
                        for a in usager.admissions],
-        "evaluations": [dict(_row(e, ("form_code", "form_version", "status", "evaluated_on", "answers", "computed",
-                                      "validated_at")))
-                        for e in session.execute(select(Evaluation).where(Evaluation.usager_id == usager.id,
-                                                                          Evaluation.archived_at.is_(None))
-                                                 .order_by(Evaluation.evaluated_on)).scalars()],
+        "evaluations": [_evaluation(e) for e in reversed(forms.evaluations_of(session, usager.id))],
+        "projets": [projets.as_dict(p) for p in projets.projets_of(session, usager.id)],
         "demandes_rectification": [_row(r, ("received_on", "requested_by", "content", "status", "decision", "decided_at"))
                                    for r in session.execute(select(RectificationRequest)
                                                             .where(RectificationRequest.usager_id == usager.id)).scalars()],
@@ -114,60 +128,132 @@ def workbook(data: dict) -> bytes:
     return out.getvalue()
 
 
-LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-",
-                        "—": "-", "€": "EUR", "\u202f": " "})
+USAGER_LABELS = {
+    "nom_naissance": _l("Nom de naissance"), "prenoms_naissance": _l("Prénoms de naissance"),
+    "date_naissance": _l("Date de naissance"), "sexe": _l("Sexe"), "lieu_naissance_libelle": _l("Lieu de naissance"),
+    "nom_utilise": _l("Nom utilisé"), "prenom_utilise": _l("Prénom utilisé"), "matricule_ins": _l("Matricule INS"),
+    "statut_identite": _l("Statut de l'identité"), "piece_identite_type": _l("Pièce d'identité"),
+    "telephone_fixe": _l("Téléphone fixe"), "telephone_mobile": _l("Téléphone mobile"), "email": _l("Courriel"),
+    "adresse": _l("Adresse"), "code_postal": _l("Code postal"), "commune": _l("Commune"), "pays": _l("Pays"),
+    "situation_familiale": _l("Situation familiale"), "situation_professionnelle": _l("Situation professionnelle"),
+    "scolarite": _l("Scolarité"), "created_at": _l("Dossier ouvert le"),
+}
+USAGER_VOCABULARIES = {"sexe": vocab.SEXE, "statut_identite": vocab.STATUT_IDENTITE,
+                       "piece_identite_type": vocab.PIECE_IDENTITE, "situation_familiale": vocab.SITUATION_FAMILIALE,
+                       "situation_professionnelle": vocab.SITUATION_PRO}
 
 
-def _latin1(text: str) -> str:
-    """fpdf2's built-in fonts are Latin-1: French fits, a few typographic signs are spelt out."""
-    return str(text).translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
+def _date(value) -> str:
+    """An ISO date or timestamp of the export → jj/mm/aaaa."""
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+def _text(key, value) -> str:
+    if key in USAGER_VOCABULARIES:
+        return vocab.label(USAGER_VOCABULARIES[key], value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if key.startswith("date") or key.endswith("_at") or key.endswith("_le"):
+        return _date(value)
+    return str(value)
 
 
 def summary_pdf(data: dict) -> bytes:
-    pdf = FPDF()
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
+    """The summary a person reads: French headings and labels, dates jj/mm/aaaa, lists as text."""
+    from .pdf import Document
+
     u = data["usager"]
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 8, _latin1(_("Dossier de %(n)s", n=f"{u['nom_naissance']} {' '.join(u['prenoms_naissance'] or [])}")),
-                   new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, _latin1(_("Export RGPD (droit d'accès) du %(d)s - Sillage", d=data["exported_at"][:10])),
-                   new_x="LMARGIN", new_y="NEXT")
-
-    def section(title, lines):
-        pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 7, _latin1(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-        for line in lines or ["-"]:
-            pdf.multi_cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
-
-    section(_("Identité"), [f"{k} : {_flat(v)}" for k, v in u.items() if v not in (None, "", [])])
-    section(_("Parcours"), [f"{a['etablissement']} - {a['service'] or ''} : du {a['date_entree']} au {a['date_sortie'] or '...'}"
-                         for a in data["admissions"]])
-    section(_("Évaluations"), [f"{e['form_code']} v{e['form_version']} du {e['evaluated_on']} : "
-                            + ", ".join(f"{k} = {_flat(v)}" for k, v in (e["computed"] or {}).items())
-                            for e in data["evaluations"]])
+    name = f"{' '.join(u['prenoms_naissance'] or [])} {u['nom_naissance']}"
+    doc = Document(_("Dossier de %(n)s", n=name), footer=_("Sillage - dossier de %(n)s", n=name))
+    doc.subtitle(_("Export du %(d)s%(c)s", d=_date(data["exported_at"]),
+                   c=_(" (droit d'accès : toutes les informations)") if data.get("complet") else ""))
+    doc.heading(_("Identité et coordonnées"))
+    doc.pairs([(str(label), _text(key, u.get(key))) for key, label in USAGER_LABELS.items()
+               if u.get(key) not in (None, "", [])])
     if data["foyer"]:
-        section(_("Proches"), [f"{c['prenom'] or ''} {c['nom']} ({c['lien'] or ''}) {c['telephone'] or ''}"
-                            for c in data["foyer"]["contacts"]])
-    section(_("Demandes de rectification"), [f"{r['received_on'][:10]} : {r['content']} ({r['status']})"
-                                          for r in data["demandes_rectification"]])
-    return bytes(pdf.output())
+        doc.heading(_("Foyer et proches"))
+        doc.bullets([" ".join(x for x in (c.get("prenom"), c["nom"]) if x)
+                     + (f" ({c['lien']})" if c.get("lien") else "")
+                     + (", " + ", ".join(vocab.label(vocab.ROLE_CONTACT, r) for r in c.get("roles") or [])
+                        if c.get("roles") else "")
+                     + (f" - {c['telephone']}" if c.get("telephone") else "") for c in data["foyer"]["contacts"]]
+                    or [_("Aucun proche enregistré.")])
+    if data["couverture_sociale"]:
+        c = data["couverture_sociale"]
+        doc.heading(_("Couverture sociale"))
+        doc.pairs([(_("Régime"), vocab.label(vocab.REGIME, c.get("regime")) if c.get("regime") else ""),
+                   (_("Caisse"), c.get("caisse")), (_("Complémentaire"), c.get("complementaire")),
+                   (_("Droits du"), _date(c.get("droits_debut"))), (_("au"), _date(c.get("droits_fin")))])
+    if data["mesures_protection"]:
+        doc.heading(_("Mesures de protection"))
+        doc.bullets([f"{vocab.label(vocab.MESURE_PROTECTION, m.get('type_mesure'))}"
+                     + (f", {m['mandataire']}" if m.get("mandataire") else "")
+                     + f", {_('depuis le')} {_date(m.get('date_debut'))}" for m in data["mesures_protection"]])
+    doc.heading(_("Parcours"))
+    doc.bullets([f"{a['etablissement']}" + (f", {a['service']}" if a.get("service") else "")
+                 + f" : {_('entrée le')} {_date(a['date_entree'])}"
+                 + (f", {_('sortie le')} {_date(a['date_sortie'])}" if a.get("date_sortie") else "")
+                 for a in data["admissions"]] or [_("Aucune admission.")])
+    if data["demandes_admission"]:
+        doc.heading(_("Demandes d'admission"))
+        doc.bullets([f"{d['etablissement']} : {_date(d['date_demande'])}, {vocab.label(vocab.STATUT_DEMANDE, d['statut'])}"
+                     for d in data["demandes_admission"]])
+    doc.heading(_("Évaluations"))
+    if not data["evaluations"]:
+        doc.paragraph(_("Aucune évaluation."))
+    for e in data["evaluations"]:
+        doc.heading(f"{e['titre']} - {_date(e['evaluated_on'])}", level=2)
+        doc.pairs(e["resultats"] + e["reponses"])
+    for p in data.get("projets", []):
+        doc.heading(_("Projet personnalisé, version %(n)s (%(e)s)", n=p["numero"], e=p["etablissement"]))
+        doc.pairs([(_("Début"), _date(p["date_debut"])), (_("Statut"), p["statut_libelle"])])
+        doc.bullets([f"« {a['texte']} »" for a in p["attentes"]])
+        doc.bullets([o["libelle"] + "".join(f" ; {a['libelle']}" for a in o["actions"]) for o in p["objectifs"]])
+    if data["demandes_rectification"]:
+        doc.heading(_("Demandes de rectification"))
+        doc.bullets([f"{_date(r['received_on'])} : {r['content']}" for r in data["demandes_rectification"]])
+    return doc.output()
 
 
-def export_zip(session, usager: Usager, data_dir: str) -> bytes:
-    data = collect(session, usager)
+def readable_files(session, usager: Usager, folder: Path, complete: bool) -> list[Path]:
+    """The files of the usager's folder the maker may read: those of the evaluations and projets
+    personnalisés the scope and the shared secret let them load (a prescription attached to a
+    medical evaluation is not a secretary's). A file of unknown origin has no known category:
+    only the complete export (every category) holds it."""
+    from . import attachments, forms, projets
+
+    if not folder.is_dir():
+        return []
+    everything = sorted(p for p in folder.rglob("*") if p.is_file())
+    if complete:
+        return everything
+    references = set()
+    for e in forms.evaluations_of(session, usager.id):
+        references |= attachments.references(e.definition.data if e.definition else {}, e.answers or {})
+    for p in projets.projets_of(session, usager.id):
+        references |= {r for r in (p.pdf_path, p.falc_path, *(s.scan_path for s in p.signatures)) if r}
+    return [p for p in everything if p.relative_to(folder).as_posix() in references]
+
+
+def export_zip(session, usager: Usager, data_dir: str, complete: bool = False) -> bytes:
+    """Every RGPD export: JSON, xlsx, PDF and documents, each holding only what its maker may
+    read (`complete`: the person's own export, every category, see rgpd.answer_access)."""
+    from .rgpd import refuse_if_anonymised
+
+    refuse_if_anonymised(usager)
+    data = collect(session, usager, complete)
+    folder = documents_dir(data_dir, usager.id)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("usager.json", json.dumps(data, ensure_ascii=False, indent=2))
         zf.writestr("schema.json", SCHEMA_FILE.read_text(encoding="utf-8"))
         zf.writestr("usager.xlsx", workbook(data))
         zf.writestr("resume.pdf", summary_pdf(data))
-        folder = documents_dir(data_dir, usager.id)
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    zf.write(path, "documents/" + path.relative_to(folder).as_posix())
+        for path in readable_files(session, usager, folder, complete):
+            zf.write(path, "documents/" + path.relative_to(folder).as_posix())
     return out.getvalue()

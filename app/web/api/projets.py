@@ -8,50 +8,14 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
-from ...domain import projet as rules
 from ...extensions import db
 from ...models import Usager
 from ...models.projet import ProjetPersonnalise
 from ...security.roles import METHOD_ACTIONS
 from ...security.scope import current_scope
 from ...services import projets
+from ...services.projets import as_dict as projet_json
 from .base import json_body, service_errors
-
-
-def _date(value):
-    return value.isoformat() if value else None
-
-
-def projet_json(p: ProjetPersonnalise) -> dict:
-    """A PP version as clients read it: only the parts the user may read are loaded."""
-    return {
-        "id": p.id, "version": p.version, "numero": p.numero, "statut": p.statut,
-        "statut_libelle": str(rules.STATUT.get(p.statut, p.statut)),
-        "usager_id": p.usager_id, "etablissement_id": p.etablissement_id, "precedent_id": p.precedent_id,
-        "date_debut": _date(p.date_debut), "date_revision": _date(p.date_revision),
-        "bilans_prevus": list(p.bilans_prevus or []), "referent_id": p.referent_id, "equipe": list(p.equipe or []),
-        "synthese": p.synthese, "besoins": list(p.besoins or []), "evaluations": list(p.evaluation_ids or []),
-        "content_hash": p.content_hash,
-        "attentes": [{"id": a.id, "texte": a.texte, "auteur": a.auteur, "auteur_nom": a.auteur_nom}
-                     for a in p.attentes],
-        "objectifs": [{
-            "id": o.id, "categorie": o.sensitivity, "objectif_personnel": o.realisation, "libelle": o.libelle,
-            "libelle_falc": o.libelle_falc, "besoins": list(o.besoins or []), "reprise_de": o.reprise_de_id,
-            "indicateur": ({"unite": o.indicateur_unite, "echelle": o.indicateur_echelle, "cible": o.indicateur_cible}
-                           if (o.indicateur_unite or o.indicateur_echelle or o.indicateur_cible is not None) else None),
-            "actions": [{"id": a.id, "libelle": a.libelle, "prestation": a.prestation, "referent_id": a.referent_id,
-                         "partenaires": a.partenaires, "frequence": a.frequence, "ressources": a.ressources,
-                         "debut": _date(a.debut), "fin": _date(a.fin)} for a in o.actions],
-        } for o in p.objectifs],
-        "bilans": [{"id": b.id, "date": _date(b.date), "type": b.type, "commentaire": b.commentaire,
-                    "objectifs": [{"objectif_id": x.objectif_id, "atteinte": x.atteinte, "mesure": x.mesure,
-                                   "avis_personne": x.avis_personne, "commentaire": x.commentaire,
-                                   "decision": x.decision} for x in b.lignes]} for b in p.bilans],
-        "participations": [{"id": x.id, "etape": x.etape, "qualite": x.qualite, "nom": x.nom, "statut": x.statut,
-                            "motif": x.motif, "date": _date(x.date)} for x in p.participations],
-        "signatures": [{"qualite": s.qualite, "nom": s.nom, "date": _date(s.date), "mode": s.mode,
-                        "content_hash": s.content_hash} for s in p.signatures],
-    }
 
 
 class ProjetApi(BaseApi):
@@ -332,7 +296,7 @@ class ProjetApi(BaseApi):
         projet = self._projet(pk, pid)
         if projet is None:
             return self.response_404()
-        bilans = [{"id": b.id, "date": _date(b.date), "type": b.type, "share_reached": projets.share_reached(b)}
+        bilans = [{"id": b.id, "date": b.date.isoformat(), "type": b.type, "share_reached": projets.share_reached(b)}
                   for b in projet.bilans]
         return self.response(200, objectifs=projets.progression(db.session, projet), bilans=bilans)
 

@@ -19,7 +19,7 @@ from ...models import (
     Admission, DemandeAdmission, Foyer, ModaliteAccueil, MotifSortie, User, Usager,
 )
 from ...security.scope import OutOfScope, current_scope
-from ...services import foyers, forms, organisation, parcours, usagers
+from ...services import foyers, forms, organisation, parcours, rgpd, usagers
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
 from .. import params
 from ..forms import apply_errors, form_values
@@ -159,6 +159,7 @@ class DossierView(BaseView):
             can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
             can_history=self.appbuilder.sm.has_access("can_read", "HistoriqueAcces"),
             can_rgpd=self.appbuilder.sm.has_access("can_write", "Rgpd"),
+            can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
         ), status
 

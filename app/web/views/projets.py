@@ -23,7 +23,7 @@ from ...security.roles import CATEGORIES
 from ...security.scope import OutOfScope, current_scope
 from ...services import forms, projets
 from ...services.errors import StaleVersion, ValidationFailed
-from ..api.projets import projet_json
+from ...services.projets import as_dict as projet_json
 
 CODE_SEPARATOR = " — "
 
