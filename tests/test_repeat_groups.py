@@ -100,8 +100,11 @@ def test_the_page_posts_lines_keeps_them_on_error_and_the_export_and_secret_foll
     assert not any(h.startswith("appareil —") for h in header)  # members live inside the group's column
     # a line holds a medical field: the whole group is withheld from roles not reading that category
     with app.app_context():
-        assert definition.answer_categories(forms.get(db.session, code).data) == {"appareils": {"medical"}}
+        # (the count of lines is computed from them: as secret as they are)
+        assert definition.answer_categories(forms.get(db.session, code).data) == {"appareils": {"medical"},
+                                                                                   "nombre": {"medical"}}
     direction = api("direction").get(f"/api/v1/usager/{uid}/evaluations").json["result"]
     assert "appareils" not in next(e for e in direction if e["id"] == eid)["answers"]
+    assert "nombre" not in next(e for e in direction if e["id"] == eid)["computed"]
     nurse_view = api("soin.tilleuls").get(f"/api/v1/usager/{uid}/evaluations").json["result"]
     assert "appareils" in next(e for e in nurse_view if e["id"] == eid)["answers"]

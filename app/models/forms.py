@@ -64,4 +64,7 @@ class EvaluationResult(Model):
     evaluated_on = Column(Date, nullable=False)
     value_num = Column(Float)
     value_text = Column(String(200))
+    # The key's own category when its field declares one or is computed from fields that do
+    # (e.g. "soins"; several joined by "+", read only by who reads each): None = the evaluation's.
+    sensitivity = Column(String(60))
     evaluation = relationship("Evaluation", back_populates="results")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -89,8 +90,20 @@ class Scope:
             "seen_etabs": sorted(self.visible_etablissement_ids),
             "cutoff": dt.date.today() - relativedelta(months=self.months_after_exit),
             "statuses": sorted(STATUTS_DEMANDE_OUVERTE), "emergency": sorted(self.emergency_usager_ids),
-            "readable": sorted(self.readable or ()),
+            "readable": readable_keys(self.readable or ()),
         }
+
+
+def category_key(categories) -> str:
+    """One column's value for what holds several categories (an indexed result computed from
+    care and medical answers): read only by who reads each of them."""
+    return "+".join(sorted(categories))
+
+
+def readable_keys(readable) -> list[str]:
+    """Every category key a user reading `readable` may read: each category and each combination."""
+    found = sorted(readable)
+    return [category_key(c) for n in range(1, len(found) + 1) for c in itertools.combinations(found, n)]
 
 
 def _bound(name, type_, expanding=True):
@@ -188,9 +201,12 @@ def _readable_evaluation(cls):
 
 
 def _readable_result(cls):
-    """Indexed results (a GIR) follow the category of the evaluation they come from."""
+    """Indexed results (a GIR) follow the category of the evaluation they come from, and their
+    key's own (a result computed from medical answers is medical)."""
     ev = _EVALUATION.c
-    return or_(exists().where(ev.id == cls.evaluation_id, ev.sensitivity.in_(_READABLE)), cls.usager_id.in_(_EMERGENCY))
+    own = or_(cls.sensitivity.is_(None), cls.sensitivity.in_(_READABLE))  # a key stricter than its form
+    return or_(and_(own, exists().where(ev.id == cls.evaluation_id, ev.sensitivity.in_(_READABLE))),
+               cls.usager_id.in_(_EMERGENCY))
 
 
 _PROJET = ProjetPersonnalise.__table__.alias("scope_projet")

@@ -1,5 +1,5 @@
-"""Shared secret at field level: answers of fields whose category the user does not read are
-absent from the evaluations they load — pages, API answers and exports alike.
+"""Shared secret at field level: answers and computed values of fields whose category the user
+does not read are absent from the evaluations they load — pages, API answers and exports alike.
 
 Rows of a whole unreadable category are already filtered by the scope hook (scope.py); this
 hook removes single fields of a readable form (a `sensitivity` set on one field). It replaces
@@ -29,12 +29,19 @@ def _categories_of(definition_id: int) -> dict:
     return _field_categories[key]
 
 
-@event.listens_for(Evaluation, "load")
-def _hide_unreadable_answers(target, _context):
+def _hide_unreadable_values(target, *_args):
     scope = current_scope()
     if scope is None or scope.readable is None or target.usager_id in scope.emergency_usager_ids:
         return
     hidden = {code for code, categories in _categories_of(target.definition_id).items()
               if not categories <= scope.readable}
-    if hidden & set(target.answers or {}):
-        set_committed_value(target, "answers", {k: v for k, v in target.answers.items() if k not in hidden})
+    if not hidden:
+        return
+    for column in ("answers", "computed"):  # a computed value is as secret as what it comes from
+        values = getattr(target, column, None) or {}
+        if hidden & set(values):
+            set_committed_value(target, column, {k: v for k, v in values.items() if k not in hidden})
+
+
+event.listen(Evaluation, "load", _hide_unreadable_values)
+event.listen(Evaluation, "refresh", _hide_unreadable_values)

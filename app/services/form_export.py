@@ -17,20 +17,24 @@ from sqlalchemy import select
 
 from ..domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
 from ..models import Evaluation, Usager
-from .forms import versions
+from .forms import versions, withheld_fields
 
 FIXED = (_l("Usager n°"), _l("Nom de naissance"), _l("Premier prénom"), _l("Date"), _l("Statut"), _l("Version"),
          _l("Validée le"), _l("Corrige"))
 
 
-def columns(session, code: str) -> tuple[list[tuple[str, str]], list[str], dict[str, list[str]]]:
+def columns(session, code: str, scope=None) -> tuple[list[tuple[str, str]], list[str], dict[str, list[str]]]:
     """([(field code, label)] across every version, [computed keys], {repeatable group: its
-    members' codes in order})."""
+    members' codes in order}), without the fields (answers or computed) of a category the
+    user does not read in some version: not even an empty column."""
     labels, computed, members = {}, [], {}
-    for row in versions(session, code):  # oldest first: codes in order of appearance
+    rows = versions(session, code)
+    withheld = set().union(*(withheld_fields(row.data, scope) for row in rows))
+    for row in rows:  # oldest first: codes in order of appearance
         nested = nested_codes(row.data)
         for field, _parts in all_fields(row.data):
-            if field["type"] == "note" or field["code"] in nested or (field["type"] == "group" and not is_repeated(field)):
+            if field["type"] == "note" or field["code"] in nested or field["code"] in withheld or (
+                    field["type"] == "group" and not is_repeated(field)):
                 continue
             if is_repeated(field):
                 order = members.setdefault(field["code"], [])
@@ -55,9 +59,9 @@ def _cell(value, order=()):
     return value
 
 
-def export_xlsx(session, code: str) -> tuple[bytes, int]:
-    """(workbook bytes, number of submissions)."""
-    fields, computed, members = columns(session, code)
+def export_xlsx(session, code: str, scope=None) -> tuple[bytes, int]:
+    """(workbook bytes, number of submissions) as `scope` may read them."""
+    fields, computed, members = columns(session, code, scope)
     evaluations = session.execute(select(Evaluation).where(Evaluation.form_code == code, Evaluation.archived_at.is_(None))
                                   .order_by(Evaluation.evaluated_on, Evaluation.id)).scalars().all()
     ids = sorted({e.usager_id for e in evaluations})

@@ -18,6 +18,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..security import stamp
+from ..security.scope import category_key
 from .errors import ValidationFailed
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -172,12 +173,14 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
         evaluation.validated_at = utcnow()
         evaluation.validated_by_id = user_id
         indexed = {f["code"] for f, _parts in all_fields(found.data) if f.get("indexed")}
+        own = definitions.answer_categories(found.data)
         for key, value in result.computed.items():
             if key in indexed:
                 number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
                 evaluation.results.append(EvaluationResult(
                     usager_id=usager.id, form_code=found.code, key=key, evaluated_on=evaluation.evaluated_on,
-                    value_num=number, value_text=None if number is not None else str(value)[:200]))
+                    value_num=number, value_text=None if number is not None else str(value)[:200],
+                    sensitivity=category_key(own[key]) if own.get(key) else None))
     session.add(evaluation)
     session.commit()
     return evaluation

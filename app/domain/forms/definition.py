@@ -280,18 +280,39 @@ def dump(data: dict) -> str:
 
 
 def answer_categories(data: dict) -> dict[str, set[str]]:
-    """{answer code: shared-secret categories of what it holds}, for fields with their own
-    category. A repeatable group's answer holds its lines: it carries its members' categories."""
+    """{answer or computed code: shared-secret categories of what it holds}, for fields with their
+    own category. A repeatable group's answer holds its lines: it carries its members' categories.
+    A computed field without a category of its own carries those of every field it is computed
+    from (its expression's names, its algorithm's inputs), transitively: a GIR computed from care
+    answers is care data."""
     found: dict[str, set[str]] = {}
     nested = nested_codes(data)
+    sources: dict[str, set[str]] = {}
     for field, _parts in all_fields(data):
         if field.get("sensitivity") and field["code"] not in nested:
             found.setdefault(field["code"], set()).add(field["sensitivity"])
+        elif field.get("type") == "computed":
+            sources[field["code"]] = _computed_sources(field)
         if is_repeated(field):
             for member in repeated_members(field):
                 if member.get("sensitivity"):
                     found.setdefault(field["code"], set()).add(member["sensitivity"])
+    changed = True
+    while changed:  # to a fixed point: computed fields may depend on computed fields
+        changed = False
+        for code, names in sources.items():
+            inherited = set().union(*(found.get(n, set()) for n in names)) if names else set()
+            if not inherited <= found.get(code, set()):
+                found.setdefault(code, set()).update(inherited)
+                changed = True
     return found
+
+
+def _computed_sources(field: dict) -> set[str]:
+    if field.get("algorithm"):
+        algorithm = REGISTRY.get(field["algorithm"])
+        return set(algorithm.inputs) if algorithm else set()
+    return _names(field.get("expression") or "")
 
 
 def defaults(data: dict) -> dict:

@@ -313,7 +313,7 @@ class EvaluationExportView(BaseView):
 
         if not forms.versions(db.session, code):
             abort(404)
-        content, count = export_xlsx(db.session, code)
+        content, count = export_xlsx(db.session, code, current_scope())
         record_event("export", entity="Evaluation", details={"formulaire": code, "lignes": count})
         return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{code}.xlsx"'})
