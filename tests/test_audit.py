@@ -77,7 +77,8 @@ def test_sensitive_answers_are_recorded_as_changed_not_copied(app):
 
 
 def test_a_medical_field_of_a_shipped_grid_is_recorded_as_changed_not_copied(app):
-    """Field-level categories (GEVA's volet 4) are redacted like whole sensitive forms."""
+    """Field-level categories (GEVA's volet 4) are redacted like whole sensitive forms; the rest
+    of a social-educative grid is not administrative either: recorded as changed, not copied."""
     from app.models import Evaluation
     from app.services import forms
 
@@ -90,7 +91,8 @@ def test_a_medical_field_of_a_shipped_grid_is_recorded_as_changed_not_copied(app
             AuditEvent.entity == "Evaluation", AuditEvent.entity_id == evaluation.id)).scalars().all()
         assert changes and "DIAGNOSTIC-SECRET" not in str(changes)
         assert changes[0]["answers"]["pathologies"] == "modifié"
-        assert changes[0]["answers"]["projet_de_vie"] == [None, "Foyer"]
+        assert changes[0]["answers"]["projet_de_vie"] == "modifié"
+        assert "Foyer" not in str(changes)
         assert db.session.get(Evaluation, evaluation.id).answers["pathologies"] == "DIAGNOSTIC-SECRET"
 
 

@@ -56,3 +56,13 @@ class AuditCheckpoint(Model):
     last_hash = Column(String(64), nullable=False)
     purged_count = Column(Integer, nullable=False)
     signature = Column(String(64), nullable=False)
+
+
+class AuditUsager(Model):
+    """Each usager one entry concerns, when it concerns several (a list, a dossier that loads its
+    siblings): such an entry is then found under each of them, not under none. An index only: the
+    entry's own `details` (hashed) holds the same ids."""
+
+    __tablename__ = "audit_usager"
+    audit_id = Column(Integer, primary_key=True)  # no FK: purge removes both, entries are never edited
+    usager_id = Column(Integer, primary_key=True, index=True)

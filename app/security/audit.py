@@ -1,8 +1,9 @@
 """Audit of every write and every read of personal data, in one place.
 
-- Writes: a `before_flush` hook on every session records who changed which fields (old and new
-  values; values of médical / psychologique fields and passwords recorded as changed, not
-  copied) and stamps created_by / updated_by. The rows are chained and inserted in the same
+- Writes: a `before_flush` hook on every session records who changed which fields and stamps
+  created_by / updated_by. Old and new values are copied only for administrative data; secrets,
+  free text and the values of any other category of the shared secret (answers, computed
+  values, indexed results, PP content) are recorded as "modifié" (`copyable`). The rows are chained and inserted in the same
   transaction (`after_flush`): if they cannot be written, the change is not committed either.
 - Reads: a `load` hook on every class holding personal data collects the ids a request read;
   one `after_request` hook writes a single "read" entry with the path and the ids (search
@@ -13,16 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import event, inspect
+from sqlalchemy import Boolean, Date, DateTime, Integer, Text, event, inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..domain.forms.definition import answer_categories
+from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, Foyer,
-    MesureProtection, ProjetPersonnalise, Usager,
+    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, EvaluationResult, Foyer,
+    Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Usager,
 )
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
 from . import audit_chain
@@ -31,7 +33,11 @@ IGNORED_FIELDS = {"version", "created_at", "updated_at", "created_by_id", "updat
                   "search_text", "dup_key", "changed_on", "created_on", "last_login", "login_count",
                   "fail_login_count", "totp_last_step", "last_used_at"}
 REDACTED_FIELDS = {"password", "totp_secret", "code_hash", "token_hash"}  # changed, never copied
-SENSITIVE_CATEGORIES = {"medical", "psychologique"}
+ADMINISTRATIVE = "administratif"
+# What the trail may copy of a row of another category than administratif (a care evaluation, a
+# PP objective): who, when, which state; never what it says.
+STRUCTURAL_STRINGS = {"status", "statut", "sensitivity", "form_code", "type", "etape"}
+FREE_TEXT_FIELD_TYPES = {"text", "long_text"}
 CHANGED = "modifié"
 # Drafts are their author's scratchpad, autosaved every few seconds: auditing them would copy
 # typed health data into the trail; what counts is audited when the form is saved.
@@ -73,8 +79,31 @@ def _usager_id(obj):
     return getattr(obj, "usager_id", None)
 
 
-def _sensitive_answer_codes(evaluation: Evaluation) -> set | None:
-    """Answer codes of an evaluation that must not be copied (None: all of them)."""
+def _category(obj) -> str | None:
+    """The shared-secret category of a row (None: unknown, treated as sensitive)."""
+    if isinstance(obj, EvaluationResult):
+        evaluation = obj.evaluation
+        return obj.sensitivity or (evaluation.sensitivity if evaluation is not None else None)
+    return getattr(obj, "sensitivity", ADMINISTRATIVE)
+
+
+def copyable(model, key: str, category: str | None) -> bool:
+    """May the trail (and its pages) hold this column's values in clear? Never for secrets and
+    free text (Text columns: a comment says anything); for a row of a category other than
+    administratif, only its links, dates and states."""
+    if key in REDACTED_FIELDS:
+        return False
+    column = model.__table__.columns.get(key) if hasattr(model, "__table__") else None
+    if column is None or isinstance(column.type, Text):
+        return False
+    if category == ADMINISTRATIVE:
+        return True
+    if column.foreign_keys or key in STRUCTURAL_STRINGS:
+        return True
+    return isinstance(column.type, (Integer, Date, DateTime, Boolean))  # not Float: a measure
+
+
+def _definition_data(evaluation: Evaluation) -> dict:
     definition = evaluation.definition
     if definition is None and evaluation.definition_id:
         from sqlalchemy.orm import object_session
@@ -83,27 +112,34 @@ def _sensitive_answer_codes(evaluation: Evaluation) -> set | None:
 
         with object_session(evaluation).no_autoflush:
             definition = object_session(evaluation).get(FormDefinition, evaluation.definition_id)
-    data = definition.data if definition else {}
-    if data.get("sensitivity") in SENSITIVE_CATEGORIES:
-        return None
-    return {code for code, categories in answer_categories(data).items() if categories & SENSITIVE_CATEGORIES}
+    return definition.data if definition else {}
 
 
-def _redact_answers(obj, old, new):
-    sensitive = _sensitive_answer_codes(obj)
+def _copyable_codes(evaluation: Evaluation) -> set[str]:
+    """Answer and computed codes whose values the trail may copy: administrative, not free text."""
+    data = _definition_data(evaluation)
+    own = answer_categories(data)
+    form_category = evaluation.sensitivity or data.get("sensitivity") or ADMINISTRATIVE
+    return {f["code"] for f, _parts in all_fields(data)
+            if f.get("type") not in FREE_TEXT_FIELD_TYPES and f.get("type") != "group"
+            and (own.get(f["code"]) or {form_category}) == {ADMINISTRATIVE}}
+
+
+def _redact_values(copyable_codes: set, old, new) -> dict:
     old, new = old or {}, new or {}
     out = {}
     for code in sorted(set(old) | set(new)):
         if old.get(code) == new.get(code):
             continue
-        hidden = sensitive is None or code in sensitive
-        out[code] = CHANGED if hidden else [old.get(code), new.get(code)]
+        out[code] = [_plain(old.get(code)), _plain(new.get(code))] if code in copyable_codes else CHANGED
     return out
 
 
 def _changes(obj) -> dict:
     changes = {}
     state = inspect(obj)
+    category = _category(obj)
+    codes = None
     for attr in state.mapper.column_attrs:
         if attr.key in IGNORED_FIELDS:
             continue
@@ -114,12 +150,13 @@ def _changes(obj) -> dict:
         new = hist.added[0] if hist.added else None
         if old == new:
             continue
-        if attr.key in REDACTED_FIELDS:
-            changes[attr.key] = CHANGED
-        elif isinstance(obj, Evaluation) and attr.key == "answers":
-            changes[attr.key] = _redact_answers(obj, old, new)
-        else:
+        if isinstance(obj, Evaluation) and attr.key in ("answers", "computed"):
+            codes = _copyable_codes(obj) if codes is None else codes
+            changes[attr.key] = _redact_values(codes, old, new)
+        elif copyable(type(obj), attr.key, category):
             changes[attr.key] = [_plain(old), _plain(new)]
+        else:
+            changes[attr.key] = CHANGED
     for rel in state.mapper.relationships:  # role ↔ user, permission ↔ role links
         if not rel.uselist or rel.viewonly or rel.secondary is None:
             continue
@@ -160,12 +197,30 @@ def _record_writes(session, flush_context, instances):
         if _audited(obj):
             pending.append((obj, "delete"))
     entries = []
-    for obj, action in pending:
-        changes = _changes(obj)
-        if action == "update" and not changes:  # only bookkeeping fields moved
-            continue
-        entries.append((obj, action, changes, user_id, username))
+    with session.no_autoflush:
+        for obj, action in pending:
+            changes = _changes(obj)
+            if action == "update" and not changes:  # only bookkeeping fields moved
+                continue
+            entries.append((obj, action, changes, _labels(session, obj), user_id, username))
     session.info.setdefault("sillage_audit", []).extend(entries)
+
+
+def _labels(session, obj) -> dict | None:
+    """Names beside the ids where ids alone say nothing to a reader of the trail: who was given
+    which établissement and service (names as they are at the time of the change)."""
+    if not isinstance(obj, StaffAssignment):
+        return None
+    from ..models import User
+    from .scope import UNSCOPED
+
+    def name(column, key, ident):
+        return session.execute(select(column).where(key == ident), execution_options={UNSCOPED: True}).scalar() \
+            if ident else None
+
+    return {"utilisateur": name(User.username, User.id, obj.user_id),
+            "etablissement": name(Etablissement.name, Etablissement.id, obj.etablissement_id),
+            "service": name(Service.name, Service.id, obj.service_id)}
 
 
 @event.listens_for(Session, "after_flush")
@@ -178,8 +233,8 @@ def _write_audit_rows(session, flush_context):
     rows = [
         {"at": now, "user_id": user_id, "username": username, **origin, "action": action,
          "entity": type(obj).__name__, "entity_id": getattr(obj, "id", None), "usager_id": _usager_id(obj),
-         "version": getattr(obj, "version", None), "changes": changes or None, "details": None}
-        for obj, action, changes, user_id, username in entries
+         "version": getattr(obj, "version", None), "changes": changes or None, "details": labels}
+        for obj, action, changes, labels, user_id, username in entries
     ]
     audit_chain.append(session.connection(), rows)
 
@@ -247,10 +302,37 @@ for _cls in READ_AUDITED:
     event.listen(_cls, "load", _on_load)
 
 
+def unaudited_read() -> None:
+    """This request's loads are not a consultation (a draft autosaved by the user's own browser
+    loads the usager to check access: recording it would drown the dossier's real readers)."""
+    g.sillage_unaudited_read = True
+
+
+DENIED = (403, 404)
+
+
+def _record_denied(status: int) -> None:
+    """A signed-in user refused (403) or sent to a page outside their scope (404): a probe of
+    other établissements' ids leaves a trace, under the usager it aimed at."""
+    user_id, username = current_actor()
+    if user_id is None:
+        return
+    args = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, (int, str))}
+    target = args.get("usager_id") if isinstance(args.get("usager_id"), int) else None
+    record_event("denied", user_id=user_id, username=username, entity="Acces", usager_id=target,
+                 details={"method": request.method, "path": request.path[:300], "status": status,
+                          "args": {k: (v[:100] if isinstance(v, str) else v) for k, v in list(args.items())[:10]}},
+                 durable=False)
+
+
 def init_read_audit(app) -> None:
     @app.after_request
     def _record_reads(response):
         reads = g.pop("sillage_reads", None)
+        if response.status_code in DENIED:
+            _record_denied(response.status_code)
+        if g.pop("sillage_unaudited_read", False):
+            return response
         if not reads or not current_app.config.get("SILLAGE_AUDIT_READS", True):
             return response
         usagers = sorted(g.pop("sillage_read_usagers", set()))
@@ -262,3 +344,42 @@ def init_read_audit(app) -> None:
         record_event("read", entity="Usager" if usagers else next(iter(sorted(reads))),
                      entity_id=single, usager_id=single, details=details, durable=False)
         return response
+
+
+# --- what the audit pages show -------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _models_by_name() -> dict:
+    from flask_appbuilder import Model
+
+    return {m.class_.__name__: m.class_ for m in Model.registry.mappers if hasattr(m.class_, "__table__")}
+
+
+def shown_changes(entity: str, changes, readable) -> dict | None:
+    """An entry's changes as an audit page may show them to a reader of `readable` categories
+    (None: all): the same rule as what the trail copies, applied again to what it holds (entries
+    written before that rule included), and nothing in clear to who does not read
+    administrative data."""
+    if not changes or changes == audit_chain.ERASED:
+        return changes
+    model = _models_by_name().get(entity)
+    blind = readable is not None and ADMINISTRATIVE not in readable
+    category = _display_category(model)
+    shown = {}
+    for key, value in changes.items():
+        if isinstance(value, dict) and set(value) == {"ajouts", "retraits"}:  # role and permission links
+            shown[key] = value if not blind else CHANGED
+        elif isinstance(value, dict):  # answers or computed values of an evaluation, code by code
+            shown[key] = {code: CHANGED for code in value}
+        elif value == CHANGED or blind or model is None or not copyable(model, key, category):
+            shown[key] = CHANGED
+        else:
+            shown[key] = value
+    return shown
+
+
+def _display_category(model) -> str | None:
+    """A row's category is not kept in its entries: rows that carry one are shown as sensitive."""
+    if model is None or "sensitivity" in model.__table__.columns:
+        return None
+    return ADMINISTRATIVE

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from ..models import AuditCheckpoint, AuditEvent, AuditHead
+from ..models import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
 from ..models.base import utcnow
 
 GENESIS = "0" * 64
@@ -25,7 +25,7 @@ HASHED_FIELDS = ("id", "at", "user_id", "username", "remote_addr", "client", "ac
                  "entity_id", "usager_id", "version", "changes_hash", "details", "prev_hash")
 ERASED = {"effacé": "usager anonymisé"}  # what an erased usager's entries keep of their values
 ERASURE_ACTION = "erasure"
-events, heads = AuditEvent.__table__, AuditHead.__table__
+events, heads, links = AuditEvent.__table__, AuditHead.__table__, AuditUsager.__table__
 # Built once: building an INSERT of the JSON columns at each call cost about a millisecond of
 # cache-key work in SQLAlchemy, for every audited request.
 # Locking the head and reading it are one statement (row lock on PostgreSQL, write lock on SQLite).
@@ -33,6 +33,7 @@ _LOCK_HEAD = (update(heads).where(heads.c.id == 1).values(last_id=heads.c.last_i
               .returning(heads.c.last_id, heads.c.last_hash))
 _INSERT = insert(events)
 _MOVE_HEAD = update(heads).where(heads.c.id == 1)
+_LINK = insert(links)
 # One entry (a read): insert it and move the head in one statement, on PostgreSQL (a DML CTE).
 # Parameters are prefixed: a plain "id" would also set audit_head.id in the CTE's UPDATE.
 _INSERT_MOVING = insert(events).values({c.name: bindparam(f"ev_{c.name}") for c in events.columns}).add_cte(
@@ -86,9 +87,13 @@ def append(connection, rows: list[dict]) -> None:
         row = chained[0]
         connection.execute(_INSERT_MOVING, {**{f"ev_{c.name}": row.get(c.name) for c in events.columns},
                                             "head_id": last_id, "head_hash": last_hash})
-        return
-    connection.execute(_INSERT, chained)
-    connection.execute(_MOVE_HEAD, {"last_id": last_id, "last_hash": last_hash})
+    else:
+        connection.execute(_INSERT, chained)
+        connection.execute(_MOVE_HEAD, {"last_id": last_id, "last_hash": last_hash})
+    several = [{"audit_id": row["id"], "usager_id": u} for row in chained if row.get("usager_id") is None
+               for u in sorted(set((row.get("details") or {}).get("usagers") or ()))]
+    if several:
+        connection.execute(_LINK, several)
 
 
 @dataclass
@@ -158,6 +163,7 @@ def purge(connection, before: dt.datetime) -> int:
     cp["signature"] = _checkpoint_signature(cp, _key())
     connection.execute(insert(AuditCheckpoint.__table__), [cp])
     connection.execute(delete(events).where(events.c.id <= last.id))
+    connection.execute(delete(links).where(links.c.audit_id <= last.id))
     return count
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from ..models import AuditEvent
+from ..models import AuditEvent, AuditUsager
 
 PAGE = 50
 
@@ -27,7 +27,7 @@ def search(session, q: AuditQuery) -> tuple[list[AuditEvent], int]:
     if q.username:
         stmt = stmt.where(AuditEvent.username == q.username)
     if q.usager_id:
-        stmt = stmt.where(AuditEvent.usager_id == q.usager_id)
+        stmt = stmt.where(about(q.usager_id))
     if q.action:
         stmt = stmt.where(AuditEvent.action == q.action)
     if q.date_from:
@@ -46,5 +46,11 @@ def actions(session) -> list[str]:
 
 def access_history(session, usager_id: int, limit: int = 30) -> list[AuditEvent]:
     """Who read or changed this usager's dossier, newest first."""
-    return session.execute(select(AuditEvent).where(AuditEvent.usager_id == usager_id)
+    return session.execute(select(AuditEvent).where(about(usager_id))
                            .order_by(AuditEvent.id.desc()).limit(limit)).scalars().all()
+
+
+def about(usager_id: int):
+    """Entries about this usager: theirs alone, or one of several (a list, siblings read together)."""
+    return or_(AuditEvent.usager_id == usager_id,
+               AuditEvent.id.in_(select(AuditUsager.audit_id).where(AuditUsager.usager_id == usager_id)))

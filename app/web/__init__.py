@@ -158,6 +158,15 @@ def _template_helpers(app):
         return {"emergency_banner": emergency_banner}
 
     @app.template_global()
+    def shown_audit_changes(entry):
+        """An audit entry's changes as the reader may see them (their categories of the secret)."""
+        from ..security.audit import shown_changes
+        from ..security.scope import current_scope
+
+        scope = current_scope()
+        return shown_changes(entry.entity, entry.changes, scope.readable if scope is not None else None)
+
+    @app.template_global()
     def list_values(name):
         """Values of a référentiels list, for list_choice fields (read once per request and list)."""
         from ..extensions import db

@@ -13,16 +13,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
+from ...security.audit import unaudited_read
 from ...services import drafts
 from ...services.errors import ValidationFailed
 
 
 def signed_in(view):
-    """JSON callers get 401, not the login page."""
+    """JSON callers get 401, not the login page. An autosave is not a consultation."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return jsonify(message=_("Connexion requise.")), 401
+        unaudited_read()
         return view(*args, **kwargs)
 
     return wrapped
