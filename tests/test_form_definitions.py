@@ -35,7 +35,8 @@ sections:
         label: Précisez
         type: text
         show_if: autonome == False
-        required: Dites pourquoi.
+        required: true
+        required_message: Dites pourquoi.
       - code: double_age
         label: Double
         type: computed

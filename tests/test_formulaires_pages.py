@@ -110,7 +110,7 @@ def test_the_builder_adds_orders_conditions_and_edits_fields_of_the_same_draft(a
                 cond_field="sieste", cond_op="==", cond_value="oui").status_code == 302
     field = draft()["sections"][0]["items"][index]
     assert field == {"code": "aide_lever", "label": "Aide pour se lever", "type": "single_choice", "help": "Le matin",
-                     "required": "Dites si une aide est nécessaire.", "show_if": "sieste == True",
+                     "required": True, "required_message": "Dites si une aide est nécessaire.", "show_if": "sieste == True",
                      "options": [{"code": "aucune", "label": "Aucune"}, {"code": "stimulation", "label": "Stimulation"},
                                  {"code": "partielle", "label": "Aide partielle"}]}
     yaml = client.get(f"/formulaires/{code}/brouillon").data.decode()

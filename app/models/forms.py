@@ -13,6 +13,7 @@ class FormDefinition(TrackedMixin, Model):
 
     __tablename__ = "form_definition"
     __table_args__ = (UniqueConstraint("code", "version", name="uq_form_definition_version"),)
+    audit_copies_values = False  # every version is kept here: the trail notes "modifié", not a copy
     id = Column(Integer, primary_key=True)
     code = Column(String(63), nullable=False, index=True)
     version = Column(Integer, nullable=False)

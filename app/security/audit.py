@@ -91,7 +91,7 @@ def copyable(model, key: str, category: str | None) -> bool:
     """May the trail (and its pages) hold this column's values in clear? Never for secrets and
     free text (Text columns: a comment says anything); for a row of a category other than
     administratif, only its links, dates and states."""
-    if key in REDACTED_FIELDS:
+    if key in REDACTED_FIELDS or not getattr(model, "audit_copies_values", True):
         return False
     column = model.__table__.columns.get(key) if hasattr(model, "__table__") else None
     if column is None or isinstance(column.type, Text):

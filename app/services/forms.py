@@ -253,6 +253,14 @@ def _check_draft(session, data, lines=None) -> None:
         raise InvalidDefinition([DefinitionError("", None, _("le type du champ « %(c)s » a été publié autrement ; "
                                                               "un autre type demande un nouveau champ", c=code))
                                  for code in changed])
+    lists = set(session.execute(select(ValeurListe.liste).distinct()).scalars())
+    unknown = [(field, parts) for field, parts in all_fields(data)
+               if field["type"] == "list_choice" and field.get("list") not in lists]
+    if unknown:  # the référentiels console creates lists; a form cannot name one that is not there
+        raise InvalidDefinition([definitions.error_at(
+            parts + ("list",), lines, _("liste de valeurs « %(l)s » inconnue (listes existantes : %(k)s)",
+                                        l=field.get("list"), k=", ".join(sorted(lists)) or "—"))
+            for field, parts in unknown])
 
 
 def save_draft(session, text: str, origin: str | None = None) -> FormDefinition:
@@ -269,7 +277,7 @@ def save_draft(session, text: str, origin: str | None = None) -> FormDefinition:
     errors = definitions.check(data, lines)
     if errors:
         raise definitions.InvalidDefinition(errors)
-    _check_draft(session, data)
+    _check_draft(session, data, lines)
     if draft is None:
         draft = FormDefinition(code=data["code"], version=next_version, status="draft", origin=origin)
         session.add(draft)

@@ -124,8 +124,11 @@ def update_field(data: dict, section: int, index: int, *, label: str, help_text:
         field["help"] = help_text.strip()
     else:
         field.pop("help", None)
+    field.pop("required_message", None)
     if required:
-        field["required"] = required_message.strip() or True
+        field["required"] = True
+        if required_message.strip():
+            field["required_message"] = required_message.strip()
     else:
         field.pop("required", None)
     if options is not None and field.get("type") in WITH_OPTIONS:

@@ -7,6 +7,7 @@ expressions, algorithms, bounds) by the rules below. Nothing here touches a data
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 
-from . import expressions
+from . import dependencies, expressions
 from .algorithms import REGISTRY
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "forms" / "schema.json"
 CHOICE_TYPES = {"single_choice", "multiple_choice", "ordinal"}
+OPTION_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,78 @@ def _line(lines: dict, path: str):
     return lines.get("")
 
 
+# Bounds that keep any definition cheap to check, store and fill (the largest shipped grid,
+# GEVA, is about 40 KB and 150 fields).
+MAX_SOURCE_BYTES = 256 * 1024
+MAX_FIELDS = 1000
+MAX_YAML_DEPTH = 40
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with its nesting bounded. Aliases (`*ref`, which the canonical
+    export itself writes for repeated option lists) stay allowed, but what they expand to is
+    measured before anything walks it: a few nested ones (a "billion laughs" of 540 bytes)
+    would expand to gigabytes."""
+
+    def compose_node(self, parent, index):
+        depth = getattr(self, "_depth", 0)
+        if depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(None, None, _("imbrication trop profonde (%(n)s niveaux au plus)",
+                                                            n=MAX_YAML_DEPTH), self.peek_event().start_mark)
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
+
+
+def _expanded_size(root, limit: int) -> int | None:
+    """Number of nodes once aliases are expanded (None beyond `limit`), without recursion:
+    each node's size is memoised, so shared nodes are measured once."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else (
+            node.value if isinstance(node, yaml.SequenceNode) else [])
+        if not ready:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        if any(id(c) not in sizes for c in children):
+            return None  # a node that contains itself (recursive alias)
+        sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+        if sizes[id(node)] > limit:
+            return None
+    return sizes[id(root)]
+
+
+def error_at(parts, lines: dict | None, message: str) -> DefinitionError:
+    """An error at a path of the definition, with its YAML line when known."""
+    path = _path(parts)
+    return DefinitionError(path, _line(lines or {}, path), message)
+
+
 def parse_yaml(text: str) -> tuple[dict, dict]:
     """YAML text → (data, line map); a syntax error is a DefinitionError with its line."""
+    if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise InvalidDefinition([DefinitionError("", 1, _("définition trop longue (%(n)s Ko au plus)",
+                                                          n=MAX_SOURCE_BYTES // 1024))])
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node, MAX_FIELDS * 60) is None:
+            raise InvalidDefinition([DefinitionError("", 1, _("définition trop volumineuse une fois ses alias YAML "
+                                                              "(*nom) développés"))])
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidDefinition([DefinitionError("", mark.line + 1 if mark else None,
                                                  _("YAML illisible : %(e)s", e=getattr(exc, "problem", exc)))]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise InvalidDefinition([DefinitionError("", 1, _("une définition est un objet YAML (code, title, sections…)"))])
     return data, _line_map(node)
@@ -133,6 +198,9 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
     """Every problem of a definition: structure (JSON Schema), then meaning."""
     lines = lines or {}
     errors = []
+    too_big = _size_problem(data)
+    if too_big:
+        return [DefinitionError("", 1, too_big)]
     for error in sorted(validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = _path(tuple(error.absolute_path))
         errors.append(DefinitionError(path, _line(lines, path), _french_schema_message(error)))
@@ -140,8 +208,7 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
         return errors
 
     def err(parts, message):
-        path = _path(parts)
-        errors.append(DefinitionError(path, _line(lines, path), message))
+        errors.append(error_at(parts, lines, message))
 
     fields = all_fields(data)
     by_code = {}
@@ -160,17 +227,67 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
                 err(("sections", index, "show_if"), problem)
     for field, parts in fields:
         _check_field(field, parts, by_code, data, err)
+    _check_cycles(data, fields, err)
     return errors
+
+
+def _check_cycles(data, fields, err):
+    """A computed field or a condition that reads itself, directly or through others, has no
+    value: refused, naming the fields."""
+    parts_of = {f["code"]: parts for f, parts in fields}
+    levels = [dependencies.top_level(data)] + [list(dependencies.layout(f.get("items"), None))
+                                               for f, _parts in fields if is_repeated(f)]
+    for entries in levels:
+        for cycle in dependencies.cycles(entries):
+            path = " → ".join(cycle + [cycle[0]]) if len(cycle) > 1 else f"{cycle[0]} → {cycle[0]}"
+            err(parts_of[cycle[0]], _("dépendance circulaire : %(p)s", p=path))
+
+
+def _size_problem(data) -> str | None:
+    """A definition built elsewhere than from YAML (API JSON, builder) is bounded too: depth and
+    number of nodes, counted without recursion, before anything walks it."""
+    stack, nodes, items = [(data, 0)], 0, 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_YAML_DEPTH:
+            return _("imbrication trop profonde (%(n)s niveaux au plus)", n=MAX_YAML_DEPTH)
+        if nodes > MAX_FIELDS * 60:
+            return _("définition trop volumineuse")
+        if isinstance(value, dict):
+            items += "type" in value and "code" in value
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    if items > MAX_FIELDS:
+        return _("trop de champs (%(n)s au plus)", n=MAX_FIELDS)
+    return None
 
 
 def _check_field(field, parts, by_code, data, err):
     kind = field["type"]
     options = field.get("options") or []
     seen = set()
-    for index, option in enumerate(options):
-        if option["code"] in seen:
-            err(parts + ("options", index), _("code « %(c)s » en double", c=option["code"]))
-        seen.add(option["code"])
+    for key in ("options", "rows"):
+        strings = set()
+        for index, option in enumerate(field.get(key) or []):
+            text = str(option["code"])
+            if not OPTION_CODE.match(text):
+                err(parts + (key, index, "code"), _("code « %(c)s » invalide : lettres, chiffres, _ . - (64 au plus), "
+                                                    "sans espace", c=text))
+            elif text in strings:
+                err(parts + (key, index), _("code « %(c)s » en double", c=option["code"]))
+            strings.add(text)
+            if key == "options":
+                seen.add(option["code"])
+    if isinstance(field.get("required"), str):
+        err(parts + ("required",), _("required prend true ou false ; une condition va dans required_if, "
+                                     "un message dans required_message"))
+    if field.get("required_if"):
+        if field.get("required") is True:
+            err(parts + ("required_if",), _("required: true et required_if ensemble : gardez l'un des deux"))
+        for problem in expressions.check(field["required_if"], by_code):
+            err(parts + ("required_if",), problem)
     if kind in CHOICE_TYPES | {"matrix"} and not options:
         err(parts, _("le type %(t)s demande des options", t=kind))
     if kind == "matrix":
@@ -215,8 +332,6 @@ def _check_field(field, parts, by_code, data, err):
     if field.get("show_if"):
         for problem in expressions.check(field["show_if"], by_code):
             err(parts + ("show_if",), problem)
-        if field["code"] in _names(field["show_if"]):
-            err(parts + ("show_if",), _("un champ ne peut dépendre de lui-même"))
     for index, constraint in enumerate(field.get("constraints") or []):
         for problem in expressions.check(constraint["expression"], by_code):
             err(parts + ("constraints", index, "expression"), problem)
@@ -225,15 +340,6 @@ def _check_field(field, parts, by_code, data, err):
         for value in defaults:
             if value not in seen:
                 err(parts + ("default",), _("valeur par défaut « %(v)s » absente des options", v=value))
-
-
-def _names(source):
-    import ast
-
-    try:
-        return {n.id for n in ast.walk(expressions.parse(source)) if isinstance(n, ast.Name)}
-    except expressions.ExpressionError:
-        return set()
 
 
 SCHEMA_MESSAGES = {
@@ -312,7 +418,7 @@ def _computed_sources(field: dict) -> set[str]:
     if field.get("algorithm"):
         algorithm = REGISTRY.get(field["algorithm"])
         return set(algorithm.inputs) if algorithm else set()
-    return _names(field.get("expression") or "")
+    return dependencies.names(field.get("expression"))
 
 
 def defaults(data: dict) -> dict:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field as dc_field
 from flask_babel import gettext as _
 
 from .. import nomenclatures
-from . import expressions
+from . import dependencies, expressions
 from .algorithms import REGISTRY
-from .definition import all_fields, is_repeated, nested_codes, repeated_members
+from .definition import is_repeated, repeated_members
 
 MAX_TEXT = {"text": 1000, "long_text": 20000}
 
@@ -50,6 +50,8 @@ def _coerce(field: dict, value):
                 raise ValueError(_("nombre attendu"))
         if not math.isfinite(value):
             raise ValueError(_("nombre attendu"))
+        if abs(value) > expressions.MAX_NUMBER:
+            raise ValueError(_("nombre hors limites (±10^15 au plus)"))
         if kind == "integer":
             if value != int(value):
                 raise ValueError(_("nombre entier attendu"))
@@ -109,8 +111,8 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
     if not isinstance(answers, dict):
         result.errors["answers"] = _("un objet {code: valeur} est attendu")
         return result
-    nested = nested_codes(definition)  # answered inside a repeatable group's occurrences
-    fields = [f for f, _parts in all_fields(definition) if f["code"] not in nested]
+    entries = dependencies.top_level(definition)
+    fields = [f for f, _s, _a in entries]
     known = {f["code"]: f for f in fields}
     for code in answers:
         if code not in known:
@@ -126,56 +128,89 @@ def evaluate(definition: dict, answers: dict, settings: dict | None = None) -> R
             typed[code] = _coerce(f, answers[code])
         except ValueError as exc:
             result.errors[code] = str(exc)
-    names = {c: typed.get(c) for c in known}
-    for f in fields:  # occurrences may depend on the answers around them
-        if is_repeated(f) and f["code"] not in result.errors:
-            rows = _occurrences(f, answers.get(f["code"]), names, result.errors)
-            if rows:
-                typed[f["code"]] = names[f["code"]] = rows
-    _compute(definition, fields, typed, names, settings, result)
-    hidden_sections = {s["code"] for s in definition["sections"]
-                       if s.get("show_if") and not expressions.evaluate(s["show_if"], names)}
-    section_of = {}
-    for section in definition["sections"]:
-        for f, _parts in all_fields({"sections": [section]}):
-            section_of[f["code"]] = section["code"]
-    for f in fields:
+    names = dict.fromkeys(known)
+    shown: dict = {}  # section or group code → visible?
+    runs: dict = {}
+    for f, section, ancestors in dependencies.order(entries):  # a field after what it reads
         code = f["code"]
-        visible = section_of.get(code) not in hidden_sections and (
-            not f.get("show_if") or bool(expressions.evaluate(f["show_if"], names)))
-        if not visible:  # hidden: the answer is dropped, never an error, never required
+        visible = all(_visible(part, names, shown) for part in (section, *ancestors)) and (
+            not f.get("show_if") or _truthy(f["show_if"], names))
+        if f["type"] == "group" and not is_repeated(f):
+            shown[code] = visible
+        if not visible:  # hidden: empty for every other expression, never an error, never required
             result.hidden.append(code)
             typed.pop(code, None)
             for key in [k for k in result.errors if k == code or k.startswith(f"{code}[")]:
                 result.errors.pop(key)
             continue
+        if f["type"] == "computed":
+            _compute(f, typed, names, settings, result, runs)
+        elif is_repeated(f):
+            rows, row_computed = _occurrences(f, answers.get(code), names, result.errors, settings)
+            if rows:
+                typed[code] = names[code] = rows
+                if any(row_computed):
+                    result.computed[code] = row_computed
+        else:
+            names[code] = typed.get(code)
+    for f in fields:
+        code = f["code"]
+        if code in result.hidden:
+            continue
         if is_repeated(f):
             _count_occurrences(f, typed.get(code) or [], result.errors)
-            continue
-        if f["type"] in ("computed", "note", "group"):
-            continue
-        if code in typed:
-            for constraint in f.get("constraints") or []:
-                if expressions.evaluate(constraint["expression"], names) is False:
-                    result.errors.setdefault(code, constraint["message"])
-        elif f.get("required") and code not in result.errors:
-            result.errors[code] = f["required"] if isinstance(f["required"], str) else _("réponse obligatoire")
+        elif f["type"] not in ("computed", "note", "group"):
+            _check_answer(f, code, code in typed, names, result.errors)
     result.answers = typed
-    result.hidden.extend(sorted(hidden_sections))
+    result.hidden.extend(s["code"] for s in definition["sections"] if shown.get(s["code"]) is False)
     return result
 
 
-def _occurrences(group: dict, value, names: dict, errors: dict) -> list[dict]:
-    """The typed rows of a repeatable group; errors as "group[i].field". Blank rows (a form's
-    empty last line) are not occurrences."""
+def _visible(part, names, shown) -> bool:
+    """A section or an enclosing group: shown unless its show_if is false (evaluated once)."""
+    if part is None or not part.get("show_if"):
+        return True
+    if part["code"] not in shown:
+        shown[part["code"]] = _truthy(part["show_if"], names)
+    return shown[part["code"]]
+
+
+def _truthy(source, names) -> bool:
+    return bool(expressions.evaluate(source, names))
+
+
+def _required(f, names) -> bool:
+    if f.get("required_if"):
+        return _truthy(f["required_if"], names)
+    return bool(f.get("required"))
+
+
+def _required_message(f) -> str:
+    legacy = f.get("required") if isinstance(f.get("required"), str) else None  # definitions saved before required_if
+    return f.get("required_message") or legacy or _("réponse obligatoire")
+
+
+def _check_answer(f, key, answered, scope, errors) -> None:
+    if answered:
+        for constraint in f.get("constraints") or []:
+            if expressions.evaluate(constraint["expression"], scope) is False:
+                errors.setdefault(key, constraint["message"])
+    elif _required(f, scope) and key not in errors:
+        errors[key] = _required_message(f)
+
+
+def _occurrences(group: dict, value, names: dict, errors: dict, settings) -> tuple[list[dict], list[dict]]:
+    """The typed rows of a repeatable group and each row's computed values; errors as
+    "group[i].field". Blank rows (a form's empty last line) are not occurrences."""
     code = group["code"]
     if value in (None, "", []):
-        return []
+        return [], []
     if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
         errors[code] = _("une liste de lignes {code: valeur} est attendue")
-        return []
+        return [], []
     members = {f["code"]: f for f in repeated_members(group)}
-    rows = []
+    entries = list(dependencies.layout(group.get("items"), None))
+    rows, computed_rows = [], []
     for index, row in enumerate(value):
         here = f"{code}[{index}]"  # the position in what was sent
         typed = {}
@@ -183,7 +218,7 @@ def _occurrences(group: dict, value, names: dict, errors: dict) -> list[dict]:
             if key not in members:
                 errors[f"{here}.{key}"] = _("champ inconnu dans ce groupe")
             elif members[key]["type"] in ("computed", "note"):
-                errors[f"{here}.{key}"] = _("champ calculé ou informatif : il ne se saisit pas")
+                continue  # a line's computed value shown back by the page: recomputed here
             elif answer not in (None, "", []):
                 try:
                     typed[key] = _coerce(members[key], answer)
@@ -191,20 +226,31 @@ def _occurrences(group: dict, value, names: dict, errors: dict) -> list[dict]:
                     errors[f"{here}.{key}"] = str(exc)
         if not typed:
             continue  # a blank line (or one whose only answers are refused: their errors stand)
-        scope = {**names, **{c: typed.get(c) for c in members}}
+        scope = {**names, **dict.fromkeys(members)}
+        line = Result()
+        shown: dict = {}
+        for member, _section, ancestors in dependencies.order(entries):
+            mcode = member["code"]
+            visible = all(_visible(g, scope, shown) for g in ancestors) and (
+                not member.get("show_if") or _truthy(member["show_if"], scope))
+            if member["type"] == "group":
+                shown[mcode] = visible
+            if not visible:
+                typed.pop(mcode, None)
+                errors.pop(f"{here}.{mcode}", None)
+                line.hidden.append(mcode)
+            elif member["type"] == "computed":
+                _compute(member, typed, scope, settings, line, {})
+                if mcode in line.errors:
+                    errors[f"{here}.{mcode}"] = line.errors.pop(mcode)
+            else:
+                scope[mcode] = typed.get(mcode)
         for member in members.values():
-            key = f"{here}.{member['code']}"
-            if member.get("show_if") and not expressions.evaluate(member["show_if"], scope):
-                typed.pop(member["code"], None)
-                errors.pop(key, None)
-            elif member["code"] in typed:
-                for constraint in member.get("constraints") or []:
-                    if expressions.evaluate(constraint["expression"], scope) is False:
-                        errors.setdefault(key, constraint["message"])
-            elif member.get("required") and member["type"] not in ("computed", "note") and key not in errors:
-                errors[key] = member["required"] if isinstance(member["required"], str) else _("réponse obligatoire")
+            if member["code"] not in line.hidden and member["type"] not in ("computed", "note", "group"):
+                _check_answer(member, f"{here}.{member['code']}", member["code"] in typed, scope, errors)
         rows.append(typed)
-    return rows
+        computed_rows.append(line.computed)
+    return rows, computed_rows
 
 
 def _count_occurrences(group: dict, rows: list, errors: dict) -> None:
@@ -217,26 +263,28 @@ def _count_occurrences(group: dict, rows: list, errors: dict) -> None:
         errors[group["code"]] = _("au plus %(n)s ligne(s)", n=high)
 
 
-def _compute(definition, fields, typed, names, settings, result):
-    runs = {}
-    for f in fields:
-        if f["type"] != "computed":
-            continue
-        if f.get("algorithm"):
-            algorithm = REGISTRY[f["algorithm"]]
-            if algorithm.name not in runs:
-                runs[algorithm.name] = algorithm.run({k: typed.get(k) for k in algorithm.inputs}, settings)
-                result.algorithm_versions[algorithm.name] = algorithm.version
-            computed, errors = runs[algorithm.name]
-            output = f.get("output", f["code"])
-            if output in computed:
-                result.computed[f["code"]] = computed[output]
-            elif output in errors:
-                missing = errors[output]
-                result.errors.setdefault(f["code"], _("incalculable : il manque %(v)s", v=", ".join(missing))
-                                         if isinstance(missing, list) else str(missing))
-        else:
-            value = expressions.evaluate(f["expression"], names)
-            if value is not None:
-                result.computed[f["code"]] = value
-        names[f["code"]] = result.computed.get(f["code"])
+def _compute(f, typed, names, settings, result, runs) -> None:
+    """One computed field, from what it reads (already evaluated: dependency order)."""
+    code = f["code"]
+    if f.get("algorithm"):
+        algorithm = REGISTRY[f["algorithm"]]
+        if algorithm.name not in runs:
+            runs[algorithm.name] = algorithm.run({k: names.get(k) for k in algorithm.inputs}, settings)
+            result.algorithm_versions[algorithm.name] = algorithm.version
+        computed, errors = runs[algorithm.name]
+        output = f.get("output", code)
+        if output in computed:
+            result.computed[code] = computed[output]
+        elif output in errors:
+            missing = errors[output]
+            result.errors.setdefault(code, _("incalculable : il manque %(v)s", v=", ".join(missing))
+                                     if isinstance(missing, list) else str(missing))
+    else:
+        try:
+            value = expressions.evaluate_strict(f["expression"], names)
+        except expressions.NumberOutOfRange as exc:
+            result.errors.setdefault(code, str(exc))
+            value = None
+        if value is not None:
+            result.computed[code] = value
+    names[code] = result.computed.get(code)

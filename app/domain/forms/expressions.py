@@ -11,9 +11,23 @@ import datetime as dt
 from flask_babel import gettext as _
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
+MAX_LENGTH, MAX_DEPTH, MAX_NODES = 2000, 30, 300
+MAX_NUMBER, MAX_ROUND_DIGITS = 10 ** 15, 15
+
+
+class NumberOutOfRange(ValueError):
+    pass
+
+
+def _round(value, digits=0):
+    if isinstance(digits, bool) or not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
+        raise NumberOutOfRange(_("round : %(n)s chiffres au plus", n=MAX_ROUND_DIGITS))
+    return round(value, digits)
+
+
 FUNCTIONS = {
     "len": lambda v: len(v) if v is not None else 0,
-    "abs": abs, "min": min, "max": max, "round": round,
+    "abs": abs, "min": min, "max": max, "round": _round,
     "present": lambda v: v not in (None, "", [], {}),
     # count(matrix_or_list, value): how many rows of a matrix (or items of a list) hold `value`
     "count": lambda v, x: sum(1 for i in (v.values() if isinstance(v, dict) else v or []) if i == x),
@@ -28,14 +42,28 @@ class ExpressionError(ValueError):
 
 
 def parse(source: str) -> ast.AST:
+    """The syntax tree of an expression small enough to check and evaluate without recursion
+    limits: length, nesting depth and number of nodes bounded."""
     if not isinstance(source, str) or not source.strip():
         raise ExpressionError(_("expression vide"))
-    if len(source) > 2000:
-        raise ExpressionError(_("expression trop longue (2000 caractères au plus)"))
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(_("expression trop longue (%(n)s caractères au plus)", n=MAX_LENGTH))
     try:
-        return ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(_("syntaxe invalide (%(m)s, colonne %(c)s)", m=exc.msg, c=exc.offset)) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(_("expression trop imbriquée (%(n)s niveaux au plus)", n=MAX_DEPTH)) from None
+    stack, nodes = [(tree, 0)], 0
+    while stack:  # iterative: a deep tree must not exhaust the stack of whoever checks it
+        node, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            raise ExpressionError(_("expression trop imbriquée (%(n)s niveaux au plus)", n=MAX_DEPTH))
+        if nodes > MAX_NODES:
+            raise ExpressionError(_("expression trop complexe (%(n)s éléments au plus)", n=MAX_NODES))
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return tree
 
 
 ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
@@ -57,12 +85,26 @@ def check(source: str, fields: dict) -> list[str]:
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 problems.append(_("fonction inconnue : %(n)s", n=ast.unparse(node.func)))
+            elif node.func.id == "round" and len(node.args) > 1 and _bad_digits(node.args[1]):
+                problems.append(_("round : le nombre de chiffres va de -%(n)s à %(n)s", n=MAX_ROUND_DIGITS))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
+                node.value, bool) and abs(node.value) > MAX_NUMBER:
+            problems.append(_("nombre hors limites (±10^15 au plus)"))
         elif isinstance(node, ast.Name) and node.id not in fields and node.id not in FUNCTIONS \
                 and node.id not in ("True", "False", "None"):
             problems.append(_("champ inconnu : %(n)s", n=node.id))
         elif isinstance(node, ast.Compare):
             problems.extend(_compare_problems(node, fields))
     return problems
+
+
+def _bad_digits(node) -> bool:
+    """A literal number of digits for `round` out of bounds (a field's value is checked at run time)."""
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ROUND_DIGITS
 
 
 def _compare_problems(node: ast.Compare, fields: dict) -> list[str]:
@@ -89,8 +131,26 @@ def _compare_problems(node: ast.Compare, fields: dict) -> list[str]:
 
 def evaluate(source: str, names: dict):
     """Value of a checked expression. A missing answer is None; an error gives None (unknown)."""
-    evaluator = EvalWithCompoundTypes(names=dict(names), functions=FUNCTIONS)
     try:
-        return evaluator.eval(source.strip())
-    except (InvalidExpression, TypeError, ValueError, ZeroDivisionError, OverflowError, KeyError):
+        return evaluate_strict(source, names)
+    except NumberOutOfRange:
         return None
+
+
+def evaluate_strict(source: str, names: dict):
+    """Like `evaluate`, but a number beyond ±10^15 (or a `round` beyond 15 digits) raises
+    NumberOutOfRange, for computed fields to report it. Nothing else ever raises: a checked
+    expression is bounded, and any other failure (a type met at run time) means unknown."""
+    try:
+        tree = parse(source)
+        evaluator = EvalWithCompoundTypes(names=dict(names), functions=FUNCTIONS)
+        value = evaluator.eval(source.strip(), previously_parsed=tree.body)
+    except NumberOutOfRange:
+        raise
+    except ExpressionError:
+        return None
+    except Exception:  # noqa: BLE001 — run-time types of answers: unknown, never a 500
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_NUMBER:
+        raise NumberOutOfRange(_("résultat hors limites (±10^15 au plus)"))
+    return value

@@ -66,7 +66,8 @@
         });
         form.querySelectorAll("output[data-computed]").forEach(function (output) {
           var value = body.computed[output.getAttribute("data-computed")];
-          output.textContent = value === undefined || value === null ? "—" : String(value);
+          output.textContent = value === undefined || value === null || value === "" ? "—"
+            : value === true ? form.getAttribute("data-yes") : value === false ? form.getAttribute("data-no") : String(value);
         });
       });
   }
