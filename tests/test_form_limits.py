@@ -182,3 +182,55 @@ def test_a_definition_is_not_copied_into_the_audit_trail(app):
                                      .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
         assert marker not in str(changes) and changes["source_text"] == "modifié"
     assert expressions.MAX_NUMBER == 10 ** 15
+
+
+@pytest.mark.parametrize("source, message", [
+    ("nom + 1", "types incompatibles"),
+    ("len(age_ans)", "len(« age_ans »)"),
+    ("age_ans > nom", "comparé à"),
+    ("nom * 2", "nombre attendu"),
+    ("abs(nom)", "abs(« nom »)"),
+    ("double + nom", "types incompatibles"),  # a computed field's type is inferred from its expression
+])
+def test_operators_are_type_checked_at_save(source, message):
+    fields = [{"code": "nom", "label": "Nom", "type": "text"}, number("age_ans"), computed("double", "age_ans * 2")]
+    assert message in problems(form(*fields, computed("c", source)))
+    assert problems(form(*fields, computed("ok", "len(nom) + age_ans + double"))) == ""
+
+
+def test_prefill_offers_today_the_usager_and_the_last_validated_value_through_the_secret(app, as_user, make_user):
+    import datetime as dt
+
+    from flask import g
+
+    from app.models import Usager
+    from app.security.scope import scope_for_user
+    from app.services import forms
+
+    suffix = f.unique_name("").lower()
+    source, code = "src_" + suffix, "prefill_" + suffix
+    with app.app_context():
+        usager = f.gen_usager()
+        uid, birth = usager.id, usager.date_naissance
+        for text in (f.grid_yaml(source, "Source", "  - {code: score, label: Score, type: integer}")
+                     .replace("sensitivity: soins", "sensitivity: medical"),
+                     f.grid_yaml(code, "Préremplie", "\n".join([
+                         "  - {code: le, label: Le, type: date, prefill: today}",
+                         "  - {code: age, label: Âge, type: integer, prefill: usager.age}",
+                         "  - {code: etab, label: Établissement, type: text, prefill: usager.etablissement}",
+                         f"  - {{code: score, label: Dernier score, type: integer, prefill: {source}.score}}"]))):
+            forms.publish(db.session, forms.save_draft(db.session, text))
+        forms.save_evaluation(db.session, usager=usager, code=source, version=1, status="validated",
+                              answers={"score": 17})
+        data = forms.get(db.session, code).data
+    assert "prefill attendu" in problems(form({"code": "x", "label": "X", "type": "text", "prefill": "ailleurs"}))
+    educator = make_user("educ.tilleuls", "Éducatif", [f.TILLEULS])
+    today = dt.date.today()
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    for username, score in (("soin.tilleuls", 17), (educator, None)):
+        with app.test_request_context("/"):
+            g.sillage_scope = scope_for_user(db.session, app.appbuilder.sm.find_user(username=username))
+            answers = forms.starting_answers(db.session, data, db.session.get(Usager, uid))
+            assert answers["le"] == today.isoformat() and answers["age"] == age and answers["etab"] == f.TILLEULS
+            assert answers.get("score") == score, username  # a medical value only to who reads it
+            db.session.rollback()

@@ -196,6 +196,47 @@ def withheld_fields(data: dict, scope, write: bool = False) -> set[str]:
             if not all(allowed(c) for c in categories)}
 
 
+def starting_answers(session, data: dict, usager) -> dict:
+    """What a new form starts with: each field's `default`, then its `prefill` for this usager —
+    `today`, `usager.age`, `usager.etablissement`, `usager.service`, or `<form>.<field>`, the
+    latest validated value of a field of another form (the last GIR). Read through the ORM: the
+    scope and the shared secret apply (a value the user may not read is not offered); a value
+    the field would refuse is left out."""
+    from ..domain.forms.engine import _coerce
+
+    answers = definitions.defaults(data)
+    wanted = [(f, f["prefill"]) for f, _parts in all_fields(data) if f.get("prefill")]
+    if not wanted:
+        return answers
+    admission = next((a for a in sorted(usager.admissions, key=lambda a: a.date_entree, reverse=True)
+                      if a.date_sortie is None and a.archived_at is None), None)
+    today = dt.date.today()
+    fixed = {"today": today.isoformat(),
+             "usager.age": today.year - usager.date_naissance.year - (
+                 (today.month, today.day) < (usager.date_naissance.month, usager.date_naissance.day)),
+             "usager.etablissement": admission.etablissement.name if admission else None,
+             "usager.service": admission.service.name if admission and admission.service else None}
+    for field, source in wanted:
+        value = fixed[source] if source in fixed else _latest_value(session, usager.id, *source.split(".", 1))
+        if value in (None, "", []):
+            continue
+        try:
+            answers[field["code"]] = _coerce(field, value)
+        except ValueError:
+            continue
+    return answers
+
+
+def _latest_value(session, usager_id: int, form_code: str, field_code: str):
+    latest = session.execute(select(Evaluation).where(
+        Evaluation.usager_id == usager_id, Evaluation.form_code == form_code, Evaluation.status == "validated",
+        Evaluation.archived_at.is_(None)).order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())
+        .limit(1)).scalar()
+    if latest is None:
+        return None
+    return (latest.answers or {}).get(field_code, (latest.computed or {}).get(field_code))
+
+
 def evaluations_of(session, usager_id) -> list[Evaluation]:
     """Evaluations and dossier-section saves of an usager, newest first, each with its
     definition: a published one from the per-process copies, an older version loaded once.

@@ -217,18 +217,38 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
         if code in by_code:
             err(parts + ("code",), _("code de champ « %(c)s » en double (déjà utilisé plus haut)", c=code))
         by_code.setdefault(code, field)
+    types = _value_kinds(data, by_code)
     section_codes = set()
     for index, section in enumerate(data["sections"]):
         if section["code"] in section_codes:
             err(("sections", index, "code"), _("code de section « %(c)s » en double", c=section["code"]))
         section_codes.add(section["code"])
         if section.get("show_if"):
-            for problem in expressions.check(section["show_if"], by_code):
+            for problem in expressions.check(section["show_if"], by_code, types):
                 err(("sections", index, "show_if"), problem)
     for field, parts in fields:
-        _check_field(field, parts, by_code, data, err)
+        _check_field(field, parts, by_code, types, data, err)
     _check_cycles(data, fields, err)
     return errors
+
+
+def _value_kinds(data, by_code) -> dict:
+    """{code: kind of its value} for type-checking expressions; a computed field's kind is that of
+    its expression, inferred in dependency order (problems are reported where it is checked)."""
+    kinds = {code: expressions.field_kind(field) for code, field in by_code.items()}
+    levels = [dependencies.top_level(data)] + [list(dependencies.layout(f.get("items"), None))
+                                               for f in by_code.values() if is_repeated(f)]
+    for entries in levels:
+        for field, _section, _ancestors in dependencies.order(entries):
+            if field.get("type") == "computed" and field.get("expression"):
+                try:
+                    tree = expressions.parse(field["expression"])
+                except expressions.ExpressionError:
+                    continue
+                kinds[field["code"]] = expressions.infer(tree.body, kinds, [])
+            elif field.get("type") == "computed" and field.get("output", field["code"]) == "gir":
+                kinds[field["code"]] = expressions.NUMBER
+    return kinds
 
 
 def _check_cycles(data, fields, err):
@@ -264,7 +284,7 @@ def _size_problem(data) -> str | None:
     return None
 
 
-def _check_field(field, parts, by_code, data, err):
+def _check_field(field, parts, by_code, types, data, err):
     kind = field["type"]
     options = field.get("options") or []
     seen = set()
@@ -280,13 +300,15 @@ def _check_field(field, parts, by_code, data, err):
             strings.add(text)
             if key == "options":
                 seen.add(option["code"])
+    if field.get("prefill") and kind in ("computed", "note", "group", "file"):
+        err(parts + ("prefill",), _("un champ %(t)s ne se pré-remplit pas", t=kind))
     if isinstance(field.get("required"), str):
         err(parts + ("required",), _("required prend true ou false ; une condition va dans required_if, "
                                      "un message dans required_message"))
     if field.get("required_if"):
         if field.get("required") is True:
             err(parts + ("required_if",), _("required: true et required_if ensemble : gardez l'un des deux"))
-        for problem in expressions.check(field["required_if"], by_code):
+        for problem in expressions.check(field["required_if"], by_code, types):
             err(parts + ("required_if",), problem)
     if kind in CHOICE_TYPES | {"matrix"} and not options:
         err(parts, _("le type %(t)s demande des options", t=kind))
@@ -307,7 +329,7 @@ def _check_field(field, parts, by_code, data, err):
         if bool(field.get("expression")) == bool(field.get("algorithm")):
             err(parts, _("un champ calculé a soit une expression, soit un algorithme"))
         if field.get("expression"):
-            for problem in expressions.check(field["expression"], by_code):
+            for problem in expressions.check(field["expression"], by_code, types):
                 err(parts + ("expression",), problem)
         if field.get("algorithm"):
             algorithm = REGISTRY.get(field["algorithm"])
@@ -330,10 +352,10 @@ def _check_field(field, parts, by_code, data, err):
         if high is not None and low > high:
             err(parts + ("repeat",), _("le minimum d'occurrences dépasse le maximum"))
     if field.get("show_if"):
-        for problem in expressions.check(field["show_if"], by_code):
+        for problem in expressions.check(field["show_if"], by_code, types):
             err(parts + ("show_if",), problem)
     for index, constraint in enumerate(field.get("constraints") or []):
-        for problem in expressions.check(constraint["expression"], by_code):
+        for problem in expressions.check(constraint["expression"], by_code, types):
             err(parts + ("constraints", index, "expression"), problem)
     if "default" in field and kind in CHOICE_TYPES and field["default"] is not None:
         defaults = field["default"] if isinstance(field["default"], list) else [field["default"]]
@@ -357,6 +379,9 @@ SCHEMA_MESSAGES = {
 
 def _french_schema_message(error) -> str:
     validator_name = error.validator
+    if validator_name == "pattern" and list(error.absolute_path)[-1:] == ["prefill"]:
+        return _("prefill attendu : today, usager.age, usager.etablissement, usager.service ou "
+                 "<formulaire>.<champ> (la dernière valeur validée)")
     if validator_name == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return str(SCHEMA_MESSAGES["required"]) % {"missing": missing}

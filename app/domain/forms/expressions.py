@@ -72,13 +72,16 @@ ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.N
                  ast.Name, ast.Load, ast.Constant, ast.Call, ast.List, ast.Tuple, ast.IfExp)
 
 
-def check(source: str, fields: dict) -> list[str]:
-    """Problems of an expression against the definition's fields {code: field dict}."""
+def check(source: str, fields: dict, types: dict | None = None) -> list[str]:
+    """Problems of an expression against the definition's fields {code: field dict} and their
+    value types ({code: kind}, see `infer`): names, functions, literals, operand types."""
     try:
         tree = parse(source)
     except ExpressionError as exc:
         return [str(exc)]
     problems = []
+    if types is not None:
+        infer(tree.body, types, problems)
     for node in ast.walk(tree):
         if not isinstance(node, ALLOWED_NODES):
             problems.append(_("construction non permise : %(n)s", n=type(node).__name__))
@@ -154,3 +157,102 @@ def evaluate_strict(source: str, names: dict):
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_NUMBER:
         raise NumberOutOfRange(_("résultat hors limites (±10^15 au plus)"))
     return value
+
+
+# --- types ----------------------------------------------------------------------------------------
+# The kind of value a name holds, for checking operators at save: a type met only at run time
+# would silently give an empty result. None: unknown (never an error).
+NUMBER, TEXT, BOOL, DATE, LIST, MAP = "nombre", "texte", "oui/non", "date", "liste", "tableau"
+FIELD_KINDS = {"integer": NUMBER, "decimal": NUMBER, "text": TEXT, "long_text": TEXT, "single_choice": None,
+               "ordinal": None, "list_choice": None, "file": TEXT, "date": DATE, "datetime": DATE,
+               "yes_no": BOOL, "multiple_choice": LIST, "nomenclature": LIST, "matrix": MAP}
+ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+FUNCTION_ARGUMENTS = {"abs": (NUMBER,), "round": (NUMBER, NUMBER), "age": (DATE,),
+                      "len": ((TEXT, LIST, MAP),), "count": ((LIST, MAP), None)}
+FUNCTION_RESULTS = {"len": NUMBER, "abs": NUMBER, "round": NUMBER, "present": BOOL, "count": NUMBER, "age": NUMBER}
+
+
+def field_kind(field: dict) -> str | None:
+    if field.get("type") == "group":
+        return LIST if field.get("repeat") else None
+    return FIELD_KINDS.get(field.get("type"))
+
+
+def _label(node) -> str:
+    return node.id if isinstance(node, ast.Name) else ast.unparse(node)[:40]
+
+
+def infer(node, types: dict, problems: list) -> str | None:
+    """The kind of an expression's value, adding a French problem for each operator applied to
+    operands it cannot take."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            return BOOL
+        return NUMBER if isinstance(value, (int, float)) else TEXT if isinstance(value, str) else None
+    if isinstance(node, ast.Name):
+        return types.get(node.id)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        for item in node.elts:
+            infer(item, types, problems)
+        return LIST
+    if isinstance(node, ast.UnaryOp):
+        kind = infer(node.operand, types, problems)
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            _expect(node.operand, kind, (NUMBER,), problems)
+            return NUMBER
+        return BOOL
+    if isinstance(node, ast.BoolOp):
+        kinds = {infer(v, types, problems) for v in node.values}
+        return kinds.pop() if len(kinds) == 1 else None
+    if isinstance(node, ast.IfExp):
+        infer(node.test, types, problems)
+        a, b = infer(node.body, types, problems), infer(node.orelse, types, problems)
+        return a if a == b else None
+    if isinstance(node, ast.BinOp):
+        left, right = infer(node.left, types, problems), infer(node.right, types, problems)
+        if isinstance(node.op, ast.Add):
+            for operand, kind in ((node.left, left), (node.right, right)):
+                _expect(operand, kind, (NUMBER, TEXT, LIST), problems)
+            if left and right and left != right and {left, right} <= {NUMBER, TEXT, LIST}:
+                problems.append(_("« %(a)s » (%(ka)s) + « %(b)s » (%(kb)s) : types incompatibles",
+                                  a=_label(node.left), ka=left, b=_label(node.right), kb=right))
+            return left if left == right or right is None else right if left is None else None
+        _expect(node.left, left, (NUMBER,), problems)
+        _expect(node.right, right, (NUMBER,), problems)
+        return NUMBER
+    if isinstance(node, ast.Compare):
+        operands = [node.left, *node.comparators]
+        kinds = [infer(o, types, problems) for o in operands]
+        for op, (a, ka), (b, kb) in zip(node.ops, zip(operands, kinds), zip(operands[1:], kinds[1:])):
+            if isinstance(op, ORDERING):
+                for operand, kind in ((a, ka), (b, kb)):
+                    _expect(operand, kind, (NUMBER, TEXT, DATE), problems)
+                literal = isinstance(a, ast.Constant) or isinstance(b, ast.Constant)  # see _compare_problems
+                if ka and kb and ka != kb and {ka, kb} <= {NUMBER, TEXT, DATE} and not literal:
+                    problems.append(_("« %(a)s » (%(ka)s) comparé à « %(b)s » (%(kb)s)", a=_label(a), ka=ka,
+                                      b=_label(b), kb=kb))
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                _expect(b, kb, (LIST, TEXT, MAP), problems)
+        return BOOL
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        kinds = [infer(a, types, problems) for a in node.args]
+        for arg, kind, wanted in zip(node.args, kinds, FUNCTION_ARGUMENTS.get(node.func.id, ())):
+            if wanted is not None:
+                _expect(arg, kind, wanted if isinstance(wanted, tuple) else (wanted,), problems, node.func.id)
+        if node.func.id in ("min", "max"):
+            known = {k for k in kinds if k}
+            return known.pop() if len(known) == 1 else None
+        return FUNCTION_RESULTS.get(node.func.id)
+    return None
+
+
+def _expect(node, kind, wanted, problems, function=None) -> None:
+    if kind is None or kind in wanted:
+        return
+    expected = " ou ".join(wanted)
+    if function:
+        problems.append(_("%(f)s(« %(a)s ») : %(w)s attendu, pas %(k)s", f=function, a=_label(node), w=expected, k=kind))
+    else:
+        problems.append(_("« %(a)s » est %(k)s : %(w)s attendu ici", a=_label(node), k=kind, w=expected))

@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, g, redirect, request, send_file, ur
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from ...domain.forms.definition import all_fields, defaults, is_repeated, nested_codes, repeated_members
+from ...domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
 from ...domain.forms.diff import carry_over
 from ...domain.forms.engine import evaluate
 from ...extensions import db
@@ -75,11 +75,11 @@ def _rows_from_form(group: dict, form) -> list[dict]:
     return rows
 
 
-def prefill(definition, history) -> dict:
+def prefill(definition, history, usager) -> dict:
     """The section's current values for its published version: answers carried over by field
     code (a field the new version dropped is not offered again)."""
     if not history:
-        return defaults(definition.data)
+        return forms.starting_answers(db.session, definition.data, usager)
     codes = {f["code"] for f, _parts in all_fields(definition.data)}
     return {k: v for k, v in history[0].answers.items() if k in codes}
 
@@ -156,7 +156,7 @@ class EvaluationView(BaseView):
         if found is None:
             abort(404)
         if request.method == "GET":
-            answers = defaults(found.data)
+            answers = forms.starting_answers(db.session, found.data, usager)
             previous = next((e for e in forms.evaluations_of(db.session, usager.id)
                              if e.form_code == code and e.status == "validated"), None)
             if previous and request.args.get("reprendre"):  # start from the previous answers, by field code
@@ -186,9 +186,9 @@ class EvaluationView(BaseView):
         return usager, found
 
     @staticmethod
-    def _section_values(found):
+    def _section_values(usager, found):
         """Answers and result a section's form opens with: its current values, no error yet."""
-        answers = prefill(found["definition"], found["history"])
+        answers = prefill(found["definition"], found["history"], usager)
         result = evaluate(found["definition"].data, answers)
         result.errors = {}
         return answers, result
@@ -200,7 +200,7 @@ class EvaluationView(BaseView):
         itself stays light, and the form is prefilled from the values current at that moment."""
         usager, found = self._writable_section(usager_id, code)
         definition = found["definition"]
-        answers, result = self._section_values(found)
+        answers, result = self._section_values(usager, found)
         return self.render_template(
             "evaluations/section_form.html", usager=usager, row=definition, form_def=definition.data,
             answers=answers, result=result, withheld=forms.withheld_fields(definition.data, current_scope(), write=True))
@@ -213,7 +213,7 @@ class EvaluationView(BaseView):
         usager, found = self._writable_section(usager_id, code)
         definition = found["definition"]
         if request.method == "GET":
-            answers, result = self._section_values(found)
+            answers, result = self._section_values(usager, found)
             return self._page(usager, definition, answers, result, section=True)
         answers = answers_from_form(definition.data, request.form)
         try:
