@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from ..domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
+from ..domain.forms.diff import renames
 from ..models import Evaluation, Usager
 from .forms import versions, withheld_fields
 
@@ -30,11 +31,12 @@ def columns(session, code: str, scope=None) -> tuple[list[tuple[str, str]], list
     labels, computed, members = {}, [], {}
     rows = versions(session, code)
     withheld = set().union(*(withheld_fields(row.data, scope) for row in rows))
+    renamed = renamed_codes(rows)
     for row in rows:  # oldest first: codes in order of appearance
         nested = nested_codes(row.data)
         for field, _parts in all_fields(row.data):
             if field["type"] == "note" or field["code"] in nested or field["code"] in withheld or (
-                    field["type"] == "group" and not is_repeated(field)):
+                    field["code"] in renamed) or (field["type"] == "group" and not is_repeated(field)):
                 continue
             if is_repeated(field):
                 order = members.setdefault(field["code"], [])
@@ -44,6 +46,22 @@ def columns(session, code: str, scope=None) -> tuple[list[tuple[str, str]], list
                     computed.append(field["code"])
             labels[field["code"]] = field.get("label") or field["code"]  # newest label wins
     return list(labels.items()), computed, members
+
+
+def renamed_codes(rows) -> dict[str, str]:
+    """{old code: its newest code} from the `renamed_from` of every version: answers given under
+    an old code land in the column of the field it became."""
+    direct = {}
+    for row in rows:
+        direct.update(renames(row.data))
+    resolved = {}
+    for old in direct:
+        new, seen = direct[old], {old}
+        while new in direct and new not in seen:
+            seen.add(new)
+            new = direct[new]
+        resolved[old] = new
+    return resolved
 
 
 def _cell(value, order=()):
@@ -73,12 +91,14 @@ def export_xlsx(session, code: str, scope=None) -> tuple[bytes, int]:
                   *(_("calcul : %(c)s", c=c) for c in computed)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    renamed = renamed_codes(versions(session, code))
     for e in evaluations:
         usager = usagers.get(e.usager_id)
+        answers = {renamed.get(k, k): v for k, v in (e.answers or {}).items()}
         sheet.append([
             e.usager_id, usager.nom_naissance if usager else None, usager.premier_prenom_naissance if usager else None,
             e.evaluated_on, _("validée") if e.status == "validated" else _("brouillon"), e.form_version, e.validated_at,
-            e.corrects_id, *(_cell(e.answers.get(c), members.get(c, ())) for c, _label in fields),
+            e.corrects_id, *(_cell(answers.get(c), members.get(c, ())) for c, _label in fields),
             *(_cell(e.computed.get(c)) for c in computed)])
     sheet.freeze_panes = "D2"
     out = io.BytesIO()

@@ -128,10 +128,20 @@ def sensitivity_of(data: dict) -> str:
 
 
 def save_evaluation(session, *, usager, code, version, answers, status, evaluated_on=None,
-                    corrects_id=None, user_id=None) -> Evaluation:
+                    corrects_id=None, user_id=None, draft: Evaluation | None = None,
+                    expected_version=None) -> Evaluation:
     """Store an evaluation. A draft keeps the answers as typed (nothing is lost); validating
-    requires a complete, valid set and freezes the results with the algorithm versions."""
+    requires a complete, valid set and freezes the results with the algorithm versions.
+    `draft`: a saved draft resumed — updated in place (with its own form version, and the
+    record version the page was opened with: a concurrent save is refused, not overwritten)."""
     errors = {}
+    if draft is not None:
+        from .concurrency import check_version
+
+        if draft.status != "draft" or draft.usager_id != usager.id or draft.form_code != code:
+            raise ValidationFailed({"evaluation": _("Ce brouillon n'existe plus ou a déjà été validé.")})
+        check_version(session, draft, expected_version)
+        version, corrects_id = draft.form_version, draft.corrects_id
     if status not in ("draft", "validated"):
         errors["status"] = _("« draft » ou « validated ».")
     if not isinstance(answers, dict):
@@ -163,12 +173,12 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
     result.errors.update(file_errors(found.data, result.answers, usager.id))
     if status == "validated" and result.errors:
         raise ValidationFailed(result.errors)
-    evaluation = Evaluation(
-        usager_id=usager.id, definition_id=found.id, form_code=found.code, form_version=found.version,
-        sensitivity=sensitivity_of(found.data), status=status, evaluated_on=evaluated_on or dt.date.today(),
-        answers=result.answers if status == "validated" else answers,
-        computed=result.computed, algorithm_versions=result.algorithm_versions, corrects_id=corrects_id,
-    )
+    evaluation = draft or Evaluation(usager_id=usager.id, definition_id=found.id, form_code=found.code,
+                                     form_version=found.version, sensitivity=sensitivity_of(found.data),
+                                     corrects_id=corrects_id)
+    evaluation.status, evaluation.evaluated_on = status, evaluated_on or dt.date.today()
+    evaluation.answers = result.answers if status == "validated" else answers
+    evaluation.computed, evaluation.algorithm_versions = result.computed, result.algorithm_versions
     if status == "validated":
         evaluation.validated_at = utcnow()
         evaluation.validated_by_id = user_id
@@ -354,6 +364,57 @@ def clone(session, code: str, new_code: str, etablissements: list[str] | None = 
     if etablissements:
         data["applies_to"] = {**(data.get("applies_to") or {}), "etablissements": list(etablissements)}
     return save_draft(session, definitions.dump(data), origin=origin)
+
+
+IMPACT_SCAN = 5000  # the most recent submissions examined for answers a new constraint refuses
+
+
+def publish_impact(session, draft: FormDefinition) -> dict:
+    """What publishing `draft` changes for what exists, counted over every submission of the form
+    whatever its établissement or category (numbers only, never a value): submissions holding a
+    field or an option the draft removes, open drafts on older versions (they stay on theirs), and
+    validated answers that a tightened constraint would now refuse. Empty: nothing to confirm."""
+    from ..domain.forms.diff import carry_over
+
+    table = Evaluation.__table__
+    rows = session.connection().execute(
+        select(table.c.form_version, table.c.status, table.c.answers)
+        .where(table.c.form_code == draft.code, table.c.archived_at.is_(None))
+        .order_by(table.c.id.desc()).limit(IMPACT_SCAN)).all()
+    sources = {v.version: v.data for v in versions(session, draft.code)}
+    removed, options, refused, drafts = {}, {}, {}, {}
+    for version, status, answers in rows:
+        if status == "draft" and version != draft.version:
+            drafts[version] = drafts.get(version, 0) + 1
+        kept, dropped = carry_over(answers or {}, sources.get(version, draft.data), draft.data)
+        for code, value in dropped.items():
+            bucket = options if code in kept or _still_a_field(draft.data, code) else removed
+            bucket[code] = bucket.get(code, 0) + 1
+        if status == "validated" and kept:
+            for code, message in evaluate(draft.data, kept).errors.items():
+                if code.split("[", 1)[0] in kept:  # a refused answer, not a missing one
+                    refused.setdefault(code.split("[", 1)[0], {"n": 0, "message": message})["n"] += 1
+    impact = {"champs_retires": removed, "options_retirees": options,
+              "brouillons_anciennes_versions": {str(v): n for v, n in sorted(drafts.items())},
+              "reponses_refusees": refused}
+    return {key: value for key, value in impact.items() if value}
+
+
+def _still_a_field(data: dict, code: str) -> bool:
+    from ..domain.forms.diff import renames
+
+    return code in {f["code"] for f, _parts in all_fields(data)} or code in renames(data)
+
+
+def restore_version(session, code: str, version: int) -> FormDefinition:
+    """Roll back: an earlier version's text becomes the draft of a new version (published ones
+    never change). Refused while another draft exists: it would be replaced silently."""
+    old = get(session, code, version)
+    if old is None:
+        raise ValidationFailed({"version": _("Formulaire ou version inconnus.")})
+    if any(v.status == "draft" for v in versions(session, code)):
+        raise ValidationFailed({"version": _("Un brouillon existe déjà : publiez-le ou supprimez-le d'abord.")})
+    return save_draft(session, old.source_text, origin=f"{code} v{version}")
 
 
 def publish(session, draft: FormDefinition) -> FormDefinition:

@@ -300,6 +300,9 @@ def _check_field(field, parts, by_code, types, data, err):
             strings.add(text)
             if key == "options":
                 seen.add(option["code"])
+    if field.get("renamed_from") and field["renamed_from"] in by_code:
+        err(parts + ("renamed_from",), _("« %(c)s » existe encore dans cette version : un champ renommé n'y est plus",
+                                         c=field["renamed_from"]))
     if field.get("prefill") and kind in ("computed", "note", "group", "file"):
         err(parts + ("prefill",), _("un champ %(t)s ne se pré-remplit pas", t=kind))
     if isinstance(field.get("required"), str):

@@ -19,7 +19,7 @@ from ...models import Evaluation, Usager
 from ...security.audit import record_event
 from ...services import attachments, forms
 from ...security.scope import current_scope
-from ...services.errors import ValidationFailed
+from ...services.errors import StaleVersion, ValidationFailed
 from .. import params
 
 SKIPPED = ("computed", "note", "group", "file")
@@ -99,7 +99,7 @@ class EvaluationView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Evaluation"
     method_permission_name = {"fill": "write", "show": "read", "section": "write", "section_form": "write",
-                              "correct": "write", "download": "read"}
+                              "correct": "write", "download": "read", "resume": "write"}
     default_view = "show"
 
     def _usager(self, usager_id):
@@ -157,22 +157,63 @@ class EvaluationView(BaseView):
             abort(404)
         if request.method == "GET":
             answers = forms.starting_answers(db.session, found.data, usager)
-            previous = next((e for e in forms.evaluations_of(db.session, usager.id)
-                             if e.form_code == code and e.status == "validated"), None)
+            history = [e for e in forms.evaluations_of(db.session, usager.id) if e.form_code == code]
+            previous = next((e for e in history if e.status == "validated"), None)
             if previous and request.args.get("reprendre"):  # start from the previous answers, by field code
                 answers = {k: v for k, v in previous.answers.items()}
             result = evaluate(found.data, answers)
             result.errors = {}  # nothing was submitted yet: no error to show
-            return self._page(usager, found, answers, result)
-        answers = answers_from_form(found.data, request.form)
+            drafts = [e for e in history if e.status == "draft" and e.corrects_id is None]
+            return self._page(usager, found, answers, result, open_drafts=drafts)
+        # the version the page was rendered with: a version published meanwhile never re-maps
+        # what was typed (retired versions stay fillable for the pages still open on them)
+        posted = params.arg("form_version", request.form)
+        rendered = forms.get(db.session, code, posted) if posted else None
+        target = rendered or found
+        answers = answers_from_form(target.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
-            with self._uploads(usager, found, answers):
-                forms.save_evaluation(db.session, usager=usager, code=code, version=found.version, answers=answers,
+            with self._uploads(usager, target, answers):
+                forms.save_evaluation(db.session, usager=usager, code=code, version=target.version, answers=answers,
                                       status=status, user_id=g.user.id)
         except ValidationFailed as exc:
-            return self._refused(exc, usager, found, answers, _("L'évaluation n'est pas complète : corrigez les "
-                                                                 "champs signalés, ou enregistrez-la comme brouillon."))
+            return self._refused(exc, usager, target, answers, _("L'évaluation n'est pas complète : corrigez les "
+                                                                  "champs signalés, ou enregistrez-la comme brouillon."))
+        if target.version != found.version:
+            flash(_("Enregistrée avec la version %(v)s du formulaire, celle de la page ; la version %(n)s a été "
+                    "publiée depuis.", v=target.version, n=found.version), "info")
+        flash(_("Évaluation validée.") if status == "validated" else _("Brouillon enregistré."), "success")
+        return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
+
+    @expose("/<int:usager_id>/evaluations/<int:evaluation_id>/reprendre", methods=["GET", "POST"])
+    @has_access
+    def resume(self, usager_id, evaluation_id):
+        """A saved draft, filled on and saved again or validated, with its own form version."""
+        usager = self._usager(usager_id)
+        draft = db.session.get(Evaluation, evaluation_id)
+        if draft is None or draft.usager_id != usager.id or draft.status != "draft" or draft.archived_at:
+            abort(404)
+        definition = draft.definition
+        extra = {"resumed": draft, "record_version": draft.version}
+        if request.method == "GET":
+            result = evaluate(definition.data, draft.answers)
+            result.errors = {}
+            return self._page(usager, definition, dict(draft.answers), result, **extra)
+        answers = answers_from_form(definition.data, request.form)
+        status = "validated" if request.form.get("action") == "validate" else "draft"
+        try:
+            with self._uploads(usager, definition, answers):
+                forms.save_evaluation(db.session, usager=usager, code=draft.form_code, version=draft.form_version,
+                                      answers=answers, status=status, user_id=g.user.id, draft=draft,
+                                      expected_version=request.form.get("record_version"))
+        except StaleVersion as exc:
+            db.session.rollback()
+            return self._refused(ValidationFailed({}), usager, definition, answers, exc.message,
+                                 resumed=draft, record_version=exc.current_version)
+        except ValidationFailed as exc:
+            return self._refused(exc, usager, definition, answers, _("L'évaluation n'est pas complète : corrigez "
+                                                                      "les champs signalés, ou enregistrez le brouillon."),
+                                 **extra)
         flash(_("Évaluation validée.") if status == "validated" else _("Brouillon enregistré."), "success")
         return redirect(url_for("DossierView.show", usager_id=usager.id, _anchor="evaluations"))
 
@@ -291,8 +332,11 @@ class EvaluationView(BaseView):
         result.errors = {}
         writable = (evaluation.status == "validated" and self.appbuilder.sm.has_access("can_write", "Evaluation")
                     and (current_scope() is None or current_scope().writes(evaluation.sensitivity)))
+        can_resume = (evaluation.status == "draft" and self.appbuilder.sm.has_access("can_write", "Evaluation")
+                      and (current_scope() is None or current_scope().writes(evaluation.sensitivity)))
         return self._page(usager, evaluation.definition, evaluation.answers, result, evaluation=evaluation,
-                          can_correct=writable, newer=self._newer(evaluation) if writable else None)
+                          can_correct=writable, newer=self._newer(evaluation) if writable else None,
+                          can_resume=can_resume)
 
 
 class EvaluationExportView(BaseView):

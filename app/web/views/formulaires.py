@@ -22,7 +22,7 @@ class FormulairesView(BaseView):
     class_permission_name = "Formulaire"
     method_permission_name = {"index": "read", "detail": "read", "editor": "write", "publish": "write",
                               "new_version": "write", "clone": "write", "preview": "write",
-                              "preview_compute": "write", "builder": "write"}
+                              "preview_compute": "write", "builder": "write", "restore": "write"}
     default_view = "index"
 
     def _versions(self, code):
@@ -171,7 +171,10 @@ class FormulairesView(BaseView):
         if draft is None:
             abort(404)
         current = forms.get(db.session, code)
-        if request.method == "POST":
+        impact = forms.publish_impact(db.session, draft)
+        if request.method == "POST" and impact and not request.form.get("confirm"):
+            flash(_("Cette publication touche des saisies existantes : cochez la case de confirmation."), "danger")
+        elif request.method == "POST":
             try:
                 forms.publish(db.session, draft)
             except (ValidationFailed, definitions.InvalidDefinition):
@@ -182,7 +185,22 @@ class FormulairesView(BaseView):
             return redirect(url_for(".detail", code=code))
         changes = diff(current.data, draft.data) if current else None
         return self.render_template("formulaires/publish.html", code=code, draft=draft, current=current,
-                                    changes=changes)
+                                    changes=changes, impact=impact), (422 if request.method == "POST" else 200)
+
+    @expose("/<code>/versions/<int:version>/republier", methods=["POST"])
+    @has_access
+    def restore(self, code, version):
+        """Roll back to an earlier version: its text becomes the draft of a new version."""
+        self._versions(code)
+        try:
+            forms.restore_version(db.session, code, version)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(" ".join(map(str, exc.errors.values())), "danger")
+            return redirect(url_for(".detail", code=code))
+        flash(_("Le texte de la version %(v)s est le nouveau brouillon : vérifiez-le, puis publiez-le.", v=version),
+              "success")
+        return redirect(url_for(".publish", code=code))
 
 
 def _header_comments(source: str) -> str:
