@@ -1,4 +1,5 @@
 """Sillage: the application factory."""
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -28,13 +29,29 @@ class DatabaseIntConverter(IntegerConverter):
         return number
 
 
+def _private_files(app) -> None:
+    """Everything Sillage writes — the SQLite database, documents, PDFs, exports, backups, the
+    instance folder — is readable by the service account only: files 0600, folders 0700
+    (the process umask), and the folders and database that already exist are tightened."""
+    os.umask(0o077)
+    data_dir = Path(app.config["SILLAGE_DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+    database = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    for folder in (data_dir, Path(app.instance_path)):  # Sillage's own folders, never a database's parent
+        if folder.is_dir() and folder.stat().st_uid == os.getuid():
+            folder.chmod(0o700)
+    if database is not None and database.is_file() and database.stat().st_uid == os.getuid():
+        database.chmod(0o600)
+
+
 def create_app(config_object="config.Config", **overrides) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=False,
                 template_folder="web/templates", static_folder="web/static")
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.from_object(config_object)
     app.config.update(overrides)
-    Path(app.config["SILLAGE_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    _private_files(app)
     db.init_app(app)
     CSRFProtect(app)  # every form post; FAB exempts its token-authenticated API blueprints
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)

@@ -154,12 +154,13 @@ def test_a_correction_keeps_the_original_or_moves_to_the_newer_version_listing_w
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(nurse.get(f"/evaluations/{code}/export.xlsx").data)).active
-    header = [c.value for c in sheet[1]]
-    assert "ancien — Question retirée en version 2" in header and "marche — Marche" in header
-    rows = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
-    assert [(r["Version"], r["ancien — Question retirée en version 2"], r["Corrige"]) for r in rows] == [
+    header, labels = [c.value for c in sheet[1]], [c.value for c in sheet[2]]  # codes, then their labels
+    assert "ancien" in header and "marche" in header
+    assert labels[header.index("ancien")] == "Question retirée en version 2" and labels[header.index("marche")] == "Marche"
+    rows = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=3)]
+    assert [(r["Version"], r["ancien"], r["Corrige"]) for r in rows] == [
         (1, "réponse ancienne", None), (2, None, original)]
     elsewhere = load_workbook(io.BytesIO(as_user("educ.sources").get(f"/evaluations/{code}/export.xlsx").data)).active
-    assert elsewhere.max_row == 1  # the header only: those usagers are outside the educator's scope
+    assert elsewhere.max_row == 2  # the headers only: those usagers are outside the educator's scope
     assert as_user("qualite").get(f"/evaluations/{code}/export.xlsx").status_code == 403  # no dossier data
     assert nurse.get("/evaluations/inconnu/export.xlsx").status_code == 404

@@ -134,7 +134,7 @@ def test_an_earlier_version_is_republished_as_a_new_one_and_exports_follow_renam
     header = [c.value for c in sheet[1]]
     assert not any(str(h).startswith("sommeil") for h in header)
     column = next(i for i, h in enumerate(header) if str(h).startswith("repos"))
-    assert sheet.cell(row=2, column=column + 1).value == "ANCIEN-CODE"
+    assert sheet.cell(row=3, column=column + 1).value == "ANCIEN-CODE"
 
 
 def test_an_upgraded_correction_lists_dropped_answers_and_options(app, as_user):

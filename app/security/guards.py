@@ -64,6 +64,9 @@ def init_guards(app) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if current_user.is_authenticated and "Cache-Control" not in h:
-            h["Cache-Control"] = "no-store"  # personal data stays out of shared and back-button caches
+        # Personal data stays out of shared and back-button caches: every page, API answer and
+        # download (send_file's own "no-cache" would let a browser keep a copy), signed in by
+        # cookie or by token; only the application's static assets may be cached.
+        if "attachment" in h.get("Content-Disposition", "") or not request.path.startswith("/static/"):
+            h["Cache-Control"] = "no-store"
         return response

@@ -7,28 +7,25 @@ read audit records them, like any page.
 """
 from __future__ import annotations
 
-import io
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 
 from ..domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
 from ..domain.forms.diff import renames
 from ..models import Evaluation, Usager
 from .forms import versions, withheld_fields
+from .xlsx import Workbook
 
 FIXED = (_l("Usager n°"), _l("Nom de naissance"), _l("Premier prénom"), _l("Date"), _l("Statut"), _l("Version"),
          _l("Validée le"), _l("Corrige"))
 
 
-def columns(session, code: str, scope=None) -> tuple[list[tuple[str, str]], list[str], dict[str, list[str]]]:
-    """([(field code, label)] across every version, [computed keys], {repeatable group: its
-    members' codes in order}), without the fields (answers or computed) of a category the
-    user does not read in some version: not even an empty column."""
-    labels, computed, members = {}, [], {}
+def columns(session, code: str, scope=None) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:
+    """([(field code, label)] answered across every version, [(computed code, label)],
+    {repeatable group: its members' codes in order}), without the fields (answers or computed)
+    of a category the user does not read in some version: not even an empty column."""
+    labels, computed, members = {}, {}, {}
     rows = versions(session, code)
     withheld = set().union(*(withheld_fields(row.data, scope) for row in rows))
     renamed = renamed_codes(rows)
@@ -42,10 +39,10 @@ def columns(session, code: str, scope=None) -> tuple[list[tuple[str, str]], list
                 order = members.setdefault(field["code"], [])
                 order.extend(m["code"] for m in repeated_members(field) if m["code"] not in order)
             if field["type"] == "computed":
-                if field["code"] not in computed:
-                    computed.append(field["code"])
-            labels[field["code"]] = field.get("label") or field["code"]  # newest label wins
-    return list(labels.items()), computed, members
+                computed[field["code"]] = field.get("label") or field["code"]
+            else:
+                labels[field["code"]] = field.get("label") or field["code"]  # newest label wins
+    return list(labels.items()), list(computed.items()), members
 
 
 def renamed_codes(rows) -> dict[str, str]:
@@ -66,7 +63,7 @@ def renamed_codes(rows) -> dict[str, str]:
 
 def _cell(value, order=()):
     if isinstance(value, bool):
-        return "oui" if value else "non"
+        return _("Oui") if value else _("Non")
     if isinstance(value, list) and any(isinstance(i, dict) for i in value):  # lines of a repeatable group
         return " | ".join(", ".join(f"{k}: {_cell(line[k])}" for k in [*order, *sorted(set(line) - set(order))]
                                     if k in line) for line in value if isinstance(line, dict))
@@ -84,23 +81,19 @@ def export_xlsx(session, code: str, scope=None) -> tuple[bytes, int]:
                                   .order_by(Evaluation.evaluated_on, Evaluation.id)).scalars().all()
     ids = sorted({e.usager_id for e in evaluations})
     usagers = {u.id: u for u in session.execute(select(Usager).where(Usager.id.in_(ids))).scalars()} if ids else {}
-    wb = Workbook()
-    sheet = wb.active
-    sheet.title = code[:31]
-    sheet.append([*map(str, FIXED), *(f"{c} — {label}" for c, label in fields),
-                  *(_("calcul : %(c)s", c=c) for c in computed)])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    book = Workbook()
+    sheet = book.sheet(code)
+    sheet.header([*map(str, FIXED), *(c for c, _label in fields), *(c for c, _label in computed)],
+                 ["", "", "", "", "", "", "", "", *(label for _c, label in fields),
+                  *(_("calcul : %(l)s", l=label) for _c, label in computed)])
     renamed = renamed_codes(versions(session, code))
     for e in evaluations:
         usager = usagers.get(e.usager_id)
         answers = {renamed.get(k, k): v for k, v in (e.answers or {}).items()}
-        sheet.append([
+        sheet.row([
             e.usager_id, usager.nom_naissance if usager else None, usager.premier_prenom_naissance if usager else None,
             e.evaluated_on, _("validée") if e.status == "validated" else _("brouillon"), e.form_version, e.validated_at,
             e.corrects_id, *(_cell(answers.get(c), members.get(c, ())) for c, _label in fields),
-            *(_cell(e.computed.get(c)) for c in computed)])
-    sheet.freeze_panes = "D2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue(), len(evaluations)
+            *(_cell(e.computed.get(c)) for c, _label in computed)])
+    sheet.freeze("D3")
+    return book.bytes(), len(evaluations)

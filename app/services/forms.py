@@ -82,16 +82,40 @@ def compute(session, code: str, answers: dict, version: int | None = None):
     return result
 
 
-def file_errors(data: dict, answers: dict, usager_id: int) -> dict:
-    """A file answer must name a file of this usager's folder (stored by the page that took it)."""
+def file_errors(data: dict, answers: dict, usager_id: int, allowed: set) -> dict:
+    """A file answer must name a file of this usager's folder, sent with this very save or kept
+    from the record it continues (`allowed`): naming another evaluation's file would give it
+    that evaluation's readers instead of its own."""
     from flask import current_app
 
     from . import attachments
 
     data_dir = current_app.config["SILLAGE_DATA_DIR"]
-    return {f["code"]: _("fichier introuvable pour cet usager") for f, _parts in all_fields(data)
-            if f["type"] == "file" and answers.get(f["code"]) is not None
-            and attachments.path_of(data_dir, usager_id, answers[f["code"]]) is None}
+    errors = {}
+    for f, _parts in all_fields(data):
+        value = answers.get(f["code"]) if f["type"] == "file" else None
+        if value is None:
+            continue
+        if attachments.path_of(data_dir, usager_id, value) is None:
+            errors[f["code"]] = _("fichier introuvable pour cet usager")
+        elif value not in allowed:
+            errors[f["code"]] = _("ce fichier appartient à une autre saisie : envoyez-le de nouveau")
+    return errors
+
+
+def _kept_files(session, found, usager_id: int, draft, corrects_id) -> set:
+    """File references a save may keep: those of the draft it resumes, of the evaluation it
+    corrects, or of the section's current values (read unfiltered, for this usager and form)."""
+    from . import attachments
+
+    table = Evaluation.__table__
+    sources = [draft.answers] if draft is not None else []
+    query = select(table.c.answers).where(table.c.usager_id == usager_id, table.c.form_code == found.code)
+    if corrects_id:
+        sources.extend(session.connection().execute(query.where(table.c.id == corrects_id)).scalars())
+    elif found.kind == "dossier_section" and draft is None:
+        sources.extend(session.connection().execute(query.order_by(table.c.id.desc()).limit(1)).scalars())
+    return set().union(*(attachments.references_in(answers or {}) for answers in sources))
 
 
 def list_values(session, name: str) -> list[ValeurListe]:
@@ -129,11 +153,12 @@ def sensitivity_of(data: dict) -> str:
 
 def save_evaluation(session, *, usager, code, version, answers, status, evaluated_on=None,
                     corrects_id=None, user_id=None, draft: Evaluation | None = None,
-                    expected_version=None) -> Evaluation:
+                    expected_version=None, new_files=()) -> Evaluation:
     """Store an evaluation. A draft keeps the answers as typed (nothing is lost); validating
     requires a complete, valid set and freezes the results with the algorithm versions.
     `draft`: a saved draft resumed — updated in place (with its own form version, and the
-    record version the page was opened with: a concurrent save is refused, not overwritten)."""
+    record version the page was opened with: a concurrent save is refused, not overwritten).
+    `new_files`: references of the files stored for this save (others must be kept ones)."""
     errors = {}
     if draft is not None:
         from .concurrency import check_version
@@ -170,7 +195,8 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
         answers = {**answers, **{code: kept[code] for code in withheld if code in kept}}
     result = evaluate(found.data, answers)
     result.errors.update(list_errors(session, found.data, result.answers))
-    result.errors.update(file_errors(found.data, result.answers, usager.id))
+    allowed = set(new_files) | _kept_files(session, found, usager.id, draft, corrects_id)
+    result.errors.update(file_errors(found.data, result.answers, usager.id, allowed))
     if status == "validated" and result.errors:
         raise ValidationFailed(result.errors)
     evaluation = draft or Evaluation(usager_id=usager.id, definition_id=found.id, form_code=found.code,

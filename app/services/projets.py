@@ -764,10 +764,7 @@ def statistics(session, scope, today: dt.date) -> dict:
 
 def statistics_xlsx(stats: dict) -> bytes:
     """The three tables of `statistics` as sheets of one workbook."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from .xlsx import Workbook
 
     sheets = [
         (_("Projets à jour"), [_("Établissement"), _("Service"), _("Usagers"), _("Projets à jour"), _("Part à jour")],
@@ -778,24 +775,14 @@ def statistics_xlsx(stats: dict) -> bytes:
         (_("Prestations"), [_("Code"), _("Prestation SERAFIN-PH"), _("Actions"), _("Personnes")],
          [[r["code"], r["libelle"], r["actions"], r["personnes"]] for r in stats["prestations"]]),
     ]
-    wb = Workbook()
-    wb.remove(wb.active)
+    book = Workbook()
     for title, header, rows in sheets:
-        ws = wb.create_sheet(title[:31])
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
+        sheet = book.sheet(title)
+        sheet.header(header)
         for row in rows:
-            ws.append(row)
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula
-        for column, width in zip("ABCDE", (14, 60, 16, 16, 14)):
-            ws.column_dimensions[column].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+            sheet.row(row)
+        sheet.widths(14, 60, 16, 16, 14)
+    return book.bytes()
 
 
 def store_scan(projet: ProjetPersonnalise, upload) -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..models import (
@@ -25,6 +24,7 @@ from ..models import (
 from ..domain import vocab
 from ..domain.forms.definition import all_fields
 from .rgpd import documents_dir
+from .xlsx import Workbook
 
 SCHEMA_FILE = Path(__file__).with_name("rgpd_export.schema.json")
 FORMAT_VERSION = 1
@@ -107,25 +107,22 @@ def _flat(value) -> str:
 
 
 def workbook(data: dict) -> bytes:
-    wb = Workbook()
-    sheet = wb.active
-    sheet.title = "Identité"
+    book = Workbook()
+    sheet = book.sheet("Identité")
     for key, value in data["usager"].items():
-        sheet.append([key, _flat(value)])
+        sheet.row([key, _flat(value)])
     sections = {"Contacts": (data["foyer"] or {}).get("contacts", []), "Protection": data["mesures_protection"],
                 "Demandes": data["demandes_admission"], "Admissions": data["admissions"],
                 "Évaluations": data["evaluations"], "Rectifications": data["demandes_rectification"]}
     if data["couverture_sociale"]:
         sections["Couverture"] = [data["couverture_sociale"]]
     for title, rows in sections.items():
-        ws = wb.create_sheet(title)
+        ws = book.sheet(title)
         if rows:
-            ws.append(list(rows[0]))
+            ws.header(list(rows[0]))
             for row in rows:
-                ws.append([_flat(row.get(k)) for k in rows[0]])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+                ws.row([_flat(row.get(k)) for k in rows[0]])
+    return book.bytes()
 
 
 USAGER_LABELS = {

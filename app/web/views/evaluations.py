@@ -120,7 +120,7 @@ class EvaluationView(BaseView):
     def _uploads(self, usager, definition_row, answers):
         """Files sent to `file` fields are stored in the usager's folder and put in `answers`
         (a field sent empty keeps the file it had); all are deleted again if the save fails."""
-        stored = []
+        stored, references = [], []
         try:
             data_dir = current_app.config["SILLAGE_DATA_DIR"]
             for field, _parts in all_fields(definition_row.data):
@@ -131,10 +131,11 @@ class EvaluationView(BaseView):
                 if upload is not None and upload.filename:
                     reference, path = attachments.store(data_dir, usager.id, field["code"], upload)
                     stored.append(path)
+                    references.append(reference)
                     answers[field["code"]] = reference
-                elif request.form.get(f"{name}-keep"):
+                elif request.form.get(f"{name}-keep"):  # checked by the service: a file of this record
                     answers[field["code"]] = request.form[f"{name}-keep"]
-            yield
+            yield references
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)
@@ -173,8 +174,8 @@ class EvaluationView(BaseView):
         answers = answers_from_form(target.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
-            with self._uploads(usager, target, answers):
-                forms.save_evaluation(db.session, usager=usager, code=code, version=target.version, answers=answers,
+            with self._uploads(usager, target, answers) as new_files:
+                forms.save_evaluation(db.session, new_files=new_files, usager=usager, code=code, version=target.version, answers=answers,
                                       status=status, user_id=g.user.id)
         except ValidationFailed as exc:
             return self._refused(exc, usager, target, answers, _("L'évaluation n'est pas complète : corrigez les "
@@ -202,8 +203,8 @@ class EvaluationView(BaseView):
         answers = answers_from_form(definition.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
-            with self._uploads(usager, definition, answers):
-                forms.save_evaluation(db.session, usager=usager, code=draft.form_code, version=draft.form_version,
+            with self._uploads(usager, definition, answers) as new_files:
+                forms.save_evaluation(db.session, new_files=new_files, usager=usager, code=draft.form_code, version=draft.form_version,
                                       answers=answers, status=status, user_id=g.user.id, draft=draft,
                                       expected_version=request.form.get("record_version"))
         except StaleVersion as exc:
@@ -258,8 +259,8 @@ class EvaluationView(BaseView):
             return self._page(usager, definition, answers, result, section=True)
         answers = answers_from_form(definition.data, request.form)
         try:
-            with self._uploads(usager, definition, answers):
-                forms.save_evaluation(db.session, usager=usager, code=code, version=definition.version,
+            with self._uploads(usager, definition, answers) as new_files:
+                forms.save_evaluation(db.session, new_files=new_files, usager=usager, code=code, version=definition.version,
                                       answers=answers, status="validated", user_id=g.user.id)
         except ValidationFailed as exc:
             return self._refused(exc, usager, definition, answers,
@@ -291,8 +292,8 @@ class EvaluationView(BaseView):
         answers = answers_from_form(target.data, request.form)
         status = "validated" if request.form.get("action") == "validate" else "draft"
         try:
-            with self._uploads(usager, target, answers):
-                forms.save_evaluation(db.session, usager=usager, code=target.code, version=target.version,
+            with self._uploads(usager, target, answers) as new_files:
+                forms.save_evaluation(db.session, new_files=new_files, usager=usager, code=target.code, version=target.version,
                                       answers=answers, status=status, user_id=g.user.id, corrects_id=original.id)
         except ValidationFailed as exc:
             return self._refused(exc, usager, target, answers, _("La correction n'est pas complète : corrigez les "
