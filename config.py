@@ -53,6 +53,10 @@ class Config:
     SILLAGE_PAGE_SIZE = 25
     # GMP: an AGGIR older than this is still counted, and listed as to be renewed.
     SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))
+    # Identity vigilance: a new dossier resembling a person known in an établissement its author
+    # cannot see is created, and a request goes to the identity referent (Direction); "0": not checked.
+    SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES = os.environ.get("SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES", "1") == "1"
+    SILLAGE_ALLOW_MACRO_DOCUMENTS = os.environ.get("SILLAGE_ALLOW_MACRO_DOCUMENTS", "0") == "1"
 
     # Security (issue 5): second factor, sessions, throttling, passwords, audit
     SILLAGE_MFA_REQUIRED = os.environ.get("SILLAGE_MFA_REQUIRED", "1") == "1"

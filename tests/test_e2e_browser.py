@@ -29,8 +29,11 @@ def page(live_server):
         context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(30000)  # a loaded CI machine is slow, not wrong
+        refused = []  # what the Content Security Policy blocked (an inline script without its nonce…)
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
         yield page
         browser.close()
+        assert refused == [], refused
 
 
 def blocked_queries(app) -> list:

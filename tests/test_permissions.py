@@ -19,6 +19,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "HistoriqueAcces": "/audit/urgences/",
     "Rgpd": "/rgpd/",
     "Urgence": "/urgence/",
+    "VigilanceIdentite": "/identite/signalements/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}

@@ -2,6 +2,7 @@
 from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB tables share our metadata)
 
 from .access import CategoryAccess, EmergencyAccess, SecurityStamp
+from .identity import IdentityReferral
 from .audit import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
 from .draft import FormDraft
 from .foyer import ContactPerson, Foyer
@@ -20,7 +21,7 @@ from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSe
 from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
-    "AccessRequest", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
+    "AccessRequest", "IdentityReferral", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",

@@ -23,16 +23,20 @@ RESOURCES = {
     "HistoriqueAcces": _l("Qui a consulté un dossier (historique des accès, sur le dossier)"),
     "Urgence": _l("Accès d'urgence (bris de glace) à un dossier hors périmètre"),
     "Rgpd": _l("Droits RGPD : export d'un dossier, demandes de rectification et d'anonymisation"),
+    "VigilanceIdentite": _l("Référent identité : dossiers semblables signalés entre établissements"),
 }
-# Resources no role gets by default, not even the Administrateur: the trail watches them too.
-DPO_ONLY = {"Audit"}
+# Resources the Administrateur does not get: the trail watches the administrator too (Audit);
+# reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
+# acts on the people supported, not on the installation.
+NOT_ADMIN = {"Audit", "HistoriqueAcces", "Urgence", "Rgpd"}
 
 ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
-    "Administrateur": {r: RWA for r in RESOURCES if r not in DPO_ONLY},
+    "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
     "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
-                  "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R},
+                  "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R,
+                  "VigilanceIdentite": RW},
     "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
                         "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW, "Urgence": R},
     "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
@@ -92,9 +96,10 @@ METHOD_ACTIONS = {
     "get": READ, "get_list": READ, "info": READ, "post": WRITE, "put": WRITE,
 }
 
-# Menu entries shown when the role may read the resource.
+# Menu entries shown when the role may read the resource (or do the action named beside the
+# entry): a menu offers only what opens.
 MENUS = {
-    "Usager": ["Usagers", "Rechercher un usager", "Nouvel usager"],
+    "Usager": ["Usagers", "Rechercher un usager", ("Nouvel usager", WRITE)],
     "Parcours": ["Parcours", "Admissions", "Demandes d'admission"],
     "Etablissement": ["Établissements", "Organismes", "Liste des établissements", "Services"],
     "Affectation": ["Administration", "Affectations"],
@@ -104,6 +109,7 @@ MENUS = {
     "Audit": ["Administration", "Journal d'audit"],
     "Rgpd": ["Usagers", "Demandes RGPD"],
     "Urgence": ["Usagers", "Accès d'urgence"],
+    "VigilanceIdentite": ["Usagers", "Vigilance identité"],
     "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }
 
@@ -122,8 +128,10 @@ def permissions_for(role_name: str) -> set[tuple[str, str]]:
     pairs = set(SELF_SERVICE)
     for resource, actions in MATRIX.get(role_name, {}).items():
         pairs.update((f"can_{action}", resource) for action in actions)
-        if READ in actions:
-            pairs.update(("menu_access", menu) for menu in MENUS.get(resource, []))
+        for entry in MENUS.get(resource, []):
+            menu, needed = entry if isinstance(entry, tuple) else (entry, READ)
+            if needed in actions:
+                pairs.add(("menu_access", menu))
     return pairs
 
 
@@ -146,9 +154,10 @@ def sync_roles(appbuilder) -> None:
     index = {(pvm.permission.name, pvm.view_menu.name): pvm for pvm in all_pvms}
     for role_name in MATRIX:
         role = sm.find_role(role_name)
-        if role_name == ADMIN_ROLE:
-            role.permissions = [p for p in all_pvms if p.view_menu.name not in DPO_ONLY
-                                or (p.permission.name, p.view_menu.name) in permissions_for(role_name)]
+        if role_name == ADMIN_ROLE:  # FAB's own views too, but menus only of what it may open
+            granted = permissions_for(role_name)
+            role.permissions = [p for p in all_pvms if (p.permission.name, p.view_menu.name) in granted or (
+                p.permission.name != "menu_access" and p.view_menu.name not in NOT_ADMIN)]
         else:
             role.permissions = [index[p] for p in sorted(permissions_for(role_name)) if p in index]
     _seed_category_access(session, sm)

@@ -27,7 +27,7 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    AccessRequest, Admission, ContactPerson, ErasureRequest, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
+    AccessRequest, Admission, ContactPerson, ErasureRequest, IdentityReferral, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
     EvaluationResult, Foyer, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif,
     ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Usager,
 )
@@ -147,6 +147,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         RectificationRequest: lambda cls: _visible(cls.usager_id),
         ErasureRequest: lambda cls: _visible(cls.usager_id),
         AccessRequest: lambda cls: _visible(cls.usager_id),
+        IdentityReferral: lambda cls: _visible(cls.usager_id),
     }
     if all_categories:
         rules[Evaluation] = lambda cls: _visible(cls.usager_id)
@@ -380,7 +381,7 @@ SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
-    RectificationRequest, ErasureRequest, AccessRequest))
+    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

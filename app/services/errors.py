@@ -32,7 +32,6 @@ class StaleVersion(ServiceError):
 class DuplicateSuspected(ServiceError):
     """Possible duplicates of an usager being created: the user must decide, nothing is merged."""
 
-    def __init__(self, candidates: list, hidden_count: int):
-        super().__init__(len(candidates) + hidden_count)
+    def __init__(self, candidates: list):
+        super().__init__(len(candidates))
         self.candidates = candidates
-        self.hidden_count = hidden_count

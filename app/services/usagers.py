@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import load_only
@@ -105,19 +107,28 @@ def _derive_keys(usager: Usager) -> None:
     )
 
 
+REFERRED_MESSAGE = _l("Une personne semblable est connue dans un autre établissement : le référent identité "
+                      "(direction) a été prévenu.")
+
+
 def find_duplicates(session, nom_naissance, premier_prenom, date_naissance, exclude_id=None):
-    """(visible candidates, number of candidates the user may not see)."""
+    """(visible candidates, ids of the candidates the user may not see). The hidden ones are
+    looked for only when SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES is on; their ids go to the
+    identity referent, never to the user."""
     key = text.duplicate_key(nom_naissance, premier_prenom, date_naissance)
     query = select(Usager).where(Usager.dup_key == key)
     if exclude_id:
         query = query.where(Usager.id != exclude_id)
     visible = list(session.execute(query).scalars())
+    if not current_app.config.get("SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES", True):
+        return visible, []
     t = Usager.__table__
-    total_query = select(func.count()).select_from(t).where(t.c.dup_key == key)
+    every = select(t.c.id).where(t.c.dup_key == key, t.c.archived_at.is_(None))
     if exclude_id:
-        total_query = total_query.where(t.c.id != exclude_id)
-    total = session.execute(total_query, execution_options={UNSCOPED: True}).scalar_one()
-    return visible, total - len(visible)
+        every = every.where(t.c.id != exclude_id)
+    seen = {u.id for u in visible}
+    ids = session.execute(every, execution_options={UNSCOPED: True}).scalars()
+    return visible, sorted(i for i in ids if i not in seen)
 
 
 def create_usager(session, data: dict, *, scope, etablissement_id, service_id=None,
@@ -144,12 +155,11 @@ def create_usager(session, data: dict, *, scope, etablissement_id, service_id=No
             errors["service_id"] = _("Ce service n'appartient pas à l'établissement choisi.")
     if errors:
         raise ValidationFailed(errors)
-    if not accept_duplicates:
-        candidates, hidden = find_duplicates(
-            session, values["nom_naissance"], values["prenoms_naissance"][0], values["date_naissance"]
-        )
-        if candidates or hidden:
-            raise DuplicateSuspected(candidates, hidden)
+    candidates, hidden = find_duplicates(
+        session, values["nom_naissance"], values["prenoms_naissance"][0], values["date_naissance"]
+    )
+    if candidates and not accept_duplicates:
+        raise DuplicateSuspected(candidates)
     usager = Usager(**values)
     _derive_keys(usager)
     session.add(usager)
@@ -157,7 +167,14 @@ def create_usager(session, data: dict, *, scope, etablissement_id, service_id=No
         usager=usager, etablissement_id=etab.id, service_id=service.id if service else None,
         date_demande=today or dt.date.today(), statut="en_attente",
     ))
+    if hidden:  # known elsewhere: the identity referent decides, the author learns nothing more
+        from ..models import IdentityReferral
+        from ..security.audit import current_actor
+
+        session.add(IdentityReferral(usager=usager, candidate_ids=hidden, etablissement_id=etab.id,
+                                     requested_by_id=current_actor()[0]))
     session.commit()
+    usager.referred_to_identity = bool(hidden)  # for the caller's message (not a column)
     return usager
 
 

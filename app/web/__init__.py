@@ -24,6 +24,7 @@ def register_web(app, appbuilder):
     from .views.account import AccountView, LockView, PasswordView
     from .views.audit import AccessHistoryView, AuditView
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
+    from .views.identity import IdentityReferralView
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.drafts import DraftView, init_drafts
@@ -42,6 +43,8 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DossierView, "Nouvel usager", label=_l("Nouvel usager"), icon="fa-user-plus",
                         category="Usagers", href="/dossier/nouveau")
     appbuilder.add_view(RgpdView, "Demandes RGPD", label=_l("Demandes RGPD"), icon="fa-balance-scale",
+                        category="Usagers")
+    appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
                         category="Usagers")

@@ -103,7 +103,10 @@ class CategorieView(ReferenceView):
 
 
 def init_referentiels(app) -> Admin:
+    from ..security.guards import csp_nonce
+
     admin = Admin(app, name="Sillage — référentiels", url="/referentiels", endpoint="referentiels",
+                  csp_nonce_generator=csp_nonce,
                   index_view=ConsoleHome(name=_l("Accueil"), url="/referentiels", endpoint="referentiels"))
     session = db.session
     admin.add_view(CategorieView(CategorieEtablissement, session, name=_l("Catégories d'établissement"),

@@ -102,8 +102,7 @@ def service_errors(f):
                 409, message=_("Des dossiers semblables existent déjà. Vérifiez puis renvoyez avec "
                                "\"accept_duplicates\": true s'il s'agit d'une autre personne."),
                 duplicates=[{"id": u.id, "nom_naissance": u.nom_naissance, "prenoms_naissance": u.prenoms_naissance,
-                             "date_naissance": u.date_naissance.isoformat()} for u in exc.candidates],
-                hidden_duplicates=exc.hidden_count)
+                             "date_naissance": u.date_naissance.isoformat()} for u in exc.candidates])
         except OutOfScope:
             db.session.rollback()
             return self.response_404()

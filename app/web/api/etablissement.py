@@ -43,7 +43,8 @@ class EtablissementApi(SillageModelApi):
           - {in: path, name: pk, schema: {type: integer}}
           - {in: query, name: date, schema: {type: string, format: date}}
           responses:
-            200: {description: "{gmp, date, evaluated, admitted, distribution, missing, outdated}"}
+            200: {description: "{gmp, date, evaluated, admitted, distribution, missing_count, outdated_count;
+              missing and outdated (usager ids) only for roles that read usagers}"}
             400: {$ref: '#/components/responses/400'}
             404: {$ref: '#/components/responses/404'}
         """
@@ -55,9 +56,12 @@ class EtablissementApi(SillageModelApi):
         except ValueError:
             return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
         result = indicators.gmp(db.session, pk, on, current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"])
-        return self.response(200, gmp=result.gmp, date=on.isoformat(), evaluated=result.evaluated,
-                             admitted=result.admitted, distribution={str(k): v for k, v in result.distribution.items()},
-                             missing=result.missing, outdated=result.outdated)
+        body = {"gmp": result.gmp, "date": on.isoformat(), "evaluated": result.evaluated, "admitted": result.admitted,
+                "distribution": {str(k): v for k, v in result.distribution.items()},
+                "missing_count": len(result.missing), "outdated_count": len(result.outdated)}
+        if self.appbuilder.sm.has_access("can_read", "Usager"):  # who may open the dossiers gets their ids
+            body.update(missing=result.missing, outdated=result.outdated)
+        return self.response(200, **body)
 
     def _save(self, item, values):
         for key, value in values.items():

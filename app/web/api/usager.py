@@ -61,6 +61,9 @@ class UsagerApi(SillageModelApi):
             db.session, values, scope=current_scope(), etablissement_id=extra["etablissement_id"],
             service_id=extra.get("service_id"), accept_duplicates=extra.get("accept_duplicates") is True,
         )
+        if usager.referred_to_identity:
+            return self.response(201, id=usager.id, result=self.show_model_schema.dump(usager),
+                                 message=str(usagers.REFERRED_MESSAGE))
         return self._result(usager, 201)
 
     @expose("/<int:pk>", methods=["PUT"])

@@ -21,6 +21,7 @@ from ...models import (
 from ...security.scope import OutOfScope, current_scope
 from ...services import foyers, forms, organisation, parcours, rgpd, usagers
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
+from ...services.usagers import REFERRED_MESSAGE
 from .. import params
 from ..forms import apply_errors, form_values
 from ..forms.dossier import (
@@ -273,7 +274,7 @@ class DossierView(BaseView):
         form = NewUsagerForm(prefix="nouveau")
         self._fill_choices(form)
         form.etablissement_id.choices = form.etablissement_id.choices[1:] or [(None, "—")]
-        candidates, hidden = None, 0
+        candidates = None
         if request.method == "POST" and form.validate():
             data = form_values(form, usagers.USAGER_FIELDS)
             try:
@@ -286,15 +287,16 @@ class DossierView(BaseView):
                 for message in apply_errors(form, exc.errors):
                     flash(message, "danger")
             except DuplicateSuspected as exc:
-                candidates, hidden = exc.candidates, exc.hidden_count
+                candidates = exc.candidates
             except OutOfScope:
                 abort(404)
             else:
                 flash(_("Dossier créé, avec une demande d'admission en attente."), "success")
+                if usager.referred_to_identity:
+                    flash(REFERRED_MESSAGE, "warning")
                 return redirect(url_for(".show", usager_id=usager.id))
         status = 422 if request.method == "POST" else 200
-        return self.render_template("dossier/new.html", form=form, candidates=candidates,
-                                    hidden_duplicates=hidden), status
+        return self.render_template("dossier/new.html", form=form, candidates=candidates), status
 
     @expose("/<int:usager_id>/<any(identite, coordonnees, situation):section>", methods=["POST"])
     @has_access
