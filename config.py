@@ -97,10 +97,14 @@ class Config:
     AUTH_ROLE_ADMIN = "Administrateur"
     AUTH_ROLE_PUBLIC = "Public"
     AUTH_USER_REGISTRATION = False
-    AUTH_RATE_LIMITED = True
-    AUTH_RATE_LIMIT = "10 per 5 minute"
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    # FAB's limiter counts by address only (behind a proxy: one address for the whole office) and
+    # answers 429 to everyone: Sillage's own throttle (app/security/auth.py) keys by account and
+    # address instead.
+    AUTH_RATE_LIMITED = False
+    RATELIMIT_ENABLED = False
+    # Trusted reverse proxies in front (nginx: 1): their X-Forwarded-For / -Proto / -Host give the
+    # client's real address to the throttle and the audit trail. 0: none (direct, the default).
+    SILLAGE_PROXY_COUNT = int(os.environ.get("SILLAGE_PROXY_COUNT", "0"))
     FAB_PASSWORD_COMPLEXITY_ENABLED = True  # FAB's user forms use our rule (app.domain.passwords)
     FAB_PASSWORD_COMPLEXITY_VALIDATOR = staticmethod(lambda password: _check_password(password))
     JWT_ACCESS_TOKEN_EXPIRES = 3600
@@ -119,6 +123,4 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
-    RATELIMIT_ENABLED = False
-    AUTH_RATE_LIMITED = False
     WTF_CSRF_ENABLED = False

@@ -51,6 +51,11 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.from_object(config_object)
     app.config.update(overrides)
+    if app.config.get("SILLAGE_PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["SILLAGE_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _private_files(app)
     db.init_app(app)
     CSRFProtect(app)  # every form post; FAB exempts its token-authenticated API blueprints

@@ -30,7 +30,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key,  # the same key: one audit chain
-               "SILLAGE_DATA_DIR": data_dir, "RATELIMIT_ENABLED": "0"}
+               "SILLAGE_DATA_DIR": data_dir}
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
         self.process = subprocess.Popen(
             [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "run:app"],

@@ -167,7 +167,7 @@ def open_session(app, client, username):
 
 def login(client, username, password=PASSWORD):
     """The real sign-in: password, then the second factor for an enrolled account."""
-    client.get("/logout/")
+    client.post("/logout/")
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302, response.data[:500]
     if response.headers["Location"].endswith("/login/code"):

@@ -173,7 +173,7 @@ def test_logout_revokes_api_tokens_of_the_user(app, client):
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/usager/", headers=headers).status_code == 200
     browser = open_session(app, app.test_client(), username)
-    browser.get("/logout/")
+    browser.post("/logout/")
     assert client.get("/api/v1/usager/", headers=headers).status_code == 401
 
 
@@ -192,11 +192,11 @@ def test_failures_slow_down_then_lock_the_same_way_for_unknown_accounts(app):
         answers[username] = (first.status_code, re.sub(r'value="[^"]+"', "", first.data.decode()))
         with app.app_context():  # simulate time passing between attempts (no sleeping in tests)
             for i in range(9):
-                db.session.execute(update(LoginThrottle).where(LoginThrottle.key == f"user:{username}")
+                db.session.execute(update(LoginThrottle).where(LoginThrottle.key == f"user:{username}@127.0.0.1")
                                    .values(last_failure_at=utcnow() - dt.timedelta(minutes=6)))
                 db.session.commit()
                 _failures(client, username, 1)
-            row = db.session.get(LoginThrottle, f"user:{username}")
+            row = db.session.get(LoginThrottle, f"user:{username}@127.0.0.1")
             assert row.failures == 10 and row.locked_until is not None
             db.session.remove()
         locked = client.post("/login/", data={"username": username, "password": PASSWORD})
@@ -249,7 +249,7 @@ def test_logout_ends_every_session_of_the_user(app):
     username = new_account(app)
     one, two = open_session(app, app.test_client(), username), open_session(app, app.test_client(), username)
     assert two.get("/api/v1/usager/").status_code == 200
-    one.get("/logout/")
+    one.post("/logout/")
     assert two.get("/api/v1/usager/").status_code == 401
 
 
@@ -333,7 +333,8 @@ def test_cli_token_create_read_scope_expiry_and_revocation(app):
 def test_a_user_creates_a_token_for_themselves(app):
     username = new_account(app)
     client = open_session(app, app.test_client(), username)
-    client.post("/compte/jetons", data={"name": "Tableur", "scope": "write", "days": "30"})
+    client.post("/compte/jetons", data={"name": "Tableur", "scope": "write", "days": "30", "password": PASSWORD,
+                                        "code": totp_code(app, username)})
     page = client.get("/compte/").data.decode()
     raw = re.search(r'id="new-token">([^<]+)<', page).group(1)
     assert raw not in client.get("/compte/").data.decode()  # shown once

@@ -53,7 +53,10 @@ def blocked_queries(app) -> list:
 
 
 def login(page, base, username, app):
-    page.goto(f"{base}/logout/")
+    page.goto(f"{base}/logout/")  # a GET only asks: the session ends with the button (a POST)
+    if page.locator("#logout-confirm").count():
+        page.click("#logout-confirm")
+        page.wait_for_url(f"{base}/login/")
     page.goto(f"{base}/login/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)

@@ -29,6 +29,22 @@ def common_passwords() -> frozenset:
     return frozenset(FREQUENCY_LISTS["passwords"]) | french
 
 
+@functools.lru_cache(maxsize=1)
+def dictionary_words() -> frozenset:
+    """Every word of zxcvbn's lists (English, names, surnames, TV…) and the French list."""
+    return frozenset(w for words in FREQUENCY_LISTS.values() for w in words) | common_passwords()
+
+
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+
+
+def _core(folded: str) -> str:
+    """The word a password decorates: digits and symbols around it removed, leet undone
+    ("M0tdepasse2024!" → "motdepasse")."""
+    stripped = folded.strip(" 0123456789!?.,;:_-*#+=/&%$@()[]{}'\"")
+    return stripped.translate(LEET).replace(" ", "").replace("-", "").replace("_", "")
+
+
 def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
@@ -42,6 +58,9 @@ def password_problems(password: str, min_length: int = 12, user_inputs: tuple = 
     folded = _fold(password)
     if folded in common_passwords() or folded.strip() in common_passwords():
         return [_("Ce mot de passe fait partie des plus courants : choisissez-en un autre.")]
+    if _core(folded) in common_passwords() or _core(folded) in dictionary_words():
+        return [_("Un mot courant entouré de chiffres ou de symboles (« Motdepasse123! ») se devine : "
+                  "choisissez plusieurs mots peu courants.")]
     inputs = [_fold(i) for i in user_inputs if i and len(i) >= 3]
     if any(i in folded for i in inputs):
         return [_("Le mot de passe ne doit pas contenir votre identifiant ou votre nom.")]

@@ -58,7 +58,11 @@ def _throttles() -> dict[str, Throttle]:
 
 
 def _keys(username: str, remote_addr: str | None) -> dict[str, str]:
-    return {"user": "user:" + (username or "").strip().lower()[:200], "ip": f"ip:{remote_addr or '-'}"}
+    """An account is slowed down and locked *from one address* (someone failing against a name
+    from elsewhere never locks its owner out of their own desk), and an address failing against
+    many names is slowed down on its own. Nothing is global."""
+    address = (remote_addr or "-")[:64]
+    return {"user": "user:" + (username or "").strip().lower()[:180] + "@" + address, "ip": f"ip:{address}"}
 
 
 def throttled_for(username: str, remote_addr: str | None) -> int:
@@ -87,8 +91,8 @@ def register_failure(username: str, remote_addr: str | None) -> None:
     db.session.commit()
 
 
-def clear_failures(username: str) -> None:
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == _keys(username, None)["user"]))
+def clear_failures(username: str, remote_addr: str | None) -> None:
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == _keys(username, remote_addr)["user"]))
     db.session.commit()
 
 
@@ -244,6 +248,7 @@ def reset_second_factor(user, by_username: str) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.commit()
     end_user_sessions(user.id)
+    revoke_user_tokens(user.id, "second facteur réinitialisé")
     record_event("mfa_reset", entity="Compte", entity_id=user.id, details={"compte": user.username, "par": by_username})
 
 
@@ -278,6 +283,33 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
         token.last_used_at = now
         db.session.commit()
     return user, token
+
+
+def revoke_user_tokens(user_id: int, reason: str) -> int:
+    """Every personal API token of an account stops working: its password changed, its second
+    factor was reset, or it was deactivated (a token outliving them would keep the old access)."""
+    from sqlalchemy import update
+
+    count = db.session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                               .values(revoked_at=utcnow())).rowcount
+    db.session.commit()
+    if count:
+        record_event("tokens_revoked", entity="Compte", entity_id=user_id, details={"jetons": count, "motif": reason})
+    return count
+
+
+def check_own_password(user, password: str, remote_addr: str | None, purpose: str) -> tuple[bool, int]:
+    """A signed-in user confirms their password (changing it, unlocking, creating a token):
+    (correct?, seconds to wait). Behind the same throttle as sign-in, and audited like it."""
+    wait = throttled_for(user.username, remote_addr)
+    if wait:
+        record_event("password_check_throttled", details={"motif": purpose, "attente": wait})
+        return False, wait
+    if check_password_hash(user.password or "", (password or "")[:1024]):
+        return True, 0
+    register_failure(user.username, remote_addr)
+    record_event("password_check_failed", details={"motif": purpose})
+    return False, 0
 
 
 def revoke_token(token: ApiToken) -> None:

@@ -41,6 +41,14 @@ def _password_field(field: PasswordField) -> PasswordField:
                          widget=field.kwargs["widget"])
 
 
+def account_password_problems(password: str, user) -> list[str]:
+    """The password rule with the account's own names, whoever sets it (the user, an administrator)."""
+    from ..domain.passwords import password_problems
+
+    return password_problems(password, current_app.config["SILLAGE_PASSWORD_MIN_LENGTH"],
+                             (user.username, user.first_name, user.last_name, user.email))
+
+
 class AdminResetPasswordForm(ResetPasswordForm):
     password = _password_field(ResetPasswordForm.password)
 
@@ -58,6 +66,10 @@ class AdminPasswordReset(ResetPasswordView):
         user = self.appbuilder.sm.get_user_by_id(pk) if pk is not None else None
         if user is None:
             abort(404)
+        problems = account_password_problems(form.password.data, user)
+        if problems:
+            flash(problems[0], "danger")
+            return redirect(request.full_path)
         self.appbuilder.sm.set_password(user, form.password.data, by_admin=True)
         flash(str(_l("Mot de passe réinitialisé : l'utilisateur devra le changer à sa prochaine connexion.")), "info")
 
@@ -71,6 +83,12 @@ class SillageUserView(UserDBModelView):
     add_form_extra_fields = {**UserDBModelView.add_form_extra_fields,
                              "password": _password_field(UserDBModelView.add_form_extra_fields["password"])}
 
+    def pre_add(self, item):
+        problems = account_password_problems(item.password or "", item)
+        if problems:  # (FAB shows it and keeps the form)
+            raise ValueError(problems[0])
+        super().pre_add(item)
+
     def post_add(self, item):
         from .auth import security_row
 
@@ -79,9 +97,11 @@ class SillageUserView(UserDBModelView):
 
     def post_update(self, item):
         if not item.active:
+            from .auth import revoke_user_tokens
             from .sessions import end_user_sessions
 
             end_user_sessions(item.id)
+            revoke_user_tokens(item.id, "compte désactivé")
 
     @expose("/reset-mfa/<int:pk>", methods=["POST"])
     def reset_mfa(self, pk):
@@ -108,7 +128,7 @@ class SillageSecurityManager(SecurityManager):
     def set_password(self, user, password: str, by_admin: bool = False) -> None:
         """The one place a password changes: hash, flags, and every session of the user ended."""
         from .audit import record_event
-        from .auth import security_row
+        from .auth import revoke_user_tokens, security_row
         from .sessions import end_user_sessions
 
         user.password = generate_password_hash(password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
@@ -119,6 +139,7 @@ class SillageSecurityManager(SecurityManager):
         self.session.commit()
         keep = None if by_admin or not has_request_context() else getattr(_session(), "sid", None)
         end_user_sessions(user.id, keep_sid=keep)
+        revoke_user_tokens(user.id, "mot de passe changé")
         record_event("password_changed", entity="Compte", entity_id=user.id,
                      details={"compte": user.username, "par_administrateur": by_admin})
 

@@ -116,11 +116,13 @@ MENUS = {
 # What every signed-in user may do for themselves (FAB's own views).
 SELF_SERVICE = [
     # (own password: our /compte/mot-de-passe asks for the current one; FAB's form is not granted)
-    ("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
     ("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
-    ("userinfoedit", "UserDBModelView"),
     ("can_get", "OpenApi"), ("can_show", "SwaggerView"),  # integrators read the API description
 ]
+# Nobody edits their own display name (it signs validations and PP signatures): an
+# administrator changes it on the account's page, where the change is audited with both names.
+SELF_NAME_EDIT = {("can_this_form_get", "UserInfoEditView"), ("can_this_form_post", "UserInfoEditView"),
+                  ("userinfoedit", "UserDBModelView")}
 
 
 def permissions_for(role_name: str) -> set[tuple[str, str]]:
@@ -157,7 +159,8 @@ def sync_roles(appbuilder) -> None:
         if role_name == ADMIN_ROLE:  # FAB's own views too, but menus only of what it may open
             granted = permissions_for(role_name)
             role.permissions = [p for p in all_pvms if (p.permission.name, p.view_menu.name) in granted or (
-                p.permission.name != "menu_access" and p.view_menu.name not in NOT_ADMIN)]
+                p.permission.name != "menu_access" and p.view_menu.name not in NOT_ADMIN
+                and (p.permission.name, p.view_menu.name) not in SELF_NAME_EDIT)]
         else:
             role.permissions = [index[p] for p in sorted(permissions_for(role_name)) if p in index]
     _seed_category_access(session, sm)

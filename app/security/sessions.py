@@ -67,9 +67,28 @@ _READ = select(table, select(_stamp.c.version).where(_stamp.c.id == 1).scalar_su
     table.c.id == bindparam("sid"), table.c.kind == "web")
 
 
+ANONYMOUS = "a."  # prefix of a cookie holding a signed anonymous session, not an id
+
+
+def _signer(app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(app.secret_key, salt="sillage-anonymous-session", serializer=serializer)
+
+
 class DatabaseSessionInterface(SessionInterface):
+    """Sessions of signed-in users live in `web_session`; before sign-in (the login form's CSRF
+    token, the chosen language, a pending second factor) the few values ride in a signed cookie,
+    so that anonymous requests — a crawler, a flood — write no row."""
+
     def open_session(self, app, request):
         sid = request.cookies.get(self.get_cookie_name(app))
+        if sid and sid.startswith(ANONYMOUS) and len(sid) < 4000:
+            try:
+                data = _signer(app).loads(sid[len(ANONYMOUS):], max_age=_limits(app)[0].total_seconds())
+            except Exception:  # noqa: BLE001  (bad signature, expired, garbage: a fresh session)
+                data = {}
+            return ServerSession(data if isinstance(data, dict) else {})
         if not sid or len(sid) > 100:
             return ServerSession()
         with _engine().connect() as conn:
@@ -87,12 +106,22 @@ class DatabaseSessionInterface(SessionInterface):
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         secure = self.get_cookie_secure(app) or _request_is_secure()
         now = utcnow()
-        if not session and session.sid and session.modified:  # emptied (logout): forget it
-            with _engine().begin() as conn:
-                conn.execute(delete(table).where(table.c.id == digest(session.sid)))
+        if not session and session.modified:  # emptied (logout): forget it
+            if session.sid:
+                with _engine().begin() as conn:
+                    conn.execute(delete(table).where(table.c.id == digest(session.sid)))
             response.delete_cookie(name, domain=domain, path=path)
             return
         if not session:
+            return
+        if not session.get("_user_id"):  # anonymous: a signed cookie, no row
+            if session.sid:
+                with _engine().begin() as conn:
+                    conn.execute(delete(table).where(table.c.id == digest(session.sid)))
+                session.sid = None
+            if session.modified:
+                response.set_cookie(name, ANONYMOUS + _signer(app).dumps(dict(session)), httponly=True, secure=secure,
+                                    domain=domain, path=path, samesite=app.config.get("SESSION_COOKIE_SAMESITE", "Lax"))
             return
         if session.modified or session.sid is None or session.rotate_requested:
             data = serializer.dumps(dict(session))

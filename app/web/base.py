@@ -74,3 +74,20 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def local_path(value) -> str:
+    """A `next=` target, only if it is a path of this site: "/" otherwise. Browsers drop tabs
+    and newlines and read "\\" as "/" (`/%09/evil.example` becomes `//evil.example`, another
+    site), so any of them, a scheme or a host refuses the target."""
+    from urllib.parse import unquote, urlsplit
+
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2000:
+        return "/"
+    decoded = unquote(value)
+    if any(c in decoded for c in "\\\t\r\n") or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+        return "/"
+    if decoded.startswith("//") or value.startswith("//"):
+        return "/"
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/"

@@ -89,7 +89,7 @@ class SillageSecurityApi(SecurityApi):
         if row is not None and row.must_change_password:
             return self.response(403, message=_("Mot de passe à changer d'abord par l'interface web."),
                                  password_change_required=True)
-        auth.clear_failures(user.username)
+        auth.clear_failures(user.username, request.remote_addr)
         sid = open_api_session(user.id)
         record_event("login", user_id=user.id, username=user.username, details={"methode": method, "api": True})
         response = {"access_token": create_access_token(identity=str(user.id), fresh=True,

@@ -6,7 +6,6 @@ from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from ...domain.passwords import RULE, password_problems
 from ...extensions import db
@@ -16,7 +15,7 @@ from ...security import auth
 from ...security.audit import record_event
 from ...security.sessions import end_user_sessions
 from ...services import drafts
-from ..base import login_required
+from ..base import local_path, login_required
 
 TOKEN_DAYS = (30, 90, 180, 365)
 
@@ -40,7 +39,10 @@ class PasswordView(BaseView):
         if request.method == "POST":
             current = request.form.get("current", "")
             new, confirm = request.form.get("password", ""), request.form.get("confirm", "")
-            if not check_password_hash(user.password or "", current[:1024]):
+            correct, wait = auth.check_own_password(user, current, request.remote_addr, "changement de mot de passe")
+            if wait:
+                errors["current"] = _("Trop d'essais : réessayez dans %(n)s secondes.", n=wait)
+            elif not correct:
                 errors["current"] = _("Le mot de passe actuel est incorrect.")
             problems = password_problems(new, current_app.config["SILLAGE_PASSWORD_MIN_LENGTH"],
                                          (user.username, user.first_name, user.last_name, user.email))
@@ -88,6 +90,18 @@ class AccountView(BaseView):
             days = 0
         if not name or scope not in ("read", "write") or days not in TOKEN_DAYS:
             flash(_("Jeton non créé : donnez un nom, une portée et une durée proposée."), "danger")
+            return redirect(url_for(".index"))
+        # a token outlives the session: it is made only with both factors, given again now
+        correct, wait = auth.check_own_password(current_user, request.form.get("password", ""), request.remote_addr,
+                                                "création de jeton")
+        if not correct:
+            flash(_("Trop d'essais : réessayez dans %(n)s secondes.", n=wait) if wait
+                  else _("Jeton non créé : mot de passe incorrect."), "danger")
+            return redirect(url_for(".index"))
+        if auth.mfa_enrolled(current_user) and not auth.check_second_factor(current_user,
+                                                                          (request.form.get("code") or "")[:40]):
+            record_event("mfa_failed", details={"motif": "création de jeton"})
+            flash(_("Jeton non créé : code de double authentification incorrect."), "danger")
             return redirect(url_for(".index"))
         raw = auth.create_token(current_user, scope, days, name, current_user.id)
         record_event("token_created", entity="ApiToken", details={"nom": name, "portee": scope, "jours": days})
@@ -137,17 +151,15 @@ class LockView(BaseView):
     def unlock(self):
         error = None
         if request.method == "POST":
-            wait = auth.throttled_for(current_user.username, request.remote_addr)
-            if not wait and check_password_hash(current_user.password or "", request.form.get("password", "")[:1024]):
+            correct, wait = auth.check_own_password(current_user, request.form.get("password", ""), request.remote_addr,
+                                                    "déverrouillage")
+            if correct:
                 session.pop("locked", None)
                 record_event("session_unlocked")
                 if request.accept_mimetypes.best == "application/json":
                     return {"locked": False}
-                return redirect(request.args.get("next") if (request.args.get("next") or "").startswith("/")
-                                and not request.args.get("next").startswith("//") else "/")
-            if not wait:
-                auth.register_failure(current_user.username, request.remote_addr)
-            error = _("Mot de passe incorrect.")
+                return redirect(local_path(request.args.get("next")))
+            error = _("Trop d'essais : réessayez dans %(n)s secondes.", n=wait) if wait else _("Mot de passe incorrect.")
             if request.accept_mimetypes.best == "application/json":
                 return {"locked": True, "message": error}, 401
         return _render("auth/locked.html", title=_("Session verrouillée"), error=error), (401 if error else 423)

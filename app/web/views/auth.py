@@ -12,12 +12,12 @@ import segno
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.views import AuthDBView
-from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from ...extensions import db
+from ..base import local_path
 from ...security import auth
 from ...security.audit import record_event
 from ...security.sessions import end_user_sessions, purge_expired
@@ -49,14 +49,14 @@ def complete_login(user, method: str):
     session.rotate()
     login_user(user, remember=False)
     session["login_method"] = method
-    auth.clear_failures(user.username)
+    auth.clear_failures(user.username, request.remote_addr)
     record_event("login", user_id=user.id, username=user.username, details={"methode": method})
     purge_expired(current_app)
     row = db.session.get(auth.UserSecurity, user.id)
     if row is not None and row.must_change_password:
         session["must_change_password"] = True
         return redirect(url_for("PasswordView.change"))
-    return redirect(get_safe_redirect(next_url))
+    return redirect(local_path(next_url))
 
 
 class SillageAuthView(AuthDBView):
@@ -65,7 +65,7 @@ class SillageAuthView(AuthDBView):
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
         if current_user.is_authenticated:
-            return redirect(self._get_safe_next_url())
+            return redirect(local_path(request.args.get("next")))
         error = None
         if request.method == "POST":
             username = (request.form.get("username") or "").strip()
@@ -74,7 +74,7 @@ class SillageAuthView(AuthDBView):
                 error = _wait_message(result.wait_seconds) if result.wait_seconds else \
                     _("Identifiant ou mot de passe incorrect.")
             else:
-                next_url = get_safe_redirect(request.args.get("next", "/"))
+                next_url = local_path(request.args.get("next", "/"))
                 user = result.user
                 if not auth.mfa_required(user):
                     session["login_next"] = next_url
@@ -127,8 +127,14 @@ class SillageAuthView(AuthDBView):
         return _render("auth/enrol.html", title=_("Activer la double authentification"), qr=qr,
                        secret=secret, grouped=grouped, error=error, username=user.username), (401 if error else 200)
 
-    @expose("/logout/")
+    @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
+        """A POST ends the session (with its CSRF token): a link or an image on another site
+        cannot. A GET only asks."""
+        if request.method == "GET":
+            if not current_user.is_authenticated:
+                return redirect(url_for(".login"))
+            return _render("auth/logout.html", title=_("Se déconnecter"))
         user_id = current_user.id if current_user.is_authenticated else None
         username = current_user.username if user_id else None
         logout_user()
