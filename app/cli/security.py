@@ -37,7 +37,7 @@ def audit_verify(anchors):
         return
     where = f"première entrée fautive n° {verdict.first_bad_id} " if verdict.first_bad_id is not None else ""
     click.echo(f"Journal d'audit ALTÉRÉ : {where}({verdict.reason}) ; "
-               f"{verdict.checked} entrées valides avant elle.", err=True)
+               f"{verdict.checked} entrées chaînées sans erreur.", err=True)
     raise SystemExit(1)
 
 
