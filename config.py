@@ -68,6 +68,8 @@ class Config:
     SILLAGE_LOGIN_LOCK_MINUTES = 15
     SILLAGE_PASSWORD_MIN_LENGTH = int(os.environ.get("SILLAGE_PASSWORD_MIN_LENGTH", "12"))
     SILLAGE_AUDIT_KEY = os.environ.get("SILLAGE_AUDIT_KEY")  # default: derived from SECRET_KEY
+    # The chain's end, signed after each commit in a file outside the database (audit_anchor.py).
+    SILLAGE_AUDIT_ANCHOR = os.environ.get("SILLAGE_AUDIT_ANCHOR", str(INSTANCE_DIR / "audit-anchor.log"))
     SILLAGE_AUDIT_READS = os.environ.get("SILLAGE_AUDIT_READS", "1") == "1"  # "0" only to measure its cost
     SILLAGE_EMERGENCY_HOURS = int(os.environ.get("SILLAGE_EMERGENCY_HOURS", "4"))
     # Unsaved form drafts are kept this many days for their author, then purged.

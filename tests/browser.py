@@ -26,11 +26,13 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving run:app on the test database, with the production configuration."""
 
-    def __init__(self, database_url: str, data_dir: str, secret_key: str = "test-secret-key"):
+    def __init__(self, database_url: str, data_dir: str, secret_key: str = "test-secret-key",
+                 audit_anchor: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key,  # the same key: one audit chain
-               "SILLAGE_DATA_DIR": data_dir}
+               "SILLAGE_DATA_DIR": data_dir,
+               "SILLAGE_AUDIT_ANCHOR": audit_anchor or os.path.join(data_dir, "audit-anchor.log")}
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
         self.process = subprocess.Popen(
             [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "run:app"],

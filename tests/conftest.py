@@ -55,7 +55,8 @@ def database_url(kind: str, tmpdir: str, name: str = "sillage") -> str:
 
 def make_app(kind: str, tmpdir: str, name: str = "sillage"):
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url(kind, tmpdir, name),
-                     SILLAGE_DATA_DIR=os.path.join(tmpdir, "data"))
+                     SILLAGE_DATA_DIR=os.path.join(tmpdir, "data"),
+                     SILLAGE_AUDIT_ANCHOR=os.path.join(tmpdir, f"{name}-audit-anchor.log"))
     return app
 
 

@@ -1,14 +1,18 @@
 """The audit trail: reads and writes recorded by one mechanism, hash chain verified by
-`flask sillage audit verify`, purge with a signed checkpoint, sensitive values not copied."""
+`flask sillage audit verify` (its end against the anchor file outside the database), purge with a
+signed checkpoint, sensitive values not copied."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from sqlalchemy import delete, insert, select, update
 
 from app.extensions import db
 from app.models import AuditCheckpoint, AuditEvent, AuditHead, FormDefinition, Usager
+from app.security.audit import record_event
+from app.security.audit_chain import GENESIS
 
 from . import factories as f
 from .conftest import DATABASES, provision, release
@@ -170,6 +174,153 @@ def test_verify_catches_an_inserted_row_and_a_removed_tail(own_app):
     _put_back(own_app, tail)
 
 
+# --- the chain's end, anchored outside the database ---------------------------------------------
+
+def _anchor_lines(app):
+    with open(app.config["SILLAGE_AUDIT_ANCHOR"]) as fh:
+        return fh.read().splitlines()
+
+
+def _head(app):
+    with app.app_context():
+        return tuple(db.session.execute(select(AuditHead.last_id, AuditHead.last_hash)).one())
+
+
+def _set_head(app, last_id, last_hash):
+    with app.app_context():
+        db.session.execute(update(AuditHead).values(last_id=last_id, last_hash=last_hash))
+        db.session.commit()
+
+
+def _cut_tail(app, keep_to):
+    """Delete the entries after `keep_to` and move the head back onto it, as an intruder would."""
+    tail = _rows(app, AuditEvent.id > keep_to)
+    with app.app_context():
+        kept = db.session.execute(select(AuditEvent.hash).where(AuditEvent.id == keep_to)).scalar()
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id > keep_to))
+        db.session.commit()
+    _set_head(app, keep_to, kept or GENESIS)
+    return tail
+
+
+def _restore(app, tail, head, anchor_text=None):
+    with app.app_context():
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id > min(r["id"] for r in tail) - 1))
+        db.session.commit()
+    _set_head(app, *head)
+    if anchor_text is not None:
+        with open(app.config["SILLAGE_AUDIT_ANCHOR"], "w") as fh:
+            fh.write(anchor_text)
+    _put_back(app, tail)
+
+
+def test_one_anchor_line_per_committed_transaction_none_for_a_rollback_or_a_failed_commit(app):
+    with app.app_context():
+        ids = [f.gen_usager().id for _ in range(3)]
+    before = len(_anchor_lines(app))
+    with app.app_context():
+        for uid in ids:
+            db.session.get(Usager, uid).nom_utilise = "ANCRÉ"
+        db.session.commit()
+    after = _anchor_lines(app)
+    assert len(after) == before + 1  # three entries, one transaction: one line
+    at, kind, seq, entry_hash, mac = after[-1].split()
+    assert kind == "head" and (int(seq), entry_hash) == _head(app)
+    with app.app_context():
+        db.session.get(Usager, ids[0]).nom_utilise = "ANNULÉ"
+        db.session.flush()
+        db.session.rollback()
+        dialect = db.engine.dialect
+        db.session.get(Usager, ids[1]).nom_utilise = "JAMAIS"
+        db.session.flush()
+        real = dialect.do_commit
+
+        def failing(dbapi_connection):
+            raise dialect.loaded_dbapi.OperationalError("disque plein")
+
+        dialect.do_commit = failing
+        try:
+            with pytest.raises(Exception):
+                db.session.commit()
+        finally:
+            dialect.do_commit = real
+        db.session.rollback()
+    assert len(_anchor_lines(app)) == before + 1
+    with app.app_context():
+        assert db.session.get(Usager, ids[1]).nom_utilise == "ANCRÉ"
+    assert verify(app).exit_code == 0
+    assert oct(os.stat(app.config["SILLAGE_AUDIT_ANCHOR"]).st_mode)[-3:] == "600"
+
+
+def test_verify_catches_a_removed_tail_with_the_head_moved_back(own_app):
+    assert verify(own_app).exit_code == 0
+    head = _head(own_app)
+    tail = _cut_tail(own_app, head[0] - 3)
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "fin de la chaîne supprimée" in bad.output and f"n° {head[0]}" in bad.output
+    _restore(own_app, tail, head)
+
+
+def test_verify_catches_an_emptied_trail(own_app):
+    head = _head(own_app)
+    everything = _rows(own_app)
+    with own_app.app_context():
+        db.session.execute(delete(AuditEvent))
+        db.session.commit()
+    _set_head(own_app, 0, GENESIS)
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "journal d'audit vidé" in bad.output
+    _restore(own_app, everything, head)
+
+
+def test_verify_catches_a_replaced_end_of_the_chain(own_app):
+    head = _head(own_app)
+    _set_head(own_app, head[0], "f" * 64)  # the head row alone
+    assert verify(own_app).exit_code == 1
+    _set_head(own_app, *head)
+    anchors = "\n".join(_anchor_lines(own_app)) + "\n"
+    tail = _cut_tail(own_app, head[0] - 3)
+    with own_app.app_context():  # the application goes on writing over the removed entries
+        for n in range(5):
+            record_event("login_failed", username=f"intrus{n}")
+    assert _head(own_app)[0] > head[0]
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "fin de la chaîne remplacée" in bad.output
+    assert f"n° {head[0]}" in bad.output
+    _restore(own_app, tail, head, anchors)
+
+
+def test_verify_catches_a_forged_anchor_line(own_app):
+    path = own_app.config["SILLAGE_AUDIT_ANCHOR"]
+    anchors = "\n".join(_anchor_lines(own_app)) + "\n"
+    last_id, last_hash = _head(own_app)
+    forged = f"2030-01-01T00:00:00.000000Z head {last_id} {last_hash} {'0' * 64}\n"
+    with open(path, "a") as fh:
+        fh.write(forged)
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "ligne d'ancrage falsifiée" in bad.output
+    with open(path, "w") as fh:
+        fh.write(anchors + "n'importe quoi\n")
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "ligne d'ancrage illisible" in bad.output
+    with open(path, "w") as fh:
+        fh.write(anchors)
+    assert verify(own_app).exit_code == 0
+
+
+def test_verify_reads_the_anchor_files_of_every_server(own_app, tmp_path):
+    other = tmp_path / "serveur-2.log"
+    other.write_text("\n".join(_anchor_lines(own_app)[:5]) + "\n")
+    path = own_app.config["SILLAGE_AUDIT_ANCHOR"]
+    ok = own_app.test_cli_runner().invoke(args=["sillage", "audit", "verify", "--anchor", path,
+                                                "--anchor", str(other)])
+    assert ok.exit_code == 0 and "attestée hors de la base" in ok.output
+    other.write_text("2030-01-01T00:00:00.000000Z head 1 " + "0" * 64 + " " + "0" * 64 + "\n")
+    bad = own_app.test_cli_runner().invoke(args=["sillage", "audit", "verify", "--anchor", path,
+                                                 "--anchor", str(other)])
+    assert bad.exit_code == 1 and "serveur-2.log" in bad.output
+
+
 def test_purge_keeps_the_chain_verifiable_with_a_signed_checkpoint(own_app):
     with own_app.app_context():
         cut = some_id(own_app, 20)
@@ -188,6 +339,39 @@ def test_purge_keeps_the_chain_verifiable_with_a_signed_checkpoint(own_app):
     with own_app.app_context():
         db.session.execute(update(AuditCheckpoint).values(purged_count=count))
         db.session.commit()
+    assert verify(own_app).exit_code == 0
+
+
+def test_after_a_purge_an_emptied_trail_is_still_caught(own_app):
+    head = _head(own_app)
+    with own_app.app_context():
+        checkpoint = db.session.execute(select(AuditCheckpoint.last_id, AuditCheckpoint.last_hash)).one()
+    rest = _rows(own_app, AuditEvent.id > checkpoint.last_id)
+    with own_app.app_context():
+        db.session.execute(delete(AuditEvent))
+        db.session.commit()
+    _set_head(own_app, *checkpoint)
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and "journal d'audit vidé" in bad.output
+    _restore(own_app, rest, head)
+
+
+def test_reanchor_after_a_legitimate_restore(own_app):
+    """An older copy of the database put back: verify names the lost tail until the operator
+    re-anchors, which the trail records."""
+    head = _head(own_app)
+    _cut_tail(own_app, head[0] - 4)
+    assert verify(own_app).exit_code == 1
+    runner = own_app.test_cli_runner()
+    refused = runner.invoke(args=["sillage", "audit", "reanchor"])
+    assert refused.exit_code == 2 and "--confirm" in refused.output
+    done = runner.invoke(args=["sillage", "audit", "reanchor", "--confirm"])
+    assert done.exit_code == 0 and f"entrée n° {head[0] - 3}" in done.output and f"n° {head[0]}" in done.output
+    assert verify(own_app).exit_code == 0
+    event = last_events(own_app, action="audit_reanchor")[0]
+    assert event.details["ancrage_precedent"]["entree"] == head[0] and event.client == "cli"
+    with own_app.app_context():
+        record_event("login_failed", username="apres.reancrage")
     assert verify(own_app).exit_code == 0
 
 

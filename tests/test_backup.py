@@ -56,6 +56,11 @@ def test_backup_then_restore_on_an_empty_instance_loses_nothing(kind):
     assert after["audit"] == before["audit"]  # the trail as it was at the snapshot
     with open(os.path.join(target.config["SILLAGE_DATA_DIR"], "documents", "1", "compte-rendu.pdf"), "rb") as fh:
         assert fh.read() == b"%PDF-1.4 contenu"
+    assert "reanchor --confirm" in result.output
+    unanchored = target.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
+    assert unanchored.exit_code == 1 and "aucun ancrage externe" in unanchored.output
+    anchored = target.test_cli_runner().invoke(args=["sillage", "audit", "reanchor", "--confirm"])
+    assert anchored.exit_code == 0, anchored.output
     verified = target.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
     assert verified.exit_code == 0, verified.output
     refused = target.test_cli_runner().invoke(args=["sillage", "restore", archive])

@@ -16,7 +16,7 @@ SHOTS = os.path.join(os.path.dirname(__file__), "..", "test-results")
 @pytest.fixture(scope="session")
 def live_server(app):
     server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tempfile.mkdtemp(prefix="sillage-e2e-"),
-                        app.config["SECRET_KEY"])
+                        app.config["SECRET_KEY"], app.config["SILLAGE_AUDIT_ANCHOR"])  # and one anchor file
     yield server
     server.stop()
 

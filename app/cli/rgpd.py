@@ -36,7 +36,9 @@ def restore_command(src):
     except BackupError as error:
         raise click.ClickException(str(error))
     click.echo(f"Restauration terminée : sauvegarde du {manifest['created_at'][:16]}, "
-               f"{manifest['counts'].get('usager', 0)} usagers. Vérifiez la chaîne d'audit : flask sillage audit verify")
+               f"{manifest['counts'].get('usager', 0)} usagers. Ancrez la chaîne d'audit restaurée : "
+               "flask sillage audit reanchor --confirm (le journal garde le dernier ancrage précédent), "
+               "puis vérifiez-la : flask sillage audit verify")
 
 
 @sillage_cli.command("retention")

@@ -1,4 +1,4 @@
-"""`flask sillage audit verify|purge`, `flask sillage token create|list|revoke`,
+"""`flask sillage audit verify|purge|reanchor`, `flask sillage token create|list|revoke`,
 `flask sillage user reset-mfa`: security administration from the server's shell."""
 from __future__ import annotations
 
@@ -17,22 +17,55 @@ from . import sillage_cli
 
 @sillage_cli.group("audit")
 def audit_cli():
-    """Journal d'audit : vérification de la chaîne, purge."""
+    """Journal d'audit : vérification de la chaîne, purge, réancrage."""
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Vérifie toute la chaîne ; code de sortie 1 et première entrée fautive si altération."""
+@click.option("--anchor", "anchors", multiple=True, type=click.Path(dir_okay=False),
+              help="Fichier d'ancrage à confronter à la chaîne (répétable, un par serveur ; "
+                   "défaut : SILLAGE_AUDIT_ANCHOR).")
+def audit_verify(anchors):
+    """Vérifie toute la chaîne et sa fin (ancrage hors de la base) ; code de sortie 1 si altération."""
     from ..security.audit_chain import verify
 
     with db.engine.connect() as conn:
-        verdict = verify(conn)
+        verdict = verify(conn, anchors=list(anchors) or None)
     if verdict.ok:
-        click.echo(f"Journal d'audit intègre : {verdict.checked} entrées vérifiées.")
+        click.echo(f"Journal d'audit intègre : {verdict.checked} entrées vérifiées"
+                   + (f", fin attestée hors de la base jusqu'à l'entrée n° {verdict.anchored_id}."
+                      if verdict.anchored_id is not None else "."))
         return
-    click.echo(f"Journal d'audit ALTÉRÉ : première entrée fautive n° {verdict.first_bad_id} "
-               f"({verdict.reason}) ; {verdict.checked} entrées valides avant elle.", err=True)
+    where = f"première entrée fautive n° {verdict.first_bad_id} " if verdict.first_bad_id is not None else ""
+    click.echo(f"Journal d'audit ALTÉRÉ : {where}({verdict.reason}) ; "
+               f"{verdict.checked} entrées chaînées sans erreur.", err=True)
     raise SystemExit(1)
+
+
+@audit_cli.command("reanchor")
+@click.option("--confirm", is_flag=True, help="Confirme que la fin de chaîne actuelle est légitime (restauration).")
+def audit_reanchor(confirm):
+    """Repart d'un nouvel ancrage après une restauration légitime ; enregistré au journal."""
+    from ..security import audit_anchor
+    from ..security.audit import record_event
+    from ..security.audit_chain import verify
+
+    if not confirm:
+        raise click.UsageError("le réancrage accepte la fin actuelle de la chaîne, même si des entrées ont été "
+                               "supprimées depuis le dernier ancrage : à faire seulement après une restauration "
+                               "légitime, avec --confirm.")
+    with db.engine.connect() as conn:
+        verdict = verify(conn, anchors=[])
+    if not verdict.ok:
+        raise click.ClickException(f"chaîne altérée à l'entrée n° {verdict.first_bad_id} ({verdict.reason}) : "
+                                   "réancrage refusé.")
+    previous = audit_anchor.last_anchor()
+    record_event("audit_reanchor", entity="JournalAudit", details={
+        "fichier": audit_anchor.configured_path(), "ancrage_precedent": previous, "entrees": verdict.checked})
+    with db.engine.connect() as conn:
+        head_id, path = audit_anchor.reanchor(conn)
+    before = (f" ; l'ancrage précédent attestait l'entrée n° {previous['entree']} ({previous['le']})"
+              if previous else "")
+    click.echo(f"Nouvel ancrage dans {path} à partir de l'entrée n° {head_id}{before}.")
 
 
 @audit_cli.command("purge")

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..models import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
 from ..models.base import utcnow
+from . import audit_anchor
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("id", "at", "user_id", "username", "remote_addr", "client", "action", "entity",
@@ -94,6 +95,7 @@ def append(connection, rows: list[dict]) -> None:
                for u in sorted(set((row.get("details") or {}).get("usagers") or ()))]
     if several:
         connection.execute(_LINK, several)
+    audit_anchor.note(connection, last_id, last_hash, key)  # written outside the database once committed
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Verdict:
     checked: int
     first_bad_id: int | None = None
     reason: str = ""
+    anchored_id: int | None = None  # the last entry vouched for outside the database
 
 
 def _checkpoint_signature(cp: dict, key: bytes) -> str:
@@ -109,9 +112,11 @@ def _checkpoint_signature(cp: dict, key: bytes) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def verify(connection, batch: int = 5000) -> Verdict:
-    """Walk the chain from the last checkpoint (or the start) to the head."""
+def verify(connection, batch: int = 5000, anchors=None) -> Verdict:
+    """Walk the chain from the last checkpoint (or the start) to the head, then check the head
+    against the anchor files (default: this server's; an empty list checks the chain alone)."""
     key = _key()
+    external = audit_anchor.Anchors([audit_anchor.configured_path()] if anchors is None else anchors)
     checkpoint = connection.execute(
         select(AuditCheckpoint.__table__).order_by(AuditCheckpoint.id.desc()).limit(1)).mappings().first()
     expected_id, expected_prev = 0, GENESIS
@@ -147,7 +152,10 @@ def verify(connection, batch: int = 5000) -> Verdict:
     if (head.last_id, head.last_hash) != (expected_id, expected_prev):
         return Verdict(False, checked, head.last_id if head.last_id > expected_id else expected_id,
                        "fin de la chaîne supprimée, ou tête de chaîne altérée")
-    return Verdict(True, checked)
+    found = external.check(connection, key, head.last_id, checkpoint) if external.files else audit_anchor.Finding()
+    if found.problem:
+        return Verdict(False, checked, found.bad_id, found.problem)
+    return Verdict(True, checked, anchored_id=found.anchored_id)
 
 
 def purge(connection, before: dt.datetime) -> int:
