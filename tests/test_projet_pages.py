@@ -103,3 +103,14 @@ def test_pages_obey_scope_and_roles(app, as_user, child):
     assert stale.status_code == 409 and "Aller à la mer" in stale.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(ProjetPersonnalise, pid).attentes == []
+
+
+def test_deadlines_are_listed_per_etablissement_and_on_the_home_page(app, as_user):
+    """The demo holds late PPs: the list shows them in the user's établissements only."""
+    page = as_user("educ.sources").get("/projets/echeances")
+    text = page.data.decode()
+    assert page.status_code == 200 and "IME Les Sources" in text and "EHPAD Les Tilleuls" not in text
+    assert "en retard" in text
+    home = as_user("educ.sources").get("/").data.decode()
+    assert 'id="projets-due"' in home and "/projets/echeances" in home
+    assert as_user("secretaire.tilleuls").get("/projets/echeances").status_code == 403  # no Projet right

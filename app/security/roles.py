@@ -110,6 +110,7 @@ MENUS = {
     "Rgpd": ["Usagers", "Demandes RGPD"],
     "Urgence": ["Usagers", "Accès d'urgence"],
     "VigilanceIdentite": ["Usagers", "Vigilance identité"],
+    "Projet": ["Usagers", "Échéances des projets"],
     "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }
 

@@ -44,6 +44,8 @@ def register_web(app, appbuilder):
                         category="Usagers", href="/dossier/nouveau")
     appbuilder.add_view(RgpdView, "Demandes RGPD", label=_l("Demandes RGPD"), icon="fa-balance-scale",
                         category="Usagers")
+    appbuilder.add_link("Échéances des projets", href="/projets/echeances", label=_l("Échéances des projets"),
+                        icon="fa-calendar", category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",

@@ -32,4 +32,19 @@ class HomeView(IndexView):
             from ...services import drafts
 
             pending = drafts.of_user(db.session, current_user.id, current_app.config["SILLAGE_DRAFT_DAYS"])
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, stats=stats, drafts=pending)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, stats=stats, drafts=pending,
+                                    projets_due=self._projets_due())
+
+    def _projets_due(self):
+        """(late, due within 30 days) deadlines of the projets personnalisés in the user's scope."""
+        if not current_user.is_authenticated or not self.appbuilder.sm.has_access("can_read", "Projet"):
+            return None
+        import datetime as dt
+
+        from ...security.scope import current_scope
+        from ...services import projets
+
+        today = dt.date.today()
+        items = projets.echeances(db.session, current_scope(), today + dt.timedelta(days=30))
+        late = sum(1 for i in items if i["echeance"] < today.isoformat())
+        return late, len(items) - late

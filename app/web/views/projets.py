@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ...domain import nomenclatures, vocab
 from ...domain import projet as rules
 from ...extensions import db
-from ...models import Admission, User, Usager
+from ...models import Admission, Etablissement, User, Usager
 from ...models.projet import ProjetPersonnalise
 from ...security.roles import CATEGORIES
 from ...security.scope import OutOfScope, current_scope
@@ -45,7 +45,7 @@ class ProjetView(BaseView):
     route_base = "/projets"
     class_permission_name = "Projet"
     method_permission_name = {"index": "read", "show": "read", "create": "write", "save": "write",
-                              "pdf": "read", "scan": "read", "signed_pdf": "read"}
+                              "pdf": "read", "scan": "read", "signed_pdf": "read", "due": "read"}
     default_view = "index"
 
     def _usager(self, usager_id) -> Usager:
@@ -65,6 +65,24 @@ class ProjetView(BaseView):
 
     def _staff(self):
         return db.session.execute(select(User).where(User.active.is_(True)).order_by(User.last_name)).scalars().all()
+
+    @expose("/echeances")
+    @has_access
+    def due(self):
+        """What is late or due within the next 30 days in the user's établissements: PPs to build
+        or revise, bilans, actions past their end."""
+        today = dt.date.today()
+        items = projets.echeances(db.session, current_scope(), today + dt.timedelta(days=30))
+        ids = {i["usager_id"] for i in items}
+        usagers = {u.id: u for u in db.session.execute(select(Usager).where(Usager.id.in_(ids))).scalars()} if ids else {}
+        etabs = {e.id: e for e in db.session.execute(select(Etablissement)).scalars()}
+        grouped = {}
+        for item in items:
+            if item["usager_id"] in usagers:
+                grouped.setdefault(item["etablissement_id"], []).append(item)
+        return self.render_template("projets/echeances.html", title=_("Échéances des projets personnalisés"),
+                                    grouped=grouped, usagers=usagers, etabs=etabs, today=today.isoformat(),
+                                    rules=rules)
 
     @expose("/<int:usager_id>/")
     @has_access
