@@ -16,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from ..domain.passwords import RULE
 from ..models.base import utcnow
 from . import stamp
+from .roles import ADMIN_ROLE, NOT_ADMIN
 
 
 class OwnPasswordRedirect(ResetMyPasswordView):
@@ -95,6 +96,17 @@ class SillageUserView(UserDBModelView):
         security_row(item.id).must_change_password = True
         self.datamodel.session.commit()
 
+    def pre_update(self, item):
+        """Nobody changes their own roles: an administrator would give themselves a care role and
+        read what the matrix keeps from them. Another administrator does it (audited)."""
+        from sqlalchemy import inspect
+
+        roles = inspect(item).attrs.roles.history
+        if item.id == current_user.id and (roles.added or roles.deleted):
+            self.datamodel.session.rollback()
+            raise ValueError(str(_l("Vos propres rôles ne se changent pas ici : demandez-le à un autre administrateur.")))
+        super().pre_update(item)
+
     def post_update(self, item):
         if not item.active:
             from .auth import revoke_user_tokens
@@ -167,11 +179,12 @@ class SillageSecurityManager(SecurityManager):
         """All (permission, view) pairs of these roles, loaded in one query and kept until the
         security stamp moves: FAB otherwise issues one EXISTS query per menu entry and button."""
         key = tuple(sorted(r.id for r in roles))
+        admin_ids = {r.id for r in roles if r.name == ADMIN_ROLE}
 
         def load():
             pv, link = self.permissionview_model, assoc_permissionview_role
             rows = (
-                self.session.query(self.permission_model.name, self.viewmenu_model.name)
+                self.session.query(link.c.role_id, self.permission_model.name, self.viewmenu_model.name)
                 .select_from(link)
                 .join(pv, pv.id == link.c.permission_view_id)
                 .join(self.permission_model, self.permission_model.id == pv.permission_id)
@@ -179,7 +192,8 @@ class SillageSecurityManager(SecurityManager):
                 .filter(link.c.role_id.in_(key))
                 .all()
             )
-            return frozenset((p, v) for p, v in rows)
+            # what the Administrateur never holds, even if its role is edited in FAB's role pages
+            return frozenset((p, v) for r, p, v in rows if not (r in admin_ids and v in NOT_ADMIN))
 
         return stamp.cached(self.session, ("permissions", key), load)
 

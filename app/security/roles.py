@@ -29,6 +29,13 @@ RESOURCES = {
 # reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
 # acts on the people supported, not on the installation.
 NOT_ADMIN = {"Audit", "HistoriqueAcces", "Urgence", "Rgpd"}
+ADMIN_CATEGORIES = {"administratif"}  # what the Administrateur reads of the shared secret, at most
+
+
+def category_grantable(role_name: str, category: str) -> bool:
+    """May this role hold this category? The Administrateur never more than administratif, even
+    if its row in the matrix is edited (in the page or the database)."""
+    return role_name != ADMIN_ROLE or category in ADMIN_CATEGORIES
 
 ADMIN_ROLE = "Administrateur"
 

@@ -305,10 +305,15 @@ def _assignments(session, user_id) -> tuple[frozenset, frozenset, frozenset]:
 
 
 def _categories(session, role_ids) -> tuple[frozenset, frozenset]:
-    from ..models import CategoryAccess
+    """Categories read / written through these roles; the Administrateur's never go beyond
+    ADMIN_CATEGORIES, whatever its rows say."""
+    from ..models import CategoryAccess, Role
+    from .roles import category_grantable
 
-    rows = session.execute(select(CategoryAccess.category, CategoryAccess.can_read, CategoryAccess.can_write)
+    rows = session.execute(select(Role.name, CategoryAccess.category, CategoryAccess.can_read, CategoryAccess.can_write)
+                           .join(Role, Role.id == CategoryAccess.role_id)
                            .where(CategoryAccess.role_id.in_(role_ids)), execution_options={UNSCOPED: True}).all()
+    rows = [(c, r, w) for role, c, r, w in rows if category_grantable(role, c)]
     return (frozenset(c for c, r, w in rows if r or w), frozenset(c for c, _r, w in rows if w))
 
 

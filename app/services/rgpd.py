@@ -135,6 +135,7 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
                                          .where(RectificationRequest.usager_id == usager.id)).scalars():
         rectification.content = rectification.decision = audit_chain.ERASED["effacé"]
         rectification.requested_by = "-"
+    _erase_identity_referrals(session, usager.id)
     session.flush()
     if foyer is not None and not session.execute(select(Usager.id).where(Usager.foyer_id == foyer.id)).first():
         for contact in session.execute(select(ContactPerson).where(ContactPerson.foyer_id == foyer.id)).scalars():
@@ -321,3 +322,13 @@ def answer_access(session, req: AccessRequest, user, data_dir: str) -> bytes:
     session.commit()
     return data
 
+
+
+def _erase_identity_referrals(session, usager_id: int) -> None:
+    """The identity referent's notes say who resembles whom: gone with either person's identity
+    (the referral itself stays, its conclusion erased)."""
+    from ..models import IdentityReferral
+
+    for referral in session.execute(select(IdentityReferral)).scalars():  # (decided by org-wide roles)
+        if referral.usager_id == usager_id or usager_id in (referral.candidate_ids or []):
+            referral.note = audit_chain.ERASED["effacé"] if referral.note else None
