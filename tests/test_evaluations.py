@@ -96,3 +96,29 @@ def test_gmp_uses_the_latest_validated_aggir_of_admitted_usagers(app, api):
         assert gmp["gmp"] == (840 + 660) / 2
     assert client.get(f"/api/v1/etablissement/{etab}/gmp?date=demain").status_code == 400
     assert api("secretaire.sources").get(f"/api/v1/etablissement/{etab}/gmp").status_code == 404
+
+
+def test_a_correction_replaces_the_evaluation_it_corrects_in_the_gmp_from_its_date(app, api):
+    """A GIR 1 corrected to GIR 6 counts as GIR 6 from the date of the evaluation it corrects."""
+    with app.app_context():
+        etab = f.etablissement(f.TILLEULS).id
+        uid = f.gen_usager().id
+    client, nurse = api("direction"), api("soin.tilleuls")
+    on = "2032-06-01"  # after every other evaluation of the tests: this usager's is the one measured
+    gir_one = {"coherence": "C", "orientation": "C", "toilette": "C", "habillage": "C", "alimentation": "C",
+               "elimination": "C", "transferts": "C", "deplacements_interieurs": "C"}
+    first = nurse.post(f"/api/v1/usager/{uid}/evaluations", json={
+        "form": "aggir", "answers": profile(gir_one), "status": "validated", "evaluated_on": "2032-01-01"})
+    assert first.status_code == 201 and first.json["result"]["computed"]["gir"] == 1
+    before = client.get(f"/api/v1/etablissement/{etab}/gmp?date={on}").json
+    corrected = nurse.post(f"/api/v1/usager/{uid}/evaluations", json={
+        "form": "aggir", "answers": profile({}), "status": "validated", "evaluated_on": "2032-05-01",
+        "corrects": first.json["id"]})
+    assert corrected.status_code == 201 and corrected.json["result"]["computed"]["gir"] == 6
+    after = client.get(f"/api/v1/etablissement/{etab}/gmp?date={on}").json
+    assert after["distribution"]["1"] == before["distribution"]["1"] - 1
+    assert after["distribution"]["6"] == before["distribution"]["6"] + 1
+    assert after["evaluated"] == before["evaluated"]
+    # between the corrected evaluation's date and the correction's, the correction already counts
+    between = client.get(f"/api/v1/etablissement/{etab}/gmp?date=2032-02-01").json
+    assert between["distribution"] == after["distribution"]  # (nothing else is dated in 2032)

@@ -210,11 +210,15 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
         evaluation.validated_by_id = user_id
         indexed = {f["code"] for f, _parts in all_fields(found.data) if f.get("indexed")}
         own = definitions.answer_categories(found.data)
+        # a correction's results stand at the date of the evaluation it corrects (a GIR put right
+        # changes the GMP from then on, not from the day of the correction)
+        results_on = (session.connection().execute(select(Evaluation.__table__.c.evaluated_on).where(
+            Evaluation.__table__.c.id == corrects_id)).scalar() if corrects_id else None) or evaluation.evaluated_on
         for key, value in result.computed.items():
             if key in indexed:
                 number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
                 evaluation.results.append(EvaluationResult(
-                    usager_id=usager.id, form_code=found.code, key=key, evaluated_on=evaluation.evaluated_on,
+                    usager_id=usager.id, form_code=found.code, key=key, evaluated_on=results_on,
                     value_num=number, value_text=None if number is not None else str(value)[:200],
                     sensitivity=category_key(own[key]) if own.get(key) else None))
     session.add(evaluation)

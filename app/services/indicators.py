@@ -5,10 +5,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from ..domain.aggir import GIR_POINTS
-from ..models import Admission, EvaluationResult
+from ..models import Admission, Evaluation, EvaluationResult
 
 
 @dataclass
@@ -20,6 +20,10 @@ class Gmp:
     distribution: dict = field(default_factory=dict)
     missing: list = field(default_factory=list)  # admitted usagers without a validated AGGIR
     outdated: list = field(default_factory=list)  # counted, but evaluated too long ago
+
+
+# A validated correction replaces the evaluation it corrects (its results carry that one's date).
+_CORRECTOR = Evaluation.__table__.alias("corrector")
 
 
 def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12) -> Gmp:
@@ -35,7 +39,9 @@ def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12) -
                                             order_by=(EvaluationResult.evaluated_on.desc(),
                                                       EvaluationResult.evaluation_id.desc())).label("rank"))
               .where(EvaluationResult.form_code == "aggir", EvaluationResult.key == "gir",
-                     EvaluationResult.evaluated_on <= on, EvaluationResult.usager_id.in_(admitted))
+                     EvaluationResult.evaluated_on <= on, EvaluationResult.usager_id.in_(admitted),
+                     ~exists().where(_CORRECTOR.c.corrects_id == EvaluationResult.evaluation_id,
+                                     _CORRECTOR.c.status == "validated", _CORRECTOR.c.archived_at.is_(None)))
               .subquery())
     latest = session.execute(select(ranked.c.usager_id, ranked.c.value_num, ranked.c.evaluated_on)
                              .where(ranked.c.rank == 1)).all()
