@@ -73,8 +73,13 @@ def get(session, code: str, version: int | None = None) -> FormDefinition | None
     return session.execute(query.order_by(FormDefinition.version.desc())).scalars().first()
 
 
-def compute(session, code: str, answers: dict, version: int | None = None):
-    found = get(session, code, version)
+def draft_of(session, code: str) -> FormDefinition | None:
+    return next((v for v in versions(session, code) if v.status == "draft"), None)
+
+
+def compute(session, code: str, answers: dict, version: int | str | None = None):
+    """Results for `answers` with a published version, or with the draft (`version="draft"`)."""
+    found = draft_of(session, code) if version == "draft" else get(session, code, version)
     if found is None:
         return None
     result = evaluate(found.data, answers)
@@ -137,13 +142,19 @@ def list_errors(session, data: dict, answers: dict) -> dict:
     return errors
 
 
-def categories_of(session, usager_id) -> set[str]:
+def places_of(session, usager_id) -> set[tuple]:
+    """(category code, FINESS) of each établissement where the usager is admitted now: what
+    `applies_to` is matched against."""
     return set(session.execute(
-        select(CategorieEtablissement.code).select_from(Admission)
+        select(CategorieEtablissement.code, Etablissement.finess).select_from(Admission)
         .join(Etablissement, Admission.etablissement_id == Etablissement.id)
         .join(CategorieEtablissement, Etablissement.categorie_id == CategorieEtablissement.id)
         .where(Admission.usager_id == usager_id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
-    ).scalars())
+    ).tuples())
+
+
+def place(etablissement) -> tuple:
+    return (etablissement.categorie.code if etablissement.categorie else None, etablissement.finess)
 
 
 def sensitivity_of(data: dict) -> str:
@@ -182,7 +193,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
     if scope is not None and not scope.writes(sensitivity_of(found.data)):
         raise ValidationFailed({"form": _("Votre rôle n'écrit pas dans la catégorie « %(c)s » de ce formulaire.",
                                           c=sensitivity_of(found.data))})
-    if not applies(found, categories_of(session, usager.id)):
+    if not applies(found, places_of(session, usager.id)):
         raise ValidationFailed({"form": _("Ce formulaire ne s'applique pas aux établissements de l'usager.")})
     withheld = withheld_fields(found.data, scope, write=True)
     if withheld & set(answers):
@@ -291,23 +302,32 @@ def evaluations_of(session, usager_id) -> list[Evaluation]:
     return evaluations
 
 
-def applies(definition: FormDefinition, categories: set[str]) -> bool:
-    wanted = (definition.data.get("applies_to") or {}).get("categories")
-    return not wanted or bool(set(wanted) & categories)
+def applies(definition: FormDefinition, places: set[tuple]) -> bool:
+    """Is the form offered in one of these établissements (category code, FINESS)? Both lists of
+    `applies_to` must match the same établissement: a copy made for one IME is not offered at
+    the EHPAD, nor at another IME."""
+    wanted = definition.data.get("applies_to") or {}
+    categories, finess = wanted.get("categories"), wanted.get("etablissements")
+    return any((not categories or category in categories) and (not finess or number in finess)
+               for category, number in places)
 
 
-def dossier_sections(session, usager_id, saved: list[Evaluation], categories: set[str] | None = None) -> list[dict]:
+def offered_at(session, etablissement, kind: str | None = None) -> list[FormDefinition]:
+    return [d for d in published(session, kind) if applies(d, {place(etablissement)})]
+
+
+def dossier_sections(session, usager_id, saved: list[Evaluation], places: set[tuple] | None = None) -> list[dict]:
     """The dossier sections of an usager: published definitions of kind dossier_section that
     apply to their établissements and that the user reads; each with its saves, newest first
     (the first is the current value, the others its history)."""
     from ..security.scope import current_scope
 
     scope = current_scope()
-    categories = categories_of(session, usager_id) if categories is None else categories
+    places = places_of(session, usager_id) if places is None else places
     sections = []
     for definition in published(session, "dossier_section"):
         sensitivity = sensitivity_of(definition.data)
-        if not applies(definition, categories):
+        if not applies(definition, places):
             continue
         if scope is not None and not scope.reads(sensitivity, usager_id):
             continue
@@ -428,6 +448,24 @@ def publish_impact(session, draft: FormDefinition) -> dict:
               "brouillons_anciennes_versions": {str(v): n for v, n in sorted(drafts.items())},
               "reponses_refusees": refused}
     return {key: value for key, value in impact.items() if value}
+
+
+def draft_warnings(session, draft: FormDefinition) -> list[str]:
+    """What the draft drops from the published version (kept by past submissions, not offered)."""
+    from ..domain.forms.diff import diff
+
+    current = get(session, draft.code)
+    if current is None:
+        return []
+    changes = diff(current.data, draft.data)
+    warnings = [_("champ retiré : %(c)s (les saisies passées le gardent)", c=c) for c in changes["removed"]]
+    for code, fields in changes["changed"].items():
+        if "options" in fields:
+            before = {str(o["code"]) for o in fields["options"][0] or []}
+            after = {str(o["code"]) for o in fields["options"][1] or []}
+            if before - after:
+                warnings.append(_("options retirées de %(c)s : %(o)s", c=code, o=", ".join(sorted(before - after))))
+    return warnings
 
 
 def _still_a_field(data: dict, code: str) -> bool:

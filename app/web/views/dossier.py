@@ -188,8 +188,8 @@ class DossierView(BaseView):
         girs = sorted((e.evaluated_on, e.computed.get("gir")) for e in items
                       if e.status == "validated" and e.form_code == "aggir" and e.computed.get("gir"))
         can_write = sm.has_access("can_write", "Evaluation")
-        categories = {a.etablissement.categorie.code for a in usager.admissions if a.is_active}
-        sections = forms.dossier_sections(db.session, usager.id, saved, categories)
+        places = {forms.place(a.etablissement) for a in usager.admissions if a.is_active}
+        sections = forms.dossier_sections(db.session, usager.id, saved, places)
         for section in sections:  # the edit forms load when their panel opens
             section["writable"] = section["writable"] and can_write and not usager.archived_at
             current = section["history"][0] if section["history"] else None
@@ -198,7 +198,7 @@ class DossierView(BaseView):
         names = dict(db.session.execute(select(User.id, User.first_name + " " + User.last_name)
                                         .where(User.id.in_(authors))).all()) if authors else {}
         return {"evaluations": items, "gir_series": girs, "sections": sections, "user_names": names,
-                "grids": applicable(usager.id, categories) if can_write else []}
+                "grids": applicable(usager.id, places) if can_write else []}
 
     def _foyer_matches(self, usager):
         from ...domain.text import fold

@@ -84,15 +84,13 @@ def prefill(definition, history, usager) -> dict:
     return {k: v for k, v in history[0].answers.items() if k in codes}
 
 
-def applicable(usager_id, categories=None) -> list:
-    """Grids this user may fill for this usager: applicable to their établissements, and of a
+def applicable(usager_id, places=None) -> list:
+    """Grids this user may fill for this usager: offered in their établissements, and of a
     shared-secret category the user writes."""
-    categories = forms.categories_of(db.session, usager_id) if categories is None else categories
+    places = forms.places_of(db.session, usager_id) if places is None else places
     scope = current_scope()
     return [d for d in forms.published(db.session, "evaluation")
-            if (not (d.data.get("applies_to") or {}).get("categories")
-                                           or set(d.data["applies_to"]["categories"]) & categories)
-            and (scope is None or scope.writes(forms.sensitivity_of(d.data)))]
+            if forms.applies(d, places) and (scope is None or scope.writes(forms.sensitivity_of(d.data)))]
 
 
 class EvaluationView(BaseView):
