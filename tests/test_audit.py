@@ -88,7 +88,7 @@ def test_a_medical_field_of_a_shipped_grid_is_recorded_as_changed_not_copied(app
 
     with app.app_context():
         usager = f.gen_usager(f.SOURCES)
-        evaluation = forms.save_evaluation(db.session, usager=usager, code="geva", version=1, status="validated",
+        evaluation = forms.save_evaluation(db.session, usager=usager, code="geva", version=2, status="validated",
                                            answers={"pathologies": "DIAGNOSTIC-SECRET", "projet_de_vie": "Foyer",
                                                     "synthese": "ok"})
         changes = db.session.execute(select(AuditEvent.changes).where(

@@ -234,3 +234,15 @@ def test_prefill_offers_today_the_usager_and_the_last_validated_value_through_th
             assert answers["le"] == today.isoformat() and answers["age"] == age and answers["etab"] == f.TILLEULS
             assert answers.get("score") == score, username  # a medical value only to who reads it
             db.session.rollback()
+
+
+def test_the_pch_criterion_counts_moving_about_once():
+    """CASF annexe 2-5: "se déplacer (dans le logement, à l'extérieur)" is one activity."""
+    data = definition.load(open("forms/geva.yaml", encoding="utf-8").read())
+    both = evaluate(data, {"capacites": {"deplacer_logement": "C", "deplacer_exterieur": "C"}}).computed
+    assert both["difficultes_graves"] == 1 and both["eligibilite_pch"] is False
+    worse = evaluate(data, {"capacites": {"deplacer_logement": "B", "deplacer_exterieur": "D"}}).computed
+    assert worse["difficultes_absolues"] == 1 and worse["eligibilite_pch"] is True
+    two = evaluate(data, {"capacites": {"deplacer_exterieur": "C", "marcher": "C"}}).computed
+    assert two["difficultes_graves"] == 2 and two["eligibilite_pch"] is True
+    assert "eligibilite_pch" not in evaluate(data, {}).computed

@@ -23,11 +23,15 @@ def test_the_shipped_definitions_are_published(api):
 
 
 @pytest.mark.parametrize("ratings, eligible", [
-    ({"marcher": "D"}, True), ({"marcher": "C", "voir": "C"}, True), ({"marcher": "C", "voir": "B"}, False), ({}, False),
+    ({"marcher": "D"}, True), ({"marcher": "C", "voir": "C"}, True), ({"marcher": "C", "voir": "B"}, False),
+    ({"deplacer_logement": "C", "deplacer_exterieur": "C"}, False),  # one activity (CASF annexe 2-5)
+    ({}, None),  # nothing rated: no criterion either way
 ])
 def test_geva_counts_grave_and_absolute_difficulties(api, ratings, eligible):
     body = api("educ.sources").post("/api/v1/forms/geva/compute", json={"answers": {"capacites": ratings}}).json
-    assert body["computed"]["eligibilite_pch"] is eligible
+    assert body["computed"].get("eligibilite_pch") is eligible
+    if eligible is None:
+        return
     assert body["computed"]["difficultes_absolues"] == sum(v == "D" for v in ratings.values())
 
 
@@ -44,7 +48,7 @@ def test_the_recueil_takes_serafin_codes_of_the_right_kind(api):
 def test_geva_medical_and_psychological_volets_are_absent_for_an_educator(app, api, make_user):
     with app.app_context():
         usager = f.gen_usager(f.SOURCES)
-        forms.save_evaluation(db.session, usager=usager, code="geva", version=1, status="validated", answers={
+        forms.save_evaluation(db.session, usager=usager, code="geva", version=2, status="validated", answers={
             "projet_de_vie": "Vivre en foyer", "pathologies": "SECRET-MEDICAL", "bilan_psychologique": "SECRET-PSY",
             "synthese": "Besoins identifiés"})
         uid = usager.id
@@ -69,18 +73,18 @@ def test_fields_of_a_category_one_does_not_write_are_not_offered_nor_accepted(ap
     page = educ.get(f"/dossier/{uid}/evaluations/nouvelle/geva").data.decode()
     assert 'name="a-projet_de_vie"' in page and 'name="a-pathologies"' not in page
     refused = api("educ.sources").post(f"/api/v1/usager/{uid}/evaluations", json={
-        "form": "geva", "version": 1, "status": "draft", "answers": {"pathologies": "écrit sans droit"}})
+        "form": "geva", "version": 2, "status": "draft", "answers": {"pathologies": "écrit sans droit"}})
     assert refused.status_code == 422 and "pathologies" in refused.json["message"]
 
 
 def test_a_correction_by_an_educator_keeps_the_medical_answers_they_cannot_see(app, api):
     with app.app_context():
         usager = f.gen_usager(f.SOURCES)
-        original = forms.save_evaluation(db.session, usager=usager, code="geva", version=1, status="validated",
+        original = forms.save_evaluation(db.session, usager=usager, code="geva", version=2, status="validated",
                                          answers={"pathologies": "SECRET-MEDICAL", "synthese": "v1"})
         uid, oid = usager.id, original.id
     made = api("educ.sources").post(f"/api/v1/usager/{uid}/evaluations", json={
-        "form": "geva", "version": 1, "status": "validated", "corrects": oid, "answers": {"synthese": "v2"}})
+        "form": "geva", "version": 2, "status": "validated", "corrects": oid, "answers": {"synthese": "v2"}})
     assert made.status_code == 201, made.json
     with app.app_context():
         from app.models import Evaluation
