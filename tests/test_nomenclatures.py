@@ -48,3 +48,13 @@ def test_pages_and_api(app, as_user, api):
     bad = api("educ.sources").get("/api/v1/nomenclatures/serafin-ph?nomenclature=autre")
     assert bad.status_code == 400 and "serafin_besoins" in bad.json["message"]
     assert as_user("educ.sources").get("/nomenclatures/serafin-ph?q=" + "x" * 5000).status_code == 200
+
+
+def test_users_read_the_labels_without_the_published_typos(api):
+    from app.domain import nomenclatures
+
+    code = nomenclatures.serafin()["3.1.1.2"]
+    assert "prévisionnelle" in code.label and "socIal" not in code.label
+    assert "socIal" in code.published_label  # the published text stays in the data
+    listed = api("educ.sources").get("/api/v1/nomenclatures/serafin-ph").data.decode()
+    assert "socIal" not in listed

@@ -30,6 +30,7 @@ class Code:
     kind: str
     ans_code: str | None
     leaf: bool
+    published_label: str = ""
 
     @property
     def level(self) -> int:
@@ -38,6 +39,14 @@ class Code:
     def as_dict(self) -> dict:
         return {"code": self.code, "ans_code": self.ans_code, "label": self.label, "parent": self.parent,
                 "kind": self.kind, "level": self.level, "leaf": self.leaf}
+
+
+# What users read where the published labels carry typos: the data keep the published text
+# (`published_label`, for exchanges and the consistency check), pages, pickers and PDFs show this.
+READABLE_LABELS = {
+    "3.1.1.2": "Gestion des ressources humaines, de la gestion prévisionnelle des emplois et des compétences "
+               "et du dialogue social",
+}
 
 
 def _rows(name: str) -> list[dict]:
@@ -51,8 +60,8 @@ def serafin() -> dict[str, Code]:
     renumbered = {r["cnsa_code"]: r["ans_smt_code"] or None for r in _rows("serafin_ph_cnsa_to_ans.csv")}
     rows = _rows("serafin_ph.csv")
     parents = {r["parent_code"] for r in rows if r["parent_code"]}
-    return {r["code"]: Code(r["code"], r["label"], r["parent_code"] or None, r["kind"],
-                            renumbered.get(r["code"], r["code"]), r["code"] not in parents)
+    return {r["code"]: Code(r["code"], READABLE_LABELS.get(r["code"], r["label"]), r["parent_code"] or None, r["kind"],
+                            renumbered.get(r["code"], r["code"]), r["code"] not in parents, r["label"])
             for r in rows}
 
 
