@@ -246,3 +246,7 @@ def test_the_pch_criterion_counts_moving_about_once():
     two = evaluate(data, {"capacites": {"deplacer_exterieur": "C", "marcher": "C"}}).computed
     assert two["difficultes_graves"] == 2 and two["eligibilite_pch"] is True
     assert "eligibilite_pch" not in evaluate(data, {}).computed
+
+
+def test_control_characters_are_refused_with_their_line():
+    assert "U+0000" in refused_quickly("code: x\ntitle: a\x00b\n") and "ligne 2" in refused_quickly("code: x\ntitle: a\x00b\n")

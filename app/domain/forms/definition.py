@@ -146,19 +146,26 @@ def parse_yaml(text: str) -> tuple[dict, dict]:
     if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         raise InvalidDefinition([DefinitionError("", 1, _("définition trop longue (%(n)s Ko au plus)",
                                                           n=MAX_SOURCE_BYTES // 1024))])
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # (its reader already refuses control characters)
         node = loader.get_single_node()
         if node is not None and _expanded_size(node, MAX_FIELDS * 60) is None:
             raise InvalidDefinition([DefinitionError("", 1, _("définition trop volumineuse une fois ses alias YAML "
                                                               "(*nom) développés"))])
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else 1
+        raise InvalidDefinition([DefinitionError("", line, _("caractère non permis dans un YAML (code %(c)s)",
+                                                             c=f"U+{exc.character:04X}" if isinstance(exc.character, int)
+                                                             else "?"))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidDefinition([DefinitionError("", mark.line + 1 if mark else None,
                                                  _("YAML illisible : %(e)s", e=getattr(exc, "problem", exc)))]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise InvalidDefinition([DefinitionError("", 1, _("une définition est un objet YAML (code, title, sections…)"))])
     return data, _line_map(node)

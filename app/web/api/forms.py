@@ -133,7 +133,7 @@ class FormsApi(BaseApi):
                 schema: {type: object, properties: {source: {type: string}}, required: [source]}
           responses:
             200: {description: "{code, version, status: draft, warnings}"}
-            422: {description: "{message: {source: [\"ligne N : …\"]}}"}
+            422: {description: 'message.source: the refusals, each "ligne N : …"'}
         """
         payload = json_body()
         if payload is None:
