@@ -22,7 +22,6 @@ from ..models import (
     ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, MesureProtection, RectificationRequest, Usager,
 )
 from ..domain import vocab
-from ..domain.forms.definition import all_fields
 from .rgpd import documents_dir
 from .xlsx import Workbook
 
@@ -47,14 +46,13 @@ def _row(obj, fields) -> dict:
 
 def _evaluation(e: Evaluation) -> dict:
     """An evaluation's values, and the same as its reader sees them: labels, not field codes."""
-    from ..domain.forms.display import readable_answers
+    from ..domain.forms.display import readable_answers, readable_results
 
     data = e.definition.data if e.definition is not None else {}
-    labels = {f["code"]: f.get("label") or f["code"] for f, _parts in all_fields(data)}
     return dict(_row(e, ("form_code", "form_version", "status", "evaluated_on", "answers", "computed", "validated_at")),
                 titre=e.definition.title if e.definition is not None else e.form_code,
                 reponses=[[label, text] for label, text in readable_answers(data, e.answers or {})],
-                resultats=[[labels.get(k, k), _flat(v)] for k, v in (e.computed or {}).items() if v not in (None, "")])
+                resultats=[[label, text] for label, text in readable_results(data, e.computed or {})])
 
 
 def collect(session, usager: Usager, complete: bool = False) -> dict:
@@ -101,6 +99,8 @@ def collect(session, usager: Usager, complete: bool = False) -> dict:
 def _flat(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return _("Oui") if value else _("Non")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -185,7 +185,8 @@ def summary_pdf(data: dict) -> bytes:
         doc.heading(_("Couverture sociale"))
         doc.pairs([(_("Régime"), vocab.label(vocab.REGIME, c.get("regime")) if c.get("regime") else ""),
                    (_("Caisse"), c.get("caisse")), (_("Complémentaire"), c.get("complementaire")),
-                   (_("Droits du"), _date(c.get("droits_debut"))), (_("au"), _date(c.get("droits_fin")))])
+                   (_("Droits du"), _date(c.get("droits_debut"))), (_("au"), _date(c.get("droits_fin"))),
+                   (_("CSS"), _flat(bool(c.get("css")))), (_("AME"), _flat(bool(c.get("ame"))))])
     if data["mesures_protection"]:
         doc.heading(_("Mesures de protection"))
         doc.bullets([f"{vocab.label(vocab.MESURE_PROTECTION, m.get('type_mesure'))}"

@@ -25,6 +25,24 @@ def readable_answers(definition: dict, answers: dict) -> list[tuple[str, str]]:
     return shown
 
 
+def readable_results(definition: dict, computed: dict) -> list[tuple[str, str]]:
+    """(label, text) of each computed value, in the definition's order, then any other key."""
+    labels = {f["code"]: f.get("label") or f["code"] for f, _parts in all_fields(definition)}
+    keys = [k for k in labels if k in computed] + [k for k in computed if k not in labels]
+    return [(labels.get(k, k), readable_value(computed[k])) for k in keys if computed[k] not in (None, "", [], {})]
+
+
+def readable_value(value) -> str:
+    """A value without its field: booleans read Oui/Non, lists and lines as text."""
+    if isinstance(value, bool):
+        return _("Oui") if value else _("Non")
+    if isinstance(value, list):
+        return " | ".join(readable_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} : {readable_value(v)}" for k, v in value.items())
+    return str(value)
+
+
 def _text(field: dict, value) -> str:
     kind = field["type"]
     options = {str(o["code"]): o.get("label", o["code"]) for o in field.get("options") or []}
@@ -36,10 +54,10 @@ def _text(field: dict, value) -> str:
         return ", ".join(options.get(str(v), str(v)) for v in value)
     if kind == "matrix":
         rows = {r["code"]: r.get("label", r["code"]) for r in field.get("rows") or []}
-        return " ; ".join(f"{rows.get(r, r)} : {options.get(str(v), v)}" for r, v in value.items())
+        return " ; ".join(f"{rows.get(r, r)} : {options.get(str(v), readable_value(v))}" for r, v in value.items())
     if kind == "file":  # "formulaires/<random 16>-<name sent>"
         return str(value).split("/", 1)[-1][17:] or str(value)
     if kind == "nomenclature":
         codes = nomenclatures.serafin()
         return " ; ".join(f"{v} {codes[v].label}" if v in codes else str(v) for v in value)
-    return str(value)
+    return readable_value(value)
