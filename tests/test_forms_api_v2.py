@@ -20,7 +20,7 @@ def test_a_draft_is_written_computed_published_and_listed(app, api):
     computed = quality.post(f"/api/v1/forms/{code}/compute", json={"version": "draft", "answers": {"humeur": "gaie"}})
     assert computed.status_code == 200 and computed.json["errors"] == {}
     published = quality.post(f"/api/v1/forms/{code}/publish", json={})
-    assert published.status_code == 200 and published.json == {"version": 1}
+    assert published.status_code == 200 and published.json["version"] == 1
     versions = quality.get(f"/api/v1/forms/{code}/versions").json["result"]
     assert [(v["version"], v["status"]) for v in versions] == [(1, "published")] and versions[0]["published_at"]
     # a new version that removes an option used by a validated submission: 409 with the impact
@@ -32,7 +32,7 @@ def test_a_draft_is_written_computed_published_and_listed(app, api):
     assert draft.status_code == 200 and draft.json["version"] == 2 and "triste" in " ".join(draft.json["warnings"])
     refused = quality.post(f"/api/v1/forms/{code}/publish", json={})
     assert refused.status_code == 409 and refused.json["impact"]["options_retirees"] == {"humeur": 1}
-    assert quality.post(f"/api/v1/forms/{code}/publish", json={"confirm": True}).json == {"version": 2}
+    assert quality.post(f"/api/v1/forms/{code}/publish", json={"confirm": True}).json["version"] == 2
 
 
 def test_a_refused_definition_answers_422_with_lines_fast_whatever_the_input(app, api):

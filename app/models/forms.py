@@ -23,6 +23,10 @@ class FormDefinition(TrackedMixin, Model):
     source_text = Column(Text, nullable=False)  # the YAML, as written
     data = Column(JSONType, nullable=False)  # the checked definition
     origin = Column(String(120))  # "forms/aggir.yaml", or the code/version it was cloned from
+    # The form it derives from (itself, the base of a variant, the source of a clone): indicators
+    # count a family, so that a GIR entered through a structure's variant is in the GMP.
+    family = Column(String(63), nullable=False, index=True,
+                    default=lambda context: context.get_current_parameters()["code"])
     published_at = Column(DateTime)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.forms import definition as definitions
+from ..domain.forms import variants
 from ..domain.forms.definition import all_fields
 from ..domain.forms.engine import evaluate
 from ..models import (
@@ -35,9 +36,14 @@ def load_shipped(session) -> list[str]:
             FormDefinition.code == data["code"], FormDefinition.version == data["version"])).first()
         if exists:
             continue
+        for version in versions(session, data["code"]):
+            if version.status == "published":
+                version.status = "retired"
         session.add(FormDefinition(code=data["code"], version=data["version"], status="published",
                                    kind=data["kind"], title=data["title"], source_text=text, data=data,
-                                   origin=f"forms/{path.name}", published_at=utcnow()))
+                                   origin=f"forms/{path.name}", published_at=utcnow(), family=data["code"]))
+        session.flush()
+        follow_base(session, data["code"])
         added.append(f"{data['code']} v{data['version']}")
     session.commit()
     return added
@@ -375,18 +381,113 @@ def save_draft(session, text: str, origin: str | None = None) -> FormDefinition:
         # the top-level key only (a description may well mention a version)
         text = re.sub(r"(?m)^version:[ \t]*\d+[ \t]*$", f"version: {next_version}", text, count=1)
         data, lines = definitions.parse_yaml(text)
-    errors = definitions.check(data, lines)
-    if errors:
-        raise definitions.InvalidDefinition(errors)
+    if variants.is_variant(data):
+        data = _resolved(session, data, lines)
+    else:
+        errors = definitions.check(data, lines)
+        if errors:
+            raise definitions.InvalidDefinition(errors)
     _check_draft(session, data, lines)
+    family = _family(session, data, origin or (draft.origin if draft else None))
     if draft is None:
         draft = FormDefinition(code=data["code"], version=next_version, status="draft", origin=origin)
         session.add(draft)
     draft.kind, draft.title, draft.source_text, draft.data = data["kind"], data["title"], text, data
     if origin:
         draft.origin = origin
+    draft.family = family
     session.commit()
     return draft
+
+
+def _resolved(session, data: dict, lines: dict | None = None) -> dict:
+    """A variant's overlay applied to its base's published version (InvalidDefinition otherwise)."""
+    base = get(session, data.get("variant_of")) if isinstance(data.get("variant_of"), str) else None
+    problem = None
+    if base is None:
+        problem = _("formulaire de base « %(c)s » inconnu ou non publié", c=data.get("variant_of"))
+    elif variants.is_variant(base.data):
+        problem = _("« %(c)s » est lui-même une variante : une variante dérive d'un formulaire de base", c=base.code)
+    elif base.code == data.get("code"):
+        problem = _("une variante porte un autre code que sa base")
+    if problem:
+        raise definitions.InvalidDefinition([definitions.error_at(("variant_of",), lines, problem)])
+    resolved, errors = variants.resolve(base.data, data, lines)
+    if errors:
+        raise definitions.InvalidDefinition(errors)
+    return resolved
+
+
+def _family(session, data: dict, origin: str | None) -> str:
+    """The base of a variant, the source of a clone ("<code> v<n>"), or the form itself; a code
+    keeps the family of its first version."""
+    match = re.fullmatch(r"([a-z][a-z0-9_]*) v\d+", origin or "")
+    for code in (data["code"], data.get("variant_of"), match and match.group(1)):
+        found = code and session.execute(select(FormDefinition.family).where(FormDefinition.code == code)).scalars().first()
+        if found:
+            return found
+    return data["code"]
+
+
+def family_codes(family: str):
+    """The codes of a family, as a subquery: indicators count the base and its variants and clones."""
+    return select(FormDefinition.code).where(FormDefinition.family == family).distinct()
+
+
+def _variants_of(session, base_code: str) -> list[FormDefinition]:
+    """The latest version of each variant of `base_code` (drafts included)."""
+    latest = {}
+    for definition in session.execute(select(FormDefinition).where(
+            FormDefinition.family == base_code, FormDefinition.code != base_code)
+            .order_by(FormDefinition.version)).scalars():
+        latest[definition.code] = definition
+    return [d for d in latest.values() if _base_of(d) == base_code]
+
+
+def _base_of(definition: FormDefinition) -> str | None:
+    return (definition.data or {}).get("variant_of")
+
+
+def follow_base(session, base_code: str) -> None:
+    """After the base publishes a version: each variant is resolved again. A published variant that
+    resolves becomes a new published version; a draft is resolved in place (it is published later);
+    one that conflicts keeps its last good resolution, and its conflicts are returned (and listed
+    by `variant_conflicts` until fixed). Nothing is committed here: the caller's transaction."""
+    for variant in _variants_of(session, base_code):
+        overlay, lines = definitions.parse_yaml(variant.source_text)
+        try:
+            resolved = _resolved(session, overlay, lines)
+        except definitions.InvalidDefinition:
+            continue  # listed by variant_conflicts until the quality officer fixes the overlay
+        if variant.status == "draft":
+            variant.data = resolved
+            continue
+        if resolved.get("base_version") == (variant.data or {}).get("base_version"):
+            continue
+        resolved["version"] = variant.version + 1
+        variant.status = "retired"
+        session.add(FormDefinition(code=variant.code, version=variant.version + 1, status="published",
+                                   kind=resolved["kind"], title=resolved["title"], source_text=variant.source_text,
+                                   data=resolved, origin=f"{base_code} v{resolved['base_version']}",
+                                   published_at=utcnow(), family=variant.family))
+
+
+def variant_conflicts(session, base: str | None = None) -> dict[str, list[str]]:
+    """{variant code: problems} for the variants (of `base`, or all) left on an older version of
+    their base."""
+    conflicts = {}
+    for definition in published(session):
+        base_code = _base_of(definition)
+        if not base_code or base not in (None, base_code):
+            continue
+        current = get(session, base_code)
+        if current is not None and current.version != definition.data.get("base_version"):
+            overlay, lines = definitions.parse_yaml(definition.source_text)
+            try:
+                _resolved(session, overlay, lines)
+            except definitions.InvalidDefinition as exc:
+                conflicts[definition.code] = [str(e) for e in exc.errors]
+    return conflicts
 
 
 def new_version(session, code: str) -> FormDefinition:
@@ -490,11 +591,17 @@ def publish(session, draft: FormDefinition) -> FormDefinition:
     (its submissions keep rendering with it)."""
     if draft.status != "draft":
         raise ValidationFailed({"status": _("Seul un brouillon se publie.")})
-    definitions.load(draft.source_text)  # checked again: what is published is valid
+    data, lines = definitions.parse_yaml(draft.source_text)  # checked again: what is published is valid
+    if variants.is_variant(data):  # against the base as it is now
+        draft.data = _resolved(session, data, lines)
+    else:
+        definitions.load(draft.source_text)
     for version in versions(session, draft.code):
         if version.status == "published":
             version.status = "retired"
     draft.status = "published"
     draft.published_at = utcnow()
+    session.flush()
+    follow_base(session, draft.code)
     session.commit()
     return draft

@@ -1,4 +1,9 @@
-"""Indicators for directors: GMP (GIR moyen pondéré)."""
+"""Indicators for directors: GMP (GIR moyen pondéré) and the GIR distribution.
+
+An indicator is a figure of the établissement, computed by the system: it reads the indexed GIRs
+whatever the shared-secret categories of the user who asks (the caller checks that the user sees
+the établissement, and only roles that open dossiers get usager ids). It counts a form family:
+the GIR of a structure's variant or clone of AGGIR is a GIR."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +14,8 @@ from sqlalchemy import exists, func, or_, select
 
 from ..domain.aggir import GIR_POINTS
 from ..models import Admission, Evaluation, EvaluationResult
+from ..security.scope import UNSCOPED
+from .forms import family_codes
 
 
 @dataclass
@@ -26,25 +33,25 @@ class Gmp:
 _CORRECTOR = Evaluation.__table__.alias("corrector")
 
 
-def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12) -> Gmp:
+def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12, family: str = "aggir") -> Gmp:
     """Mean of GIR points (GIR 1 = 1000 … GIR 6 = 70) over the usagers admitted in the
     établissement on `on`, each with their latest validated AGGIR evaluated on or before `on`."""
     admitted = (select(Admission.usager_id).where(
         Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
         Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
         .distinct())
-    admitted_ids = set(session.execute(admitted).scalars())
+    admitted_ids = set(session.execute(admitted, execution_options={UNSCOPED: True}).scalars())
     ranked = (select(EvaluationResult.usager_id, EvaluationResult.value_num, EvaluationResult.evaluated_on,
                      func.row_number().over(partition_by=EvaluationResult.usager_id,
                                             order_by=(EvaluationResult.evaluated_on.desc(),
                                                       EvaluationResult.evaluation_id.desc())).label("rank"))
-              .where(EvaluationResult.form_code == "aggir", EvaluationResult.key == "gir",
+              .where(EvaluationResult.form_code.in_(family_codes(family)), EvaluationResult.key == "gir",
                      EvaluationResult.evaluated_on <= on, EvaluationResult.usager_id.in_(admitted),
                      ~exists().where(_CORRECTOR.c.corrects_id == EvaluationResult.evaluation_id,
                                      _CORRECTOR.c.status == "validated", _CORRECTOR.c.archived_at.is_(None)))
               .subquery())
     latest = session.execute(select(ranked.c.usager_id, ranked.c.value_num, ranked.c.evaluated_on)
-                             .where(ranked.c.rank == 1)).all()
+                             .where(ranked.c.rank == 1), execution_options={UNSCOPED: True}).all()
     too_old = on - relativedelta(months=max_age_months)
     distribution = {g: 0 for g in range(1, 7)}
     points = 0

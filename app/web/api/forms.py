@@ -15,8 +15,11 @@ from .base import json_body
 
 
 def _summary(found):
-    return {"code": found.code, "title": found.title, "version": found.version, "kind": found.kind,
-            "applies_to": found.data.get("applies_to", {}), "status": found.status}
+    summary = {"code": found.code, "title": found.title, "version": found.version, "kind": found.kind,
+               "applies_to": found.data.get("applies_to", {}), "status": found.status, "family": found.family}
+    if found.data.get("variant_of"):
+        summary.update(variant_of=found.data["variant_of"], base_version=found.data.get("base_version"))
+    return summary
 
 
 class FormsApi(BaseApi):
@@ -170,7 +173,7 @@ class FormsApi(BaseApi):
               application/json:
                 schema: {type: object, properties: {confirm: {type: boolean}}}
           responses:
-            200: {description: "{version}"}
+            200: {description: "{version, variant_conflicts: {variant code: [problems]}}"}
             404: {$ref: '#/components/responses/404'}
             409: {description: "{message, impact}"}
         """
@@ -189,7 +192,8 @@ class FormsApi(BaseApi):
         except definitions.InvalidDefinition as exc:
             db.session.rollback()
             return self.response_422(message={"source": [_located(e) for e in exc.errors]})
-        return self.response(200, version=draft.version)
+        conflicts = forms.variant_conflicts(db.session, base=code)  # its variants that could not follow it
+        return self.response(200, version=draft.version, variant_conflicts=conflicts)
 
     @expose("/<code>/versions", methods=["GET"])
     @protect()

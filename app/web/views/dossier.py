@@ -186,7 +186,7 @@ class DossierView(BaseView):
         saved = forms.evaluations_of(db.session, usager.id)
         items = [e for e in saved if e.definition.kind == "evaluation"]
         girs = sorted((e.evaluated_on, e.computed.get("gir")) for e in items
-                      if e.status == "validated" and e.form_code == "aggir" and e.computed.get("gir"))
+                      if e.status == "validated" and e.definition.family == "aggir" and e.computed.get("gir"))
         can_write = sm.has_access("can_write", "Evaluation")
         places = {forms.place(a.etablissement) for a in usager.admissions if a.is_active}
         sections = forms.dossier_sections(db.session, usager.id, saved, places)

@@ -41,7 +41,8 @@ class FormulairesView(BaseView):
         latest = {}
         for row in rows:
             latest[row.code] = row  # the last version of each code, whatever its status
-        return self.render_template("formulaires/index.html", definitions=list(latest.values()), counts=counts)
+        return self.render_template("formulaires/index.html", definitions=list(latest.values()), counts=counts,
+                                    conflicts=forms.variant_conflicts(db.session))
 
     @expose("/<code>")
     @has_access
@@ -70,8 +71,9 @@ class FormulairesView(BaseView):
                 flash(_("Brouillon enregistré."), "success")
                 return redirect(url_for(".editor", code=code))
         error_lines = {e.line for e in errors if e.line}
+        resolved = definitions.dump(draft.data) if draft and draft.data.get("variant_of") else None
         return self.render_template("formulaires/editor.html", code=code, text=text, errors=errors,
-                                    error_lines=error_lines, draft=draft), (422 if errors else 200)
+                                    error_lines=error_lines, draft=draft, resolved=resolved), (422 if errors else 200)
 
     @expose("/<code>/constructeur", methods=["GET", "POST"])
     @has_access
@@ -80,6 +82,10 @@ class FormulairesView(BaseView):
         from pickers. Each edit is saved as the same draft the YAML editor shows, and checked
         the same way (a refused edit changes nothing and says why)."""
         draft = self._draft(code)
+        if draft.data.get("variant_of"):  # the builder would write the resolved form over the overlay
+            flash(_("Une variante se modifie par son calque, dans l'éditeur : le formulaire résolu y est affiché."),
+                  "info")
+            return redirect(url_for(".editor", code=code))
         errors = []
         if request.method == "POST":
             try:
@@ -182,6 +188,9 @@ class FormulairesView(BaseView):
                 flash(_("Le brouillon n'est pas valide : corrigez-le avant de le publier."), "danger")
                 return redirect(url_for(".editor", code=code))
             flash(_("Version %(v)s publiée.", v=draft.version), "success")
+            for variant, problems in forms.variant_conflicts(db.session, base=code).items():
+                flash(_("La variante %(c)s ne suit pas cette version : %(p)s", c=variant, p=" ; ".join(problems)),
+                      "warning")
             return redirect(url_for(".detail", code=code))
         changes = diff(current.data, draft.data) if current else None
         return self.render_template("formulaires/publish.html", code=code, draft=draft, current=current,
