@@ -20,6 +20,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Rgpd": "/rgpd/",
     "Urgence": "/urgence/",
     "VigilanceIdentite": "/identite/signalements/",
+    "Indicateur": "/indicateurs/gmp",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}

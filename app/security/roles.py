@@ -24,6 +24,7 @@ RESOURCES = {
     "Urgence": _l("Accès d'urgence (bris de glace) à un dossier hors périmètre"),
     "Rgpd": _l("Droits RGPD : export d'un dossier, demandes de rectification et d'anonymisation"),
     "VigilanceIdentite": _l("Référent identité : dossiers semblables signalés entre établissements"),
+    "Indicateur": _l("Pilotage : GMP et répartition des GIR par établissement"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
 # reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
@@ -43,9 +44,9 @@ MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
     "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
                   "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R,
-                  "VigilanceIdentite": RW},
+                  "VigilanceIdentite": RW, "Indicateur": R},
     "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
-                        "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW, "Urgence": R},
+                        "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW, "Urgence": R, "Indicateur": R},
     "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
                     "Rgpd": RW},
     "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
@@ -118,6 +119,7 @@ MENUS = {
     "Urgence": ["Usagers", "Accès d'urgence"],
     "VigilanceIdentite": ["Usagers", "Vigilance identité"],
     "Projet": ["Usagers", "Échéances des projets"],
+    "Indicateur": ["Pilotage", "GMP et GIR"],
     "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }
 

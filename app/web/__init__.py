@@ -25,6 +25,7 @@ def register_web(app, appbuilder):
     from .views.audit import AccessHistoryView, AuditView
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
     from .views.identity import IdentityReferralView
+    from .views.indicateurs import IndicateursView
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.drafts import DraftView, init_drafts
@@ -50,6 +51,8 @@ def register_web(app, appbuilder):
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
                         category="Usagers")
+    appbuilder.add_view(IndicateursView, "GMP et GIR", label=_l("GMP et répartition des GIR"), icon="fa-bar-chart",
+                        category="Pilotage", category_label=_l("Pilotage"))
     appbuilder.add_view(AdmissionListView, "Admissions", label=_l("Admissions"), icon="fa-sign-in",
                         category="Parcours", category_label=_l("Parcours"), category_icon="fa-road")
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
