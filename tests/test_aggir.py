@@ -136,3 +136,29 @@ def test_stch_rule():
     assert aggir.letter_from_adverbs(True, True, True, True) == "A"
     assert aggir.letter_from_adverbs(False, False, False, False) == "C"
     assert aggir.letter_from_adverbs(True, False, True, True) == "B"
+
+
+def _adverbs(yes: int) -> dict:
+    return {a: "oui" if i < yes else "non" for i, a in enumerate(aggir.ADVERBS)}
+
+
+def test_each_sub_variable_derives_its_letter_from_the_four_adverbs():
+    answers = {code: "A" for code in aggir.LEAVES}
+    answers.pop("transferts")
+    answers["transferts_stch"] = _adverbs(0)  # four "non": C
+    answers.pop("toilette_haut")
+    answers["toilette_haut_stch"] = _adverbs(3)  # one "non": B
+    computed, errors = aggir.evaluate(answers)
+    assert errors == {} and computed["transferts"] == "C" and computed["toilette"] == "B"
+    assert computed["gir"] == aggir.gir({**{v: "A" for v in aggir.DISCRIMINANT}, "transferts": "C",
+                                         "toilette": "B"}).gir
+    partial = {**answers, "transferts_stch": {"spontanement": "oui"}}  # incomplete: the letter is needed
+    assert "transferts" in aggir.evaluate(partial)[1]["gir"]
+
+
+def test_a_letter_that_contradicts_its_adverbs_is_an_error_not_a_guess(app):
+    answers = {code: "A" for code in aggir.LEAVES}
+    answers["transferts_stch"] = _adverbs(0)
+    with app.test_request_context("/"):
+        computed, errors = aggir.evaluate(answers)
+    assert "gir" not in computed and "transferts" in errors["gir"] and "discordants" in errors["gir"]

@@ -43,7 +43,7 @@ def test_validating_an_incomplete_grid_keeps_the_answers_and_names_the_fields(as
     response = client.post(f"/dossier/{resident}/evaluations/nouvelle/aggir",
                            data={"a-toilette_haut": "C", "a-toilette_bas": "C", "action": "validate"})
     page = html.unescape(response.data.decode())
-    assert response.status_code == 422 and "réponse obligatoire" in page
+    assert response.status_code == 422 and "Cotez la lettre ou répondez aux quatre adverbes" in page
     assert checked(page, "toilette_haut", "C")
     assert '<output class="computed" data-computed="toilette">C</output>' in page
 

@@ -29,7 +29,7 @@ def resident(app):
 def test_validated_evaluation_stores_computed_gir_and_lists(api, resident):
     client = api("soin.tilleuls")
     response = client.post(f"/api/v1/usager/{resident}/evaluations", json={
-        "form": "aggir", "version": 2, "answers": profile({"toilette": "C", "habillage": "C"}), "status": "validated"})
+        "form": "aggir", "version": 3, "answers": profile({"toilette": "C", "habillage": "C"}), "status": "validated"})
     assert response.status_code == 201, response.json
     body = response.json["result"]
     assert body["computed"]["gir"] == 3 and body["algorithms"]["aggir"] == aggir.ALGORITHM_VERSION

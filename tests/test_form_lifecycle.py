@@ -57,7 +57,7 @@ def test_clone_records_its_origin_and_can_target_one_etablissement(ctx):
     forms.load_shipped(db.session)
     code = unique_code("aggir_local")
     clone = forms.clone(db.session, "aggir", code, etablissements=["630780016"])
-    assert clone.status == "draft" and clone.origin == "aggir v2"
+    assert clone.status == "draft" and clone.origin == "aggir v3"
     assert clone.data["applies_to"]["etablissements"] == ["630780016"]
     again = definition.dump(definition.load(clone.source_text))
     assert again == clone.source_text

@@ -15,7 +15,7 @@ def test_published_definitions_are_listed_and_readable(api):
     aggir_def = client.get("/api/v1/forms/aggir").json["result"]
     codes = {i["code"] for s in aggir_def["sections"] for i in s["items"]}
     assert set(SUBS + SINGLE + list(aggir.ILLUSTRATIVE) + ["gir"]) <= codes
-    assert client.get("/api/v1/forms/aggir?version=2").status_code == 200
+    assert client.get("/api/v1/forms/aggir?version=3").status_code == 200
     assert client.get("/api/v1/forms/aggir?version=9").status_code == 404
     assert client.get("/api/v1/forms/aggir?version=abc").status_code == 400
     assert client.get("/api/v1/forms/inconnu").status_code == 404

@@ -28,7 +28,7 @@ def test_clone_edit_with_errors_then_publish(as_user):
     refused = client.post(f"/formulaires/{code}/brouillon", data={"source": broken})
     page = text(refused)
     assert refused.status_code == 422 and "rien n'a été enregistré" in page
-    assert re.search(r"ligne \d+</a> — <code>sections\[0\]\.items\[0\]\.type</code>", page)
+    assert re.search(r"ligne \d+</a> — <code>sections\[0\]\.items\[1\]\.type</code>", page)
     assert "type: ordinale" in page  # the text typed is kept
     extra = source.replace("sections:\n", "sections:\n", 1).rstrip() + "\n"
     assert client.post(f"/formulaires/{code}/brouillon", data={"source": extra}).status_code == 302

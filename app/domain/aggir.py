@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ALGORITHM_VERSION = "casf-annexe-2-2/1"
+from flask_babel import gettext as _
+
+ALGORITHM_VERSION = "casf-annexe-2-2/2"  # /2: letters from the STCH adverbs
 
 DISCRIMINANT = ("coherence", "orientation", "toilette", "habillage", "alimentation", "elimination",
                 "transferts", "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance")
@@ -109,24 +111,50 @@ def letter_from_adverbs(spontanement: bool, totalement: bool, correctement: bool
     return "A" if yes == 4 else "C" if yes == 0 else "B"
 
 
+# Answered for each (sub-)variable in `<code>_stch` (a matrix: adverb → "oui"/"non"), in this order.
+ADVERBS = ("spontanement", "totalement", "correctement", "habituellement")
+LEAVES = tuple([f"{v}_{s}" for v, subs in SUB_VARIABLES.items() for s in subs]
+               + [v for v in DISCRIMINANT + ILLUSTRATIVE if v not in SUB_VARIABLES])
+
+
+def leaf_letter(answers: dict, code: str) -> tuple[str | None, str | None]:
+    """(letter, conflict) of one (sub-)variable: from its four adverbs when all are answered, else
+    the letter coded directly; both given and different is a conflict (its message), not a guess."""
+    letter = answers.get(code) if answers.get(code) in LETTERS else None
+    adverbs = answers.get(f"{code}_stch")
+    if isinstance(adverbs, dict) and all(adverbs.get(a) in ("oui", "non") for a in ADVERBS):
+        derived = letter_from_adverbs(*(adverbs[a] == "oui" for a in ADVERBS))
+        if letter and letter != derived:
+            return None, f"{code} : {letter} ≠ {derived}"
+        return derived, None
+    return letter, None
+
+
 def evaluate(answers: dict, alimentation_strict: bool = True) -> tuple[dict, dict]:
-    """From the answers of an AGGIR form (field codes of forms/aggir.yaml) to each variable's letter
-    and the GIR. → (computed, errors): what can be computed is, even if other answers are missing.
-    """
-    computed, errors = {}, {}
+    """From the answers of an AGGIR form (field codes of forms/aggir.yaml: letters and/or the four
+    adverbs of each (sub-)variable) to each variable's letter and the GIR.
+    → (computed, errors): what can be computed is, even if other answers are missing."""
+    computed, errors, conflicts = {}, {}, []
+    letters = {}
+    for code in LEAVES:
+        letters[code], conflict = leaf_letter(answers, code)
+        if conflict:
+            conflicts.append(conflict)
     for variable in DISCRIMINANT + ILLUSTRATIVE:
         subs = SUB_VARIABLES.get(variable)
         if subs:
-            codes = [f"{variable}_{sub}" for sub in subs]
-            values = [answers.get(code) for code in codes]
+            values = [letters[f"{variable}_{sub}"] for sub in subs]
             if all(v in LETTERS for v in values):
                 computed[variable] = combine(variable, values, alimentation_strict)
             elif answers.get(variable) in LETTERS and not any(values):
                 computed[variable] = answers[variable]  # coded directly, without sub-variables
-        elif answers.get(variable) in LETTERS:
-            computed[variable] = answers[variable]
+        elif letters[variable]:
+            computed[variable] = letters[variable]
     missing = [v for v in DISCRIMINANT if v not in computed]
-    if missing:
+    if conflicts:
+        errors["gir"] = _("lettre cotée et adverbes discordants (%(c)s) : corrigez l'un ou l'autre",
+                          c=", ".join(conflicts))
+    elif missing:
         errors["gir"] = missing
     else:
         computed["gir"] = gir(computed).gir

@@ -25,10 +25,7 @@ def _aggir(answers: dict, settings: dict):
     return aggir.evaluate(answers, alimentation_strict=strict)
 
 
-_AGGIR_INPUTS = tuple(
-    [f"{v}_{s}" for v, subs in aggir.SUB_VARIABLES.items() for s in subs]
-    + [v for v in aggir.DISCRIMINANT + aggir.ILLUSTRATIVE if v not in aggir.SUB_VARIABLES]
-)
+_AGGIR_INPUTS = aggir.LEAVES + tuple(f"{code}_stch" for code in aggir.LEAVES)
 
 # CASF annexe 2-5, chap. 1: "se déplacer (dans le logement, à l'extérieur)" is ONE activity of the
 # PCH criterion, though the GEVA rates its two settings apart: it counts once, at its worse level.
