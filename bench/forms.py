@@ -1,5 +1,6 @@
-"""Forms engine figures: 10,000 GIRs; checking and rendering a 60-field evaluation; GMP of an
-établissement with 3,000 usagers and 10 validated AGGIR each.
+"""Forms engine figures: 10,000 GIRs; checking, rendering and submitting a 60-field evaluation;
+GMP of an établissement with 3,000 usagers and 10 validated AGGIR each, and the GMP page's twelve
+months.
 
     python -m bench.forms [--database-url URL]
 """
@@ -65,6 +66,12 @@ def main():
     print(f"10,000 GIRs (algorithm)                {ms:9.1f} ms")
     ms = timed(lambda: [evaluate(aggir_def, p) for p in profiles], 3)
     print(f"10,000 AGGIR forms checked + computed  {ms:9.1f} ms")
+    if hasattr(aggir, "ADVERBS"):  # AGGIR v3: the same profiles coded by the four adverbs
+        yes = {"A": 4, "B": 2, "C": 0}
+        coded = [{f"{c}_stch": {a: "oui" if i < yes[letter] else "non" for i, a in enumerate(aggir.ADVERBS)}
+                  for c, letter in p.items()} for p in profiles]
+        ms = timed(lambda: [evaluate(aggir_def, p) for p in coded], 3)
+        print(f"10,000 AGGIR forms coded by adverbs    {ms:9.1f} ms")
     big = definition.load(definition.dump(sixty_fields()))
     answers = {f"q{i}": (i, True, "B", "texte")[i % 4] for i in range(60)}
     ms = timed(lambda: [evaluate(big, answers) for _ in range(100)], 3) / 100
@@ -86,6 +93,15 @@ def main():
             ms = timed(lambda: render_template_string(page, items=big["sections"][0]["items"], answers=answers,
                                                       result=shown), 20)
             print(f"60-field evaluation rendered           {ms:9.3f} ms")
+        from app.models import Usager
+        from app.services import forms
+
+        source = definition.dump(sixty_fields())
+        forms.publish(db.session, forms.save_draft(db.session, source))
+        someone = db.session.query(Usager).first()
+        ms = timed(lambda: forms.save_evaluation(db.session, usager=someone, code="bench", version=None,
+                                                 status="validated", answers=answers), 20)
+        print(f"60-field evaluation submitted (stored) {ms:9.3f} ms")
         etab = db.session.query(Etablissement).filter_by(name="EHPAD Les Tilleuls").one()
         runner.invoke(args=["sillage", "generate", "--usagers", str(args.usagers), "--seed", "9"])
         # every generated usager in the EHPAD: the GMP is asked of one établissement of that size
@@ -123,6 +139,9 @@ def main():
         value = indicators.gmp(db.session, etab.id, today)
         print(f"GMP of {etab.name} ({value.admitted} admitted, {value.evaluated} evaluated) "
               f"= {value.gmp}   median {ms:.1f} ms")
+        ms = timed(lambda: [indicators.gmp(db.session, etab.id, today - dt.timedelta(days=30 * n))
+                            for n in range(13)], 3)
+        print(f"GMP page's thirteen dates              {ms:9.1f} ms")
 
 
 if __name__ == "__main__":
