@@ -47,7 +47,7 @@ def main():
     os.environ.setdefault("SECRET_KEY", "bench")
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{tmp}/bench.db"
     from flask_migrate import upgrade
-    from sqlalchemy import text
+    from sqlalchemy import func, text
 
     from app import create_app
     from app.domain import aggir
@@ -115,7 +115,7 @@ def main():
         start = time.perf_counter()
         today = dt.date.today()
         evaluations, results = [], []
-        next_id = 1
+        next_id = (db.session.query(func.max(Evaluation.id)).scalar() or 0) + 1  # after the demo's and the bench's
         for uid in usager_ids:
             for k in range(10):
                 day = today - dt.timedelta(days=60 * k + rng.randint(0, 50))

@@ -14,7 +14,7 @@ from ..models import (
     Admission, Capacite, CategorieEtablissement, ContactPerson, DemandeAdmission, Etablissement,
     Foyer, ModaliteAccueil, MotifSortie, Organisme, Service, StaffAssignment,
 )
-from . import demo_projets
+from . import demo_evaluations, demo_projets
 from .fake import PeopleFactory
 from .referentiels import by_code, load_reference_data
 
@@ -162,6 +162,7 @@ def load_demo(sm, session, password: str | None = None, today: dt.date | None = 
     created = _accounts(sm, session, etabs, password)
     if not existed:
         demo_projets.load(session, today)
+        demo_evaluations.load(session, today)
     return created, password, not existed
 
 

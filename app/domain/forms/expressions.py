@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 
 from flask_babel import gettext as _
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
@@ -43,8 +44,16 @@ class ExpressionError(ValueError):
 
 def parse(source: str) -> ast.AST:
     """The syntax tree of an expression small enough to check and evaluate without recursion
-    limits: length, nesting depth and number of nodes bounded."""
-    if not isinstance(source, str) or not source.strip():
+    limits: length, nesting depth and number of nodes bounded. Kept per process: a grid's
+    conditions are read again at every answer check (never modified by the evaluator)."""
+    if not isinstance(source, str):
+        raise ExpressionError(_("expression vide"))
+    return _parse(source)
+
+
+@functools.lru_cache(maxsize=4096)  # at most MAX_LENGTH characters each: a few MB
+def _parse(source: str) -> ast.AST:
+    if not source.strip():
         raise ExpressionError(_("expression vide"))
     if len(source) > MAX_LENGTH:
         raise ExpressionError(_("expression trop longue (%(n)s caractères au plus)", n=MAX_LENGTH))

@@ -1,5 +1,6 @@
-"""Pilotage for directors: the GMP and the GIR distribution of each établissement they see, with
-the residents counted, those without a valid GIR (never a silent "missing") and the last year."""
+"""Pilotage for directors: the GMP and the GIR distribution of each établissement they see where
+AGGIR is offered, with the residents counted, those without a valid GIR (never a silent
+"missing") and the last year."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from ...domain.aggir import GIR_POINTS
 from ...extensions import db
 from ...models import Etablissement, Usager
-from ...services import indicators
+from ...services import forms, indicators
 from .. import params
 
 
@@ -28,6 +29,8 @@ class IndicateursView(BaseView):
     def gmp(self):
         etabs = db.session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
                                    .order_by(Etablissement.name)).scalars().all()  # (the scope filters them)
+        grids = [d for d in forms.published(db.session, "evaluation") if d.family == "aggir"]
+        etabs = [e for e in etabs if any(forms.applies(d, {forms.place(e)}) for d in grids)]  # where AGGIR is used
         error, on = None, dt.date.today()
         if request.args.get("date"):
             try:
