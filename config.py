@@ -52,6 +52,8 @@ class Config:
     SILLAGE_ORG_WIDE_ROLES = ("Administrateur", "Direction", "DPO")
     SILLAGE_PAGE_SIZE = 25
     # GMP: an AGGIR older than this is still counted, and listed as to be renewed.
+    # Times are stored in UTC and shown in this zone (pages, exports, PDFs).
+    SILLAGE_TIMEZONE = os.environ.get("SILLAGE_TIMEZONE", "Europe/Paris")
     SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))
     # Identity vigilance: a new dossier resembling a person known in an établissement its author
     # cannot see is created, and a request goes to the identity referent (Direction); "0": not checked.

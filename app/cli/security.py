@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ApiToken, User
 from ..models.base import utcnow
+from ..services import clock
 from . import sillage_cli
 
 
@@ -130,9 +131,9 @@ def token_list(username):
     now = utcnow()
     for token, owner in db.session.execute(stmt):
         state = "révoqué" if token.revoked_at else "expiré" if token.expires_at <= now else "actif"
-        used = f"{token.last_used_at:%d/%m/%Y %H:%M}" if token.last_used_at else "jamais utilisé"
+        used = clock.datetime_text(token.last_used_at) if token.last_used_at else "jamais utilisé"
         click.echo(f"{token.id}\t{owner}\t{token.prefix}…\t{token.scope}\t{token.name}\t"
-                   f"expire {token.expires_at:%d/%m/%Y}\t{used}\t{state}")
+                   f"expire {clock.date_text(token.expires_at)}\t{used}\t{state}")
 
 
 @token_cli.command("revoke")

@@ -10,6 +10,8 @@ import datetime as dt
 
 from fpdf import FPDF
 
+from . import clock
+
 LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-",
                         "—": "-", "€": "EUR", "\u202f": " ", "•": "-"})
 
@@ -18,8 +20,8 @@ def latin1(text) -> str:
     return str(text).translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
 
 
-def french_date(value: dt.date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
+def french_date(value: dt.date | dt.datetime | None) -> str:
+    return clock.datetime_text(value) if isinstance(value, dt.datetime) else clock.date_text(value)
 
 
 class Document:

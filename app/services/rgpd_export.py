@@ -22,6 +22,7 @@ from ..models import (
     ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, MesureProtection, RectificationRequest, Usager,
 )
 from ..domain import vocab
+from . import clock
 from .rgpd import documents_dir
 from .xlsx import Workbook
 
@@ -142,12 +143,7 @@ USAGER_VOCABULARIES = {"sexe": vocab.SEXE, "statut_identite": vocab.STATUT_IDENT
 
 def _date(value) -> str:
     """An ISO date or timestamp of the export → jj/mm/aaaa."""
-    if not value:
-        return ""
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
+    return clock.date_text(str(value)) if value else ""
 
 
 def _text(key, value) -> str:

@@ -16,6 +16,8 @@ from openpyxl import Workbook as _Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from . import clock
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT = 32767  # what a cell holds
 
@@ -69,7 +71,9 @@ class Workbook:
 def _safe(value):
     if isinstance(value, bool):
         return _("Oui") if value else _("Non")
-    if value is None or isinstance(value, (int, float, dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):  # stored in UTC, read in the structure's time
+        return clock.local(value)
+    if value is None or isinstance(value, (int, float, dt.date)):
         return value
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_TEXT]
 

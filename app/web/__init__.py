@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..domain import vocab
 from ..domain.identity import format_phone
+from ..services import clock
 from . import layout
 from .params import init_params
 
@@ -122,16 +123,16 @@ def _locale():
 def _template_helpers(app):
     @app.template_filter("date_fr")
     def date_fr(value):
-        if not value:
-            return ""
-        if isinstance(value, str):  # an ISO date, as the API's dicts hold them
-            try:
-                value = dt.date.fromisoformat(value[:10])
-            except ValueError:
-                return value
+        """jj/mm/aaaa, with the local time for a datetime (stored in UTC)."""
         if isinstance(value, dt.datetime):
-            return value.strftime("%d/%m/%Y %H:%M")
-        return value.strftime("%d/%m/%Y")
+            return clock.datetime_text(value)
+        if isinstance(value, str) and len(value) > 10:  # an ISO date, as the API's dicts hold them
+            value = value[:10]
+        return clock.date_text(value)
+
+    @app.template_filter("time_fr")
+    def time_fr(value):
+        return clock.time_text(value)
 
     @app.template_filter("phone")
     def phone(value):

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...models import CategoryAccess, EmergencyAccess, Role
 from ...security.roles import CATEGORIES
 from ...security.scope import reset_scope
-from ...services import emergency
+from ...services import clock, emergency
 from ...services.errors import ValidationFailed
 
 
@@ -40,7 +40,7 @@ class EmergencyView(BaseView):
             else:
                 reset_scope()
                 flash(_("Accès d'urgence ouvert jusqu'à %(t)s. Le DPO et la direction en sont informés.",
-                        t=access.expires_at.strftime("%H:%M")), "warning")
+                        t=clock.time_text(access.expires_at)), "warning")
                 return redirect(url_for("DossierView.show", usager_id=access.usager_id))
         return self.render_template("emergency/open.html", title=_("Accès d'urgence"), errors=errors, form=form,
                                     hours=current_app.config["SILLAGE_EMERGENCY_HOURS"]), (422 if errors else 200)
