@@ -52,6 +52,9 @@ class Config:
     SILLAGE_ORG_WIDE_ROLES = ("Administrateur", "Direction", "DPO")
     SILLAGE_PAGE_SIZE = 25
     # GMP: an AGGIR older than this is still counted, and listed as to be renewed.
+    # The address users reach Sillage at (e.g. https://dui.example.org): FHIR canonical URLs; if
+    # empty, the host of the request.
+    SILLAGE_PUBLIC_URL = os.environ.get("SILLAGE_PUBLIC_URL", "")
     # Times are stored in UTC and shown in this zone (pages, exports, PDFs).
     SILLAGE_TIMEZONE = os.environ.get("SILLAGE_TIMEZONE", "Europe/Paris")
     SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))

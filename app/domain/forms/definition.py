@@ -224,7 +224,7 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
         if code in by_code:
             err(parts + ("code",), _("code de champ « %(c)s » en double (déjà utilisé plus haut)", c=code))
         by_code.setdefault(code, field)
-    types = _value_kinds(data, by_code)
+    types = value_kinds(data, by_code)
     section_codes = set()
     for index, section in enumerate(data["sections"]):
         if section["code"] in section_codes:
@@ -239,7 +239,7 @@ def check(data: dict, lines: dict | None = None) -> list[DefinitionError]:
     return errors
 
 
-def _value_kinds(data, by_code) -> dict:
+def value_kinds(data, by_code) -> dict:
     """{code: kind of its value} for type-checking expressions; a computed field's kind is that of
     its expression, inferred in dependency order (problems are reported where it is checked)."""
     kinds = {code: expressions.field_kind(field) for code, field in by_code.items()}

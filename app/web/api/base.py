@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 
-from flask import request
+from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -209,3 +210,13 @@ class SillageModelApi(ModelRestApi):
         from flask import g
 
         return g.get("user")
+
+
+def fhir_base_url() -> str:
+    """Where FHIR canonical URLs point: SILLAGE_PUBLIC_URL (stable whatever the host a request
+    came through), else this request's host."""
+    return current_app.config.get("SILLAGE_PUBLIC_URL") or request.host_url
+
+
+def fhir_json(resource: dict):
+    return current_app.response_class(json.dumps(resource, ensure_ascii=False), mimetype="application/fhir+json")

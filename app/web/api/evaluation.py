@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from ...extensions import db
 from ...models import Usager
 from ...security.roles import METHOD_ACTIONS
-from ...services import forms
-from .base import json_body, service_errors
+from ...services import fhir, forms
+from .base import fhir_base_url, fhir_json, json_body, service_errors
 
 
 def _json(evaluation):
@@ -26,7 +26,7 @@ class EvaluationApi(BaseApi):
     route_base = "/api/v1/usager"
     resource_name = "usager"
     class_permission_name = "Evaluation"
-    method_permission_name = {**METHOD_ACTIONS, "create": "write", "list_for": "read"}
+    method_permission_name = {**METHOD_ACTIONS, "create": "write", "list_for": "read", "fhir_response": "read"}
     allow_browser_login = True
     openapi_spec_tag = "Evaluation"
 
@@ -48,6 +48,28 @@ class EvaluationApi(BaseApi):
             return self.response_404()
         result = [_json(e) for e in forms.evaluations_of(db.session, pk)]
         return self.response(200, count=len(result), result=result)
+
+    @expose("/<int:pk>/evaluations/<int:eid>/fhir", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("fhir_response")
+    def fhir_response(self, pk, eid):
+        """One evaluation as a FHIR R4 QuestionnaireResponse, with what this user may read of it.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: eid, schema: {type: integer}}
+          responses:
+            200: {description: "QuestionnaireResponse (application/fhir+json)"}
+            404: {$ref: '#/components/responses/404'}
+        """
+        if db.session.get(Usager, pk) is None:
+            return self.response_404()
+        found = next((e for e in forms.evaluations_of(db.session, pk) if e.id == eid), None)
+        if found is None:  # another usager's, outside the scope, or of a category not read
+            return self.response_404()
+        return fhir_json(fhir.questionnaire_response(found, fhir_base_url()))
 
     @expose("/<int:pk>/evaluations", methods=["POST"])
     @protect()

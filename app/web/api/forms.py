@@ -9,9 +9,9 @@ from ...domain.forms import definition as definitions
 from ...extensions import db
 from ...models import Etablissement
 from ...security.roles import METHOD_ACTIONS
-from ...services import forms
+from ...services import fhir, forms
 from .. import params
-from .base import json_body
+from .base import fhir_base_url, fhir_json, json_body
 
 
 def _summary(found):
@@ -26,7 +26,7 @@ class FormsApi(BaseApi):
     resource_name = "forms"
     class_permission_name = "Formulaire"
     method_permission_name = {**METHOD_ACTIONS, "compute": "read", "put_draft": "write", "publish": "write",
-                              "versions": "read"}
+                              "versions": "read", "fhir_questionnaire": "read"}
     allow_browser_login = True
     openapi_spec_tag = "Formulaires"
 
@@ -76,6 +76,29 @@ class FormsApi(BaseApi):
         if found is None:
             return self.response_404()
         return self.response(200, result=found.data, status=found.status)
+
+    @expose("/<code>/fhir", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def fhir_questionnaire(self, code):
+        """The published definition (or `?version=N`) as a FHIR R4 Questionnaire.
+        ---
+        get:
+          parameters:
+          - {in: path, name: code, schema: {type: string}}
+          - {in: query, name: version, schema: {type: integer}}
+          responses:
+            200: {description: "Questionnaire (application/fhir+json)"}
+            404: {$ref: '#/components/responses/404'}
+        """
+        version = params.arg("version")
+        if "version" in request.args and version is None:
+            return self.response_400(message=_("La version est un nombre entier."))
+        found = forms.get(db.session, code, version)
+        if found is None:
+            return self.response_404()
+        return fhir_json(fhir.questionnaire(db.session, found, fhir_base_url()))
 
     @expose("/<code>/compute", methods=["POST"])
     @protect()
