@@ -490,6 +490,19 @@ def variant_conflicts(session, base: str | None = None) -> dict[str, list[str]]:
     return conflicts
 
 
+def import_xlsform(session, content: bytes, code: str) -> tuple[FormDefinition, list[str]]:
+    """An XLSForm workbook as the draft of `code`, and what was not taken from it (in French).
+    Raises xlsform.XlsFormError for an unreadable file, InvalidDefinition for what the normal check
+    of a draft refuses; nothing is written then."""
+    from . import xlsform
+
+    if not isinstance(code, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", code):
+        raise xlsform.XlsFormError(_("Code du formulaire attendu : minuscules, chiffres et _, commençant par une "
+                                     "lettre (ex. : suivi_sommeil)."))
+    data, warnings = xlsform.convert(content, code)
+    return save_draft(session, definitions.dump(data), origin="XLSForm"), warnings
+
+
 def new_version(session, code: str) -> FormDefinition:
     """A draft copied from the latest published version (the published one never changes)."""
     current = get(session, code)

@@ -26,7 +26,7 @@ class FormsApi(BaseApi):
     resource_name = "forms"
     class_permission_name = "Formulaire"
     method_permission_name = {**METHOD_ACTIONS, "compute": "read", "put_draft": "write", "publish": "write",
-                              "versions": "read", "fhir_questionnaire": "read"}
+                              "versions": "read", "fhir_questionnaire": "read", "import_xlsform": "write"}
     allow_browser_login = True
     openapi_spec_tag = "Formulaires"
 
@@ -180,6 +180,40 @@ class FormsApi(BaseApi):
         # (not self.response: its first parameter is already called "code")
         return jsonify(code=draft.code, version=draft.version, status="draft",
                        warnings=forms.draft_warnings(db.session, draft)), 200
+
+    @expose("/<code>/xlsform", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("import_xlsform")
+    def import_xlsform(self, code):
+        """Create or replace the draft of `code` from an XLSForm workbook (multipart field `file`).
+        ---
+        post:
+          parameters:
+          - {in: path, name: code, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema: {type: object, properties: {file: {type: string, format: binary}}, required: [file]}
+          responses:
+            200: {description: "{code, version, status: draft, warnings: what was not imported, then what the
+              draft drops from the published version}"}
+            422: {description: 'message.file (unreadable workbook) or message.source (refused definition)'}
+        """
+        from ...services.xlsform import XlsFormError
+
+        upload = request.files.get("file")
+        try:
+            draft, warnings = forms.import_xlsform(db.session, upload.read() if upload else b"", code)
+        except XlsFormError as exc:
+            db.session.rollback()
+            return self.response_422(message={"file": [str(exc)]})
+        except definitions.InvalidDefinition as exc:
+            db.session.rollback()
+            return self.response_422(message={"source": [_located(e) for e in exc.errors]})
+        return jsonify(code=draft.code, version=draft.version, status="draft",
+                       warnings=warnings + forms.draft_warnings(db.session, draft)), 200
 
     @expose("/<code>/publish", methods=["POST"])
     @protect()

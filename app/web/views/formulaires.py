@@ -22,7 +22,8 @@ class FormulairesView(BaseView):
     class_permission_name = "Formulaire"
     method_permission_name = {"index": "read", "detail": "read", "editor": "write", "publish": "write",
                               "new_version": "write", "clone": "write", "preview": "write",
-                              "preview_compute": "write", "builder": "write", "restore": "write"}
+                              "preview_compute": "write", "builder": "write", "restore": "write",
+                              "import_xlsform": "write"}
     default_view = "index"
 
     def _versions(self, code):
@@ -42,7 +43,32 @@ class FormulairesView(BaseView):
         for row in rows:
             latest[row.code] = row  # the last version of each code, whatever its status
         return self.render_template("formulaires/index.html", definitions=list(latest.values()), counts=counts,
-                                    conflicts=forms.variant_conflicts(db.session))
+                                    conflicts=forms.variant_conflicts(db.session),
+                                    can_write=self.appbuilder.sm.has_access("can_write", "Formulaire"))
+
+    @expose("/importer-xlsform", methods=["POST"])
+    @has_access
+    def import_xlsform(self):
+        """An XLSForm workbook becomes a draft; what it could not take is listed, never dropped."""
+        from ...services.xlsform import XlsFormError
+
+        code = (request.form.get("code") or "").strip()
+        upload = request.files.get("file")
+        try:
+            draft, warnings = forms.import_xlsform(db.session, upload.read() if upload else b"", code)
+        except XlsFormError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(".index"))
+        except definitions.InvalidDefinition as exc:
+            db.session.rollback()
+            flash(_("L'XLSForm converti n'est pas une définition valide : %(e)s",
+                    e=" ; ".join(f"{e.path} : {e.message}" if e.path else e.message for e in exc.errors[:20])), "danger")
+            return redirect(url_for(".index"))
+        flash(_("XLSForm importé : brouillon %(c)s, version %(v)s.", c=draft.code, v=draft.version), "success")
+        if warnings:
+            flash(_("Non repris de l'XLSForm : %(w)s", w=" ; ".join(warnings)), "warning")
+        return redirect(url_for(".editor", code=draft.code))
 
     @expose("/<code>")
     @has_access
