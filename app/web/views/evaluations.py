@@ -5,17 +5,19 @@ The browser shows and hides conditional fields at once by asking the server's co
 """
 from __future__ import annotations
 
+import io
 from contextlib import contextmanager
 
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ...domain.forms.definition import all_fields, is_repeated, nested_codes, repeated_members
 from ...domain.forms.diff import carry_over
 from ...domain.forms.engine import evaluate
 from ...extensions import db
-from ...models import Evaluation, Usager
+from ...models import Evaluation, User, Usager
 from ...security.audit import record_event
 from ...services import attachments, forms
 from ...security.scope import current_scope
@@ -97,7 +99,7 @@ class EvaluationView(BaseView):
     route_base = "/dossier"
     class_permission_name = "Evaluation"
     method_permission_name = {"fill": "write", "show": "read", "section": "write", "section_form": "write",
-                              "correct": "write", "download": "read", "resume": "write"}
+                              "correct": "write", "download": "read", "resume": "write", "pdf": "read"}
     default_view = "show"
 
     def _usager(self, usager_id):
@@ -335,7 +337,25 @@ class EvaluationView(BaseView):
                       and (current_scope() is None or current_scope().writes(evaluation.sensitivity)))
         return self._page(usager, evaluation.definition, evaluation.answers, result, evaluation=evaluation,
                           can_correct=writable, newer=self._newer(evaluation) if writable else None,
-                          can_resume=can_resume)
+                          can_resume=can_resume, show_page=True)
+
+    @expose("/<int:usager_id>/evaluations/<int:evaluation_id>/pdf")
+    @has_access
+    def pdf(self, usager_id, evaluation_id):
+        """The evaluation to print: what the page shows, through the same scope and secret."""
+        from ...services.evaluation_pdf import evaluation_pdf
+
+        usager = self._usager(usager_id)
+        evaluation = db.session.get(Evaluation, evaluation_id)
+        if evaluation is None or evaluation.usager_id != usager.id or evaluation.archived_at:
+            abort(404)
+        ids = {evaluation.created_by_id, evaluation.validated_by_id} - {None}
+        names = {u.id: f"{u.first_name} {u.last_name}".strip() or u.username
+                 for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
+        body, name = evaluation_pdf(evaluation, usager, names,
+                                    forms.withheld_fields(evaluation.definition.data, current_scope()))
+        return send_file(io.BytesIO(body), mimetype="application/pdf", as_attachment=True, download_name=name,
+                         max_age=0)
 
 
 class EvaluationExportView(BaseView):
