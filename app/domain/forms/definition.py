@@ -141,6 +141,39 @@ def error_at(parts, lines: dict | None, message: str) -> DefinitionError:
     return DefinitionError(path, _line(lines or {}, path), message)
 
 
+# PyYAML's problems, as a quality officer reads them (the fallback still gives the column).
+YAML_PROBLEMS = (
+    ("mapping values are not allowed", _l("deux-points inattendu : une valeur qui contient « : » se met entre "
+                                          "guillemets")),
+    ("could not find expected ':'", _l("deux-points attendu après la clé")),
+    ("cannot start any token", _l("caractère interdit à cet endroit (une tabulation ? indentez avec des espaces ; "
+                                  "sinon mettez la valeur entre guillemets)")),
+    ("did not find expected key", _l("clé attendue : indentation incohérente")),
+    ("did not find expected '-' indicator", _l("tiret « - » attendu : indentation incohérente de la liste")),
+    ("expected <block end>", _l("indentation incohérente")),
+    ("expected ',' or ']'", _l("virgule ou « ] » attendu : crochet non fermé ?")),
+    ("expected ',' or '}'", _l("virgule ou « } » attendu : accolade non fermée ?")),
+    ("found unexpected end of stream", _l("fin du texte inattendue : guillemet, crochet ou accolade non fermé")),
+    ("found undefined alias", _l("alias *nom sans ancre &nom correspondante")),
+    ("found duplicate anchor", _l("ancre &nom définie deux fois")),
+    ("unknown escape character", _l("caractère d'échappement inconnu après « \\ »")),
+    ("expected alphabetic or numeric character", _l("nom d'ancre ou d'alias invalide")),
+    ("found unexpected ':'", _l("deux-points inattendu")),
+    ("expected a single document", _l("un seul document attendu (retirez « --- » en trop)")),
+    ("could not determine a constructor", _l("étiquette YAML non permise (!…)")),
+)
+
+
+def yaml_message(exc) -> str:
+    problem = str(getattr(exc, "problem", None) or exc)
+    mark = getattr(exc, "problem_mark", None)
+    column = _(", colonne %(c)s", c=mark.column + 1) if mark else ""
+    for english, french in YAML_PROBLEMS:
+        if english in problem:
+            return _("YAML illisible : %(m)s%(c)s", m=french, c=column)
+    return _("YAML illisible : syntaxe invalide%(c)s", c=column)
+
+
 def parse_yaml(text: str) -> tuple[dict, dict]:
     """YAML text → (data, line map); a syntax error is a DefinitionError with its line."""
     if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
@@ -161,8 +194,7 @@ def parse_yaml(text: str) -> tuple[dict, dict]:
                                                              else "?"))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InvalidDefinition([DefinitionError("", mark.line + 1 if mark else None,
-                                                 _("YAML illisible : %(e)s", e=getattr(exc, "problem", exc)))]) from None
+        raise InvalidDefinition([DefinitionError("", mark.line + 1 if mark else None, yaml_message(exc))]) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -15,6 +15,7 @@ from ...extensions import db
 from ...models import Evaluation, FormDefinition
 from ...services import forms
 from ...services.errors import ValidationFailed
+from .. import params
 
 
 class FormulairesView(BaseView):
@@ -125,11 +126,14 @@ class FormulairesView(BaseView):
             else:
                 flash(_("Brouillon enregistré."), "success")
                 return redirect(url_for(".builder", code=code, _anchor=request.form.get("anchor", "")))
-        fields = [(f["code"], f["type"]) for f, _parts in definitions.all_fields(draft.data) if f["type"] != "note"]
+        fields = [(f["code"], builder.type_label(f)) for f, _parts in definitions.all_fields(draft.data)
+                  if f["type"] not in ("note", "group")]
         return self.render_template(
             "formulaires/builder.html", code=code, draft=draft, data=draft.data, errors=errors, fields=fields,
-            palette=builder.PALETTE, with_options=builder.WITH_OPTIONS, options_text=builder.options_text,
-            operators=builder.OPERATORS), (422 if errors else 200)
+            palette=builder.PALETTE, type_labels=builder.TYPE_LABELS, type_label=builder.type_label,
+            with_options=builder.WITH_OPTIONS, options_text=builder.options_text,
+            constraints_text=builder.constraints_text, operators=builder.OPERATORS,
+            expression_help=builder.EXPRESSION_HELP), (422 if errors else 200)
 
     def _draft(self, code):
         draft = next((v for v in self._versions(code) if v.status == "draft"), None)
@@ -250,10 +254,19 @@ def _header_comments(source: str) -> str:
 
 
 def _int(form, name) -> int:
-    try:
-        return int(form.get(name, ""))
-    except ValueError:
-        raise builder.BuilderError(_("Requête incomplète.")) from None
+    value = params.arg(name, form)
+    if value is None:
+        raise builder.BuilderError(_("Requête incomplète."))
+    return value
+
+
+def _picked(form, data, prefix: str, typed: str | None) -> str | None:
+    """A condition from the pickers (<prefix>_field, _op, _value) or the expression typed."""
+    if not form.get(f"{prefix}_field"):
+        return typed
+    kinds = {f["code"]: f["type"] for f, _parts in definitions.all_fields(data)}
+    return builder.condition(form[f"{prefix}_field"], form.get(f"{prefix}_op", "=="), form.get(f"{prefix}_value", ""),
+                             kinds.get(form[f"{prefix}_field"], "text"))
 
 
 def _apply(data: dict, form) -> dict:
@@ -263,20 +276,20 @@ def _apply(data: dict, form) -> dict:
         return builder.add_section(data, form.get("code", ""), form.get("title", ""))
     section = _int(form, "section")
     if op == "add_field":
-        return builder.add_field(data, section, form.get("type", ""), form.get("code", ""), form.get("label", ""))
-    index = _int(form, "index")
+        return builder.add_field(data, section, form.get("type", ""), form.get("code", ""), form.get("label", ""),
+                                 parent=form.get("parent"))
+    index = form.get("index", "")
     if op in ("up", "down"):
         return builder.move_field(data, section, index, -1 if op == "up" else 1)
     if op == "remove":
         return builder.remove_field(data, section, index)
     if op == "update":
-        show_if = form.get("show_if")
-        if form.get("cond_field"):
-            kinds = {f["code"]: f["type"] for f, _parts in definitions.all_fields(data)}
-            show_if = builder.condition(form["cond_field"], form.get("cond_op", "=="), form.get("cond_value", ""),
-                                        kinds.get(form["cond_field"], "text"))
         return builder.update_field(
             data, section, index, label=form.get("label", ""), help_text=form.get("help", ""),
             required=bool(form.get("required")), required_message=form.get("required_message", ""),
-            options=form.get("options"), show_if=show_if)
+            options=form.get("options"), show_if=_picked(form, data, "cond", form.get("show_if")),
+            required_if=_picked(form, data, "req", form.get("required_if")), default=form.get("default"),
+            minimum=form.get("min"), maximum=form.get("max"), max_length=form.get("max_length"),
+            constraints=form.get("constraints"), expression=form.get("expression"), rows=form.get("rows"),
+            repeat_min=form.get("repeat_min"), repeat_max=form.get("repeat_max"))
     raise builder.BuilderError(_("Action inconnue."))
