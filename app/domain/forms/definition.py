@@ -94,6 +94,10 @@ MAX_FIELDS = 1000
 MAX_YAML_DEPTH = 40
 
 
+class _TooDeep(yaml.composer.ComposerError):
+    """Sillage's own refusal, already in French."""
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """PyYAML's safe loader with its nesting bounded. Aliases (`*ref`, which the canonical
     export itself writes for repeated option lists) stay allowed, but what they expand to is
@@ -103,8 +107,8 @@ class _BoundedLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         depth = getattr(self, "_depth", 0)
         if depth > MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(None, None, _("imbrication trop profonde (%(n)s niveaux au plus)",
-                                                            n=MAX_YAML_DEPTH), self.peek_event().start_mark)
+            raise _TooDeep(None, None, _("imbrication trop profonde (%(n)s niveaux au plus)", n=MAX_YAML_DEPTH),
+                           self.peek_event().start_mark)
         self._depth = depth + 1
         try:
             return super().compose_node(parent, index)
@@ -168,6 +172,8 @@ def yaml_message(exc) -> str:
     problem = str(getattr(exc, "problem", None) or exc)
     mark = getattr(exc, "problem_mark", None)
     column = _(", colonne %(c)s", c=mark.column + 1) if mark else ""
+    if isinstance(exc, _TooDeep):
+        return _("YAML illisible : %(m)s%(c)s", m=problem, c=column)
     for english, french in YAML_PROBLEMS:
         if english in problem:
             return _("YAML illisible : %(m)s%(c)s", m=french, c=column)
