@@ -74,3 +74,8 @@ def test_a_page_with_inline_script_gets_a_fresh_nonce_each_time(app, as_user):
                      for _ in range(2))
     if first and second:
         assert first.group(1) != second.group(1)
+
+
+def test_the_favicon_answers_at_its_usual_address(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"

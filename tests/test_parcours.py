@@ -119,3 +119,17 @@ def test_a_version_no_record_can_have_is_refused_on_the_field(ctx, version):
     with pytest.raises(ValidationFailed) as exc:
         check_version(db.session, f.gen_usager(), version)
     assert set(exc.value.errors) == {"version"}
+
+
+def test_the_waiting_list_shows_open_demandes_only(app, as_user):
+    from app.models import DemandeAdmission
+
+    with app.app_context():
+        waiting, admitted = f.gen_usager(admitted=False), f.gen_usager(admitted=False)  # each with a demande
+        ids = waiting.id, admitted.id
+        for demande in db.session.execute(select(DemandeAdmission).where(
+                DemandeAdmission.usager_id == admitted.id)).scalars():
+            demande.statut = "admise"
+        db.session.commit()
+    page = as_user("direction").get("/demandelistview/list/?psize_DemandeListView=1000").data.decode()
+    assert f'/dossier/{ids[0]}"' in page and f'/dossier/{ids[1]}"' not in page

@@ -3,6 +3,7 @@ export — and break-the-glass opens a dossier for a few hours, traced, alerted 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import zipfile
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditEvent, CategoryAccess, EmergencyAccess, Evaluation, FormDefinition, Role
+from app.models import AuditEvent, CategoryAccess, EmergencyAccess, Evaluation, FormDefinition, Role, Usager
 from app.models.base import utcnow
 
 from . import factories as f
@@ -134,7 +135,10 @@ def test_break_the_glass_opens_a_dossier_for_a_while_with_banner_alert_and_revie
         home = as_user(reviewer).get("/").data.decode()
         assert 'id="emergency-review-alert"' in home
     dpo = as_user("dpo")
-    assert "Chute grave" in dpo.get("/audit/urgences/").data.decode()
+    review = html.unescape(dpo.get("/audit/urgences/").data.decode())
+    assert "Chute grave" in review and "(educ.sources)" in review  # who, by name
+    with app.app_context():
+        assert db.session.get(Usager, uid).display_name in review
     dpo.post(f"/audit/urgences/{access_id}", data={"note": "Justifié : chute la nuit"})
     with app.app_context():
         assert db.session.get(EmergencyAccess, access_id).reviewed_at is not None

@@ -104,6 +104,11 @@ def register_web(app, appbuilder):
     _error_pages(app)
     init_params(app)
 
+    @app.route("/favicon.ico")
+    def favicon():
+        """What a browser asks of any page (the console, a JSON answer) without a <link rel=icon>."""
+        return app.send_static_file("favicon.svg")
+
 
 def _locale():
     """The request's language: `?_l_=` (API), the user's choice (FAB's /lang/ view), else French.

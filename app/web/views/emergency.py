@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import CategoryAccess, EmergencyAccess, Role
+from ...models import CategoryAccess, EmergencyAccess, Role, User, Usager
 from ...security.roles import CATEGORIES
 from ...security.scope import reset_scope
 from ...services import clock, emergency
@@ -55,8 +55,15 @@ class EmergencyReviewView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        accesses = emergency.to_review(db.session)
+        user_ids = {a.user_id for a in accesses}
+        users = {u.id: f"{u.first_name} {u.last_name} ({u.username})"
+                 for u in db.session.execute(select(User).where(User.id.in_(user_ids))).scalars()} if user_ids else {}
+        usager_ids = {a.usager_id for a in accesses}
+        usagers = {u.id: u for u in db.session.execute(select(Usager).where(Usager.id.in_(usager_ids))).scalars()} \
+            if usager_ids else {}  # (through the scope: a dossier the reviewer may not see keeps its number)
         return self.render_template("emergency/review.html", title=_("Accès d'urgence à revoir"),
-                                    accesses=emergency.to_review(db.session))
+                                    accesses=accesses, users=users, usagers=usagers)
 
     @expose("/<int:access_id>", methods=["POST"])
     @has_access

@@ -5,9 +5,11 @@ are shown in context; these lists are for finding and exporting.
 """
 from flask import url_for
 from flask_appbuilder import ModelView
+from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from ...domain import vocab
 from ...models import Admission, DemandeAdmission
 from ..base import ScopedViewMixin, datamodel
 
@@ -55,3 +57,5 @@ class DemandeListView(ReadOnlyParcoursView):
     search_columns = ["etablissement", "service", "date_demande", "statut"]
     order_columns = ["date_demande"]  # (the status label is not a column)
     base_order = ("date_demande", "asc")
+    # Open demandes only: an admitted, refused or cancelled one is history, shown in the dossier.
+    base_filters = [["statut", FilterInFunction, lambda: list(vocab.STATUTS_DEMANDE_OUVERTE)]]
