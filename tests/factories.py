@@ -42,7 +42,8 @@ def gen_usager(etab_name=TILLEULS, admitted=True, service_index=0, **values) -> 
                                    accept_duplicates=True)
     if admitted:
         parcours.admit(db.session, scope=Scope.everything(), usager=usager,
-                       service_id=etab.services[service_index].id, modalite_id=modalite().id,
+                       service_id=etab.services[service_index].id,
+                       modalite_id=etab.capacites[0].modalite_id if etab.capacites else modalite().id,
                        date_entree=dt.date(2024, 1, 15), demande=usager.demandes[0])
     return usager
 

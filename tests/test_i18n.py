@@ -33,6 +33,8 @@ def test_api_errors_follow_the_language(api, app):
 def test_pages_do_not_rewrite_the_session_just_to_store_the_language(client):
     """A first visit loads the login page and, in parallel, other resources: if each rewrote the
     session cookie, the login form's CSRF token could be lost and the first login refused."""
-    missing = client.get("/favicon.ico")
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and "Set-Cookie" not in icon.headers
+    missing = client.get("/absent.png")
     assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
     assert client.get("/login/").status_code == 200

@@ -133,3 +133,35 @@ def test_the_waiting_list_shows_open_demandes_only(app, as_user):
         db.session.commit()
     page = as_user("direction").get("/demandelistview/list/?psize_DemandeListView=1000").data.decode()
     assert f'/dossier/{ids[0]}"' in page and f'/dossier/{ids[1]}"' not in page
+
+
+def test_parcours_cannot_say_impossible_things(ctx):
+    """A death in the future, an admission after a death, a modality outside the établissement's
+    authorisation, a transfer before the entry: each refused with its own message."""
+    deces = db.session.execute(select(MotifSortie).where(MotifSortie.code == "deces")).scalar_one()
+    usager = f.gen_usager()
+    admission = usager.admissions[0]
+    with pytest.raises(ValidationFailed) as future:
+        parcours.discharge(db.session, admission, date_sortie=dt.date.today() + dt.timedelta(days=3),
+                           motif_sortie_id=deces.id, expected_version=admission.version)
+    assert "future" in future.value.errors["date_sortie"]
+    db.session.rollback()
+    with pytest.raises(ValidationFailed) as early:
+        parcours.transfer(db.session, scope=ALL, admission=admission, service_id=f.service(index=1).id,
+                          date_transfert=admission.date_entree - dt.timedelta(days=1),
+                          expected_version=admission.version)
+    assert "transfert ne peut précéder" in early.value.errors["date_transfert"]
+    db.session.rollback()
+    parcours.discharge(db.session, admission, date_sortie=dt.date(2025, 2, 1), motif_sortie_id=deces.id,
+                       expected_version=admission.version)
+    with pytest.raises(ValidationFailed) as after:
+        parcours.admit(db.session, scope=ALL, usager=usager, service_id=f.service(index=1).id,
+                       modalite_id=f.modalite().id, date_entree=dt.date(2025, 6, 1))
+    assert "décès est enregistré le 01/02/2025" in after.value.errors["date_entree"]
+    db.session.rollback()
+    child = f.gen_usager(f.SOURCES, admitted=False)
+    with pytest.raises(ValidationFailed) as unauthorised:
+        parcours.admit(db.session, scope=ALL, usager=child, service_id=f.service(f.SOURCES).id,
+                       modalite_id=f.modalite("HP").id, date_entree=dt.date(2025, 6, 1))
+    assert "n'est pas autorisé dans cet établissement" in unauthorised.value.errors["modalite_id"]
+    assert "Internat" in unauthorised.value.errors["modalite_id"]

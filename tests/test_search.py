@@ -110,7 +110,7 @@ def test_current_placements_show_only_active_admissions_the_user_may_see(app, as
                            expected_version=ended.version)
         elsewhere = f.service(f.SOURCES)
         parcours.admit(db.session, scope=Scope.everything(), usager=usager, service_id=elsewhere.id,
-                       modalite_id=f.modalite().id, date_entree=dt.date(2024, 3, 1))
+                       modalite_id=f.modalite("INT").id, date_entree=dt.date(2024, 3, 1))
         active, past, other = str(f.service(index=0)), str(f.service(index=1)), str(elsewhere)
         uid = usager.id
 

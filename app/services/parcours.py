@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import vocab
-from ..models import Admission, DemandeAdmission, ModaliteAccueil, MotifSortie, Service, Usager
+from ..models import Admission, Capacite, DemandeAdmission, ModaliteAccueil, MotifSortie, Service, Usager
 from ..security.scope import OutOfScope
 from .concurrency import check_version
 from .errors import ValidationFailed
@@ -50,6 +50,29 @@ def _active_in_service(session, usager_id, service_id, exclude_id=None):
     return session.execute(query).scalars().first()
 
 
+DEATH = "deces"
+
+
+def death_date(session, usager_id) -> dt.date | None:
+    """The date of an exit for death, if one is recorded (the admissions' reason, not a guess)."""
+    return session.execute(select(Admission.date_sortie).join(MotifSortie, Admission.motif_sortie_id == MotifSortie.id)
+                           .where(Admission.usager_id == usager_id, Admission.archived_at.is_(None),
+                                  MotifSortie.code == DEATH)).scalars().first()
+
+
+def _check_authorised(session, service, modalite_id, errors) -> None:
+    """The modalities an établissement may use are those of its authorisation (its capacities);
+    an établissement without any recorded is not checked."""
+    authorised = session.execute(select(Capacite.modalite_id).where(
+        Capacite.etablissement_id == service.etablissement_id)).scalars().all()
+    if authorised and modalite_id not in authorised:
+        labels = session.execute(select(ModaliteAccueil.label).where(ModaliteAccueil.id.in_(authorised))
+                                 .order_by(ModaliteAccueil.label)).scalars().all()
+        modalite = session.get(ModaliteAccueil, modalite_id)
+        errors["modalite_id"] = _("« %(m)s » n'est pas autorisé dans cet établissement (autorisation : %(a)s).",
+                                  m=modalite.label if modalite else modalite_id, a=", ".join(labels))
+
+
 def admit(session, *, scope, usager: Usager, service_id, modalite_id, date_entree,
           decision_orientation_ref=None, orientation_debut=None, orientation_fin=None,
           demande: DemandeAdmission | None = None, transfert_de: Admission | None = None,
@@ -66,6 +89,12 @@ def admit(session, *, scope, usager: Usager, service_id, modalite_id, date_entre
         errors["decision_orientation_ref"] = _("%(n)s caractères au plus.", n=60)
     if service is not None and _active_in_service(session, usager.id, service.id):
         errors["service_id"] = _("Cet usager a déjà une admission en cours dans ce service.")
+    death = death_date(session, usager.id)
+    if death is not None and date_entree and "date_entree" not in errors:
+        errors["date_entree"] = _("Un décès est enregistré le %(d)s : aucune admission n'est possible ensuite.",
+                                  d=death.strftime("%d/%m/%Y"))
+    if service is not None and "modalite_id" not in errors:
+        _check_authorised(session, service, int(modalite_id), errors)
     if errors:
         raise ValidationFailed(errors)
     admission = Admission(
@@ -96,8 +125,11 @@ def discharge(session, admission: Admission, *, date_sortie, motif_sortie_id, ex
     elif date_sortie < admission.date_entree:
         errors["date_sortie"] = _("La sortie ne peut précéder l'entrée (%(d)s).",
                                   d=admission.date_entree.strftime("%d/%m/%Y"))
-    if not motif_sortie_id or session.get(MotifSortie, motif_sortie_id) is None:
+    motif = session.get(MotifSortie, motif_sortie_id) if motif_sortie_id else None
+    if motif is None:
         errors["motif_sortie_id"] = _("Choisissez un motif de sortie.")
+    elif motif.code == DEATH and date_sortie and date_sortie > dt.date.today() and "date_sortie" not in errors:
+        errors["date_sortie"] = _("Un décès ne s'enregistre pas à une date future.")
     if errors:
         raise ValidationFailed(errors)
     admission.date_sortie = date_sortie
@@ -113,6 +145,11 @@ def transfer(session, *, scope, admission: Admission, service_id, date_transfert
     errors = {}
     if service_id and int(service_id) == admission.service_id:
         errors["service_id"] = _("Choisissez un autre service que le service actuel.")
+    if not date_transfert:
+        errors["date_transfert"] = _("Ce champ est obligatoire.")
+    elif date_transfert < admission.date_entree:
+        errors["date_transfert"] = _("Le transfert ne peut précéder l'entrée dans le service actuel (%(d)s).",
+                                     d=admission.date_entree.strftime("%d/%m/%Y"))
     motif = session.execute(select(MotifSortie).where(MotifSortie.code == TRANSFER_REASON)).scalar_one_or_none()
     if motif is None:
         errors["motif_sortie_id"] = _("Le motif de sortie « transfert » manque dans les référentiels.")
