@@ -50,7 +50,8 @@ class Evaluation(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     algorithm_versions = Column(JSONType, nullable=False, default=dict)
     validated_at = Column(DateTime)
     validated_by_id = Column(Integer, ForeignKey("ab_user.id"))
-    corrects_id = Column(Integer, ForeignKey("evaluation.id"))
+    # Indexed: the GMP asks, for each result, whether a validated correction replaces it.
+    corrects_id = Column(Integer, ForeignKey("evaluation.id"), index=True)
     definition = relationship("FormDefinition")
     results = relationship("EvaluationResult", back_populates="evaluation", cascade="all, delete-orphan")
 
