@@ -6,6 +6,9 @@ import tempfile
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.extensions import db
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, browser_or_skip
 from .conftest import PASSWORD, totp_code
@@ -329,3 +332,40 @@ def test_educator_builds_signs_and_rates_a_projet_personnalise(page, live_server
     assert "15/01/2025" in page.inner_text("#bilan")
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SHOTS, f"projet-{app.db_kind}.png"), full_page=True)
+
+
+def test_quality_officer_edits_the_referentiels_console_in_the_browser(page, live_server, app):
+    """Inline edit, create, edit and CSV export, as a person does them (the global CSRF check
+    refused every save of the console's own tokens, which tests posting by hand did not see)."""
+    base = live_server.url
+    login(page, base, "qualite", app)
+    page.goto(f"{base}/referentiels/ref_motifs/")
+    answers = []
+    page.on("response", lambda r: answers.append(r.status) if "ajax/update" in r.url else None)
+    label = f"Autre motif {app.db_kind}"
+    page.locator("a[data-role=x-editable][name=label]").last.click()
+    page.locator(".editable-input input").fill(label)
+    page.locator(".editable-submit").click()
+    page.locator("a[data-role=x-editable][name=label]", has_text=label).wait_for()
+    assert answers == [200]
+    code = f"essai_{app.db_kind}"
+    page.goto(f"{base}/referentiels/ref_motifs/new/")
+    page.fill("#code", code)
+    page.fill("#label", "Essai depuis le navigateur")
+    with page.expect_navigation():
+        page.locator("input[type=submit]").first.click()
+    assert "Failed" not in page.inner_text("body") and "Essai depuis le navigateur" in page.inner_text("body")
+    with app.app_context():
+        from app.models import MotifSortie
+
+        created = db.session.execute(select(MotifSortie).where(MotifSortie.code == code)).scalar_one()
+        created_id = created.id
+        db.session.remove()
+    page.goto(f"{base}/referentiels/ref_motifs/edit/?id={created_id}")
+    page.fill("#label", "Essai modifié")
+    with page.expect_navigation():
+        page.locator("input[type=submit]").first.click()
+    assert "Essai modifié" in page.inner_text("body") and "Failed" not in page.inner_text("body")
+    with page.expect_download() as download:
+        page.click("a[href*='export/csv']")
+    assert "Essai modifié" in open(download.value.path(), encoding="utf-8").read()

@@ -15,16 +15,17 @@ def csrf_of(response) -> str:
     return re.search(r'(?:name="csrf_token" type="hidden" value|data-csrf)="([^"]+)"', page).group(1)
 
 
+# (The tests' configuration turns the application-wide CSRF check off; the one test below turns it
+# on and goes through the console as a browser does, with the tokens its pages hand out.)
+
+
 def test_inline_edit_is_audited_and_csv_export_works(app, as_user):
     client = as_user("qualite")
     with app.app_context():
         motif = db.session.execute(select(MotifSortie).where(MotifSortie.code == "autre")).scalar_one()
         mid = motif.id
-    token = csrf_of(client.get("/referentiels/ref_motifs/"))
-    refused = client.post("/referentiels/ref_motifs/ajax/update/", data={"list_form_pk": mid, "label": "Sans jeton"})
-    assert refused.status_code >= 400  # Flask-Admin's SecureForm: no token, no change
     response = client.post("/referentiels/ref_motifs/ajax/update/",
-                           data={"list_form_pk": mid, "label": "Autre motif (préciser)", "csrf_token": token})
+                           data={"list_form_pk": mid, "label": "Autre motif (préciser)"})
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(MotifSortie, mid).label == "Autre motif (préciser)"
@@ -39,9 +40,8 @@ def test_code_cannot_be_changed_once_created(app, as_user):
     client = as_user("admin")
     with app.app_context():
         mid = db.session.execute(select(MotifSortie).where(MotifSortie.code == "majorite")).scalar_one().id
-    token = csrf_of(client.get(f"/referentiels/ref_motifs/edit/?id={mid}"))
     client.post(f"/referentiels/ref_motifs/edit/?id={mid}", data={"code": "hacked", "label": "Limite d'âge",
-                                                                   "position": "3", "active": "y", "csrf_token": token})
+                                                                   "position": "3", "active": "y"})
     with app.app_context():
         motif = db.session.get(MotifSortie, mid)
         assert motif.code == "majorite" and motif.label == "Limite d'âge"
@@ -60,6 +60,20 @@ def test_console_forms_require_a_csrf_token(app):
         assert refused.status_code in (200, 400)
         with app.app_context():
             assert db.session.execute(select(MotifSortie).where(MotifSortie.code == "csrf")).first() is None
+            mid = db.session.execute(select(MotifSortie).where(MotifSortie.code == "autre")).scalar_one().id
+        no_token = client.post("/referentiels/ref_motifs/ajax/update/", data={"list_form_pk": mid, "label": "X"})
+        assert no_token.status_code == 400
+        # with the tokens the pages hand out, as a browser sends them: saved (it was refused: two tokens)
+        inline = client.post("/referentiels/ref_motifs/ajax/update/", data={
+            "list_form_pk": mid, "label": "Autre motif", "csrf_token": csrf_of(client.get("/referentiels/ref_motifs/"))})
+        assert inline.status_code == 200
+        created = client.post("/referentiels/ref_motifs/new/", data={
+            "code": "avec_jeton", "label": "Avec jeton", "position": "9", "active": "y",
+            "csrf_token": csrf_of(client.get("/referentiels/ref_motifs/new/"))})
+        assert created.status_code == 302
+        with app.app_context():
+            assert db.session.execute(select(MotifSortie).where(MotifSortie.code == "avec_jeton")).first() is not None
+            assert db.session.get(MotifSortie, mid).label == "Autre motif"
         refused_dossier = client.post("/dossier/1/archiver")
         assert refused_dossier.status_code == 400
     finally:

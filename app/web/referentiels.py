@@ -1,16 +1,17 @@
 """The référentiels console (Flask-Admin) at /referentiels/: bulk editing of reference lists.
 
 Never personal data. Access is decided by FAB's security manager ("can_read"/"can_write" on
-Referentiels: Administrateur and Qualité), forms carry CSRF tokens, and every change goes
+Referentiels: Administrateur and Qualité), forms carry the application's CSRF tokens (Flask-WTF), and every change goes
 through the same audited session as the rest of Sillage. Entries are retired (active = no),
 never deleted: past records keep pointing at them.
 """
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.form import SecureForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from sqlalchemy import inspect
 
 from ..extensions import db
@@ -40,8 +41,18 @@ class ConsoleHome(AccessMixin, AdminIndexView):
         return self.render("referentiels/index.html")
 
 
+class ConsoleForm(FlaskForm):
+    """Flask-WTF's form: its token is the one the application-wide CSRF check accepts (Flask-Admin's
+    SecureForm put a token of its own in the same field, and every save from a browser was refused);
+    it keeps the edited object as Flask-Admin's validators expect it (a code is unique but itself)."""
+
+    def __init__(self, formdata=_Auto, obj=None, **kwargs):
+        super().__init__(formdata=formdata, obj=obj, **kwargs)
+        self._obj = obj
+
+
 class ReferenceView(AccessMixin, ModelView):
-    form_base_class = SecureForm
+    form_base_class = ConsoleForm
     can_delete = False
     can_export = True
     export_types = ["csv"]
