@@ -69,13 +69,16 @@ class FormsApi(BaseApi):
             200: {description: The definition as JSON}
             404: {$ref: '#/components/responses/404'}
         """
+        found, refusal = self._requested(code)
+        return refusal or self.response(200, result=found.data, status=found.status)
+
+    def _requested(self, code):
+        """(the published version, or `?version=N`; the refusal to answer instead: 400 or 404)."""
         version = params.arg("version")
         if "version" in request.args and version is None:
-            return self.response_400(message=_("La version est un nombre entier."))
+            return None, self.response_400(message=_("La version est un nombre entier."))
         found = forms.get(db.session, code, version)
-        if found is None:
-            return self.response_404()
-        return self.response(200, result=found.data, status=found.status)
+        return found, (self.response_404() if found is None else None)
 
     @expose("/<code>/fhir", methods=["GET"])
     @protect()
@@ -92,13 +95,8 @@ class FormsApi(BaseApi):
             200: {description: "Questionnaire (application/fhir+json)"}
             404: {$ref: '#/components/responses/404'}
         """
-        version = params.arg("version")
-        if "version" in request.args and version is None:
-            return self.response_400(message=_("La version est un nombre entier."))
-        found = forms.get(db.session, code, version)
-        if found is None:
-            return self.response_404()
-        return fhir_json(fhir.questionnaire(db.session, found, fhir_base_url()))
+        found, refusal = self._requested(code)
+        return refusal or fhir_json(fhir.questionnaire(db.session, found, fhir_base_url()))
 
     @expose("/<code>/compute", methods=["POST"])
     @protect()
