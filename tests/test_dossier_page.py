@@ -167,3 +167,43 @@ def test_unknown_dossier_is_404_not_500(as_user):
     assert client.get("/dossier/999999").status_code == 404
     assert client.get("/dossier/abc").status_code == 404
     assert client.post("/dossier/999999/identite").status_code == 404
+
+def test_a_nir_typed_with_spaces_is_accepted_and_stored_compact(app, as_user):
+    from app.models import Usager
+
+    with app.app_context():
+        etab = f.etablissement().id
+    response = as_user("secretaire.tilleuls").post("/dossier/nouveau", data={
+        "nouveau-nom_naissance": f.unique_name("NIR"), "nouveau-prenoms_naissance": "Annie",
+        "nouveau-date_naissance": "1945-05-03", "nouveau-sexe": "F", "nouveau-etablissement_id": str(etab),
+        "nouveau-matricule_ins": "2 45 05 29 019 123 82", "nouveau-oid_ins": "1.2.250.1.213.1.4.8",
+        "nouveau-accept_duplicates": "y"})
+    import re
+    assert response.status_code == 302, re.findall(r"(?:error|alert)[^>]*>([^<]+)", response.data.decode())
+    uid = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with app.app_context():
+        assert db.session.get(Usager, uid).matricule_ins == "245052901912382"
+
+
+def test_a_strict_trait_change_makes_a_verified_identity_provisional_and_keeps_what_was_not_touched(app):
+    """RNIV: a changed birth name of a qualified identity ends its qualification; the time the INS was
+    retrieved is not rewritten by a form that shows its day."""
+    import datetime as dt
+
+    from app.domain import identity
+    from app.services import usagers
+    from app.services.fake import make_nir
+
+    with app.app_context():
+        usager = f.gen_usager(date_naissance=dt.date(1945, 5, 3))
+        nir = make_nir("F", dt.date(1945, 5, 3), "29019", 123)
+        retrieved = dt.datetime(2024, 10, 14, 10, 0)
+        usagers.update_usager(db.session, usager, {
+            "statut_identite": "qualifiee", "matricule_ins": nir, "oid_ins": identity.OID_NIR,
+            "ins_recupere_le": retrieved, "piece_identite_type": "cni",
+            "piece_identite_verifiee_le": dt.date(2024, 10, 14)}, usager.version)
+        usagers.update_usager(db.session, usager, {"telephone_mobile": "06 12 34 56 78",
+                                                   "ins_recupere_le": dt.date(2024, 10, 14)}, usager.version)
+        assert usager.statut_identite == "qualifiee" and usager.ins_recupere_le == retrieved  # 10:00 kept
+        usagers.update_usager(db.session, usager, {"nom_naissance": usager.nom_naissance + "X"}, usager.version)
+        assert usager.statut_identite == "provisoire"

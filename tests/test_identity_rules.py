@@ -100,3 +100,4 @@ def test_duplicate_key_ignores_accents_case_and_punctuation():
     assert duplicate_key("Lefèvre", "Élodie", birth) == duplicate_key("LEFEVRE", "elodie", birth)
     assert fold("D'Aubigné-Écrin") == "d aubigne ecrin"
     assert split_prenoms("  Jean-Pierre  Marie ") == ["Jean-Pierre", "Marie"]
+

@@ -133,3 +133,14 @@ def check_finess(value: str) -> str | None:
     if value[:2].isdigit() and not luhn.is_valid(value):
         return _("La clé du numéro FINESS est invalide.")
     return None
+
+
+# RNIV: the traits an identity is verified on. Changing one of a verified identity (validée, qualifiée)
+# ends that verification: the identity is provisional again until it is checked anew.
+STRICT_TRAITS = ("nom_naissance", "prenoms_naissance", "date_naissance", "sexe", "lieu_naissance_code")
+VERIFIED = ("validee", "qualifiee")
+
+
+def strict_traits_changed(before: dict, after: dict) -> list[str]:
+    return [t for t in STRICT_TRAITS if (before.get(t) or None) != (after.get(t) or None)]
+

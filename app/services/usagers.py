@@ -51,6 +51,8 @@ def validate_usager(values: dict) -> tuple[dict, dict]:
     """Check and normalise a complete set of usager values → (normalised values, errors)."""
     values = _clean(values)
     errors: dict[str, str] = {}
+    if isinstance(values.get("matricule_ins"), str):  # typed with spaces, stored compact
+        values["matricule_ins"] = identity.compact_nir(values["matricule_ins"])
     prenoms = text.split_prenoms(values.get("prenoms_naissance"))
     values["prenoms_naissance"] = prenoms
     for field in ("nom_naissance", "date_naissance", "sexe"):
@@ -185,9 +187,17 @@ def update_usager(session, usager: Usager, data: dict, expected_version) -> Usag
     if unknown:
         raise ValidationFailed({f: _("Champ inconnu.") for f in sorted(unknown)})
     current = {f: getattr(usager, f) for f in USAGER_FIELDS}
+    kept = current.get("ins_recupere_le")
+    if (isinstance(data.get("ins_recupere_le"), dt.date) and not isinstance(data["ins_recupere_le"], dt.datetime)
+            and isinstance(kept, dt.datetime) and kept.date() == data["ins_recupere_le"]):
+        data = {**data, "ins_recupere_le": kept}  # a form shows the day: the time the user did not touch stays
     values, errors = validate_usager({**current, **data})
     if errors:
         raise ValidationFailed(errors)
+    changed = identity.strict_traits_changed(validate_usager(current)[0], values)
+    if changed and current.get("statut_identite") in identity.VERIFIED:
+        data = {**data, "statut_identite": "provisoire"}
+        values["statut_identite"] = "provisoire"
     for field in data:
         setattr(usager, field, values[field])
     _derive_keys(usager)

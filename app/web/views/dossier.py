@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ...domain import vocab
+from ...domain import identity, vocab
 from ...extensions import db
 from ...models import (
     Admission, DemandeAdmission, Foyer, ModaliteAccueil, MotifSortie, User, Usager,
@@ -304,8 +304,16 @@ class DossierView(BaseView):
         usager = self._usager(usager_id)
         cls, fields = SECTIONS[section]
         form = cls(prefix=section)
-        return self._submit(usager, section, form, lambda f: usagers.update_usager(
-            db.session, usager, form_values(f, fields), f.version.data))
+        verified = usager.statut_identite in identity.VERIFIED
+
+        def save(f):
+            usagers.update_usager(db.session, usager, form_values(f, fields), f.version.data)
+            if verified and usager.statut_identite == "provisoire":
+                flash(_("Un trait strict de l'identité a changé : l'identité redevient provisoire. Vérifiez-la de "
+                        "nouveau (pièce d'identité, téléservice INSi) avant de la valider ou de la qualifier."),
+                      "warning")
+
+        return self._submit(usager, section, form, save)
 
     @expose("/<int:usager_id>/couverture", methods=["POST"])
     @has_access
