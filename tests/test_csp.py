@@ -79,3 +79,10 @@ def test_a_page_with_inline_script_gets_a_fresh_nonce_each_time(app, as_user):
 def test_the_favicon_answers_at_its_usual_address(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+
+
+def test_no_page_depends_on_a_cdn(as_user):
+    """FAB's user statistics chart loaded its script from a CDN: the page is not offered."""
+    admin = as_user("admin")
+    assert admin.get("/userstatschartview/chart/").status_code == 404
+    assert "userstatschartview" not in admin.get("/").data.decode()

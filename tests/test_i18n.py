@@ -38,3 +38,15 @@ def test_pages_do_not_rewrite_the_session_just_to_store_the_language(client):
     missing = client.get("/absent.png")
     assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
     assert client.get("/login/").status_code == 200
+
+
+def test_the_language_switch_stays_on_the_page_and_reads_french(app, as_user):
+    client = as_user("direction")
+    page = client.get("/usagers/").data.decode()
+    assert "/langue/en?next=" in page and "Anglais" in page and "- English" not in page
+    switched = client.get("/langue/en?next=/usagers/%3Fq%3Dma")
+    assert switched.status_code == 302 and switched.headers["Location"].endswith("/usagers/?q=ma")
+    assert '<html lang="en">' in client.get("/usagers/").data.decode()
+    assert client.get("/langue/fr?next=https://evil.example/").headers["Location"].endswith("/")
+    assert client.get("/langue/xx?next=/usagers/").status_code == 302
+    client.get("/langue/fr?next=/")

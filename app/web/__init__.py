@@ -22,7 +22,7 @@ def register_web(app, appbuilder):
     from .api.projets import EcheancesApi, ProjetApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
-    from .views.account import AccountView, LockView, PasswordView
+    from .views.account import AccountView, LanguageView, LockView, PasswordView
     from .views.audit import AccessHistoryView, AuditView
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
     from .views.identity import IdentityReferralView
@@ -61,7 +61,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view_no_menu(EvaluationView)
     appbuilder.add_view_no_menu(ProjetView)
     appbuilder.add_view_no_menu(EvaluationExportView)
-    for view in (PasswordView, AccountView, LockView, DraftView):
+    for view in (PasswordView, AccountView, LockView, DraftView, LanguageView):
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(CapaciteView)
     appbuilder.add_view_no_menu(ServiceView)

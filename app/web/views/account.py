@@ -163,3 +163,17 @@ class LockView(BaseView):
             if request.accept_mimetypes.best == "application/json":
                 return {"locked": True, "message": error}, 401
         return _render("auth/locked.html", title=_("Session verrouillée"), error=error), (401 if error else 423)
+
+
+class LanguageView(BaseView):
+    """The language menu: the choice is kept in the session and the user stays on the page they
+    chose it on (FAB's own view sent them to the last list page it had recorded)."""
+
+    route_base = "/langue"
+
+    @expose("/<lang>")
+    def choose(self, lang):
+        if lang not in current_app.config["LANGUAGES"]:
+            return redirect(local_path(request.args.get("next")))
+        session["locale"] = lang
+        return redirect(local_path(request.args.get("next")))
