@@ -63,3 +63,33 @@ def test_the_gmp_counts_girs_whatever_the_categories_of_who_asks(app):
             figures = indicators.gmp(db.session, etab, dt.date.today())
             db.session.rollback()
         assert rated.id not in figures.missing and figures.evaluated >= 1
+
+
+def test_occupancy_through_the_api_per_service_and_against_the_authorised_capacity(app, api, make_user):
+    from app.models import Capacite
+
+    with app.app_context():
+        etab = f.etablissement()
+        etab_id, sources = etab.id, f.etablissement(f.SOURCES).id
+        capacities = {c.modalite.code: c.places for c in db.session.execute(
+            select(Capacite).where(Capacite.etablissement_id == etab_id)).scalars()}
+        f.gen_usager()  # one more admitted today
+    body = api("direction").get(f"/api/v1/indicateurs/occupation?etablissement_id={etab_id}&date="
+                                f"{dt.date.today().isoformat()}").json
+    assert body["etablissement_id"] == etab_id and body["date"] == dt.date.today().isoformat()
+    per_service = [line for line in body["lignes"] if line["service_id"] is not None]
+    totals = {line["modalite"]: line for line in body["lignes"] if line["service_id"] is None}
+    assert per_service and all(line["capacite"] is None and line["taux"] is None for line in per_service)
+    for code, line in totals.items():
+        assert line["occupes"] == sum(s["occupes"] for s in per_service if s["modalite"] == code)
+        if capacities.get(code):
+            assert line["capacite"] == capacities[code] and line["taux"] == round(line["occupes"] / capacities[code], 4)
+    past = api("direction").get(f"/api/v1/indicateurs/occupation?etablissement_id={etab_id}&date=1990-01-01").json
+    assert all(line["occupes"] == 0 for line in past["lignes"])
+    chief = make_user("chef.tilleuls.occ", "Chef de service", [f.TILLEULS])
+    assert api(chief).get(f"/api/v1/indicateurs/occupation?etablissement_id={sources}").status_code == 404
+    assert api(chief).get(f"/api/v1/indicateurs/occupation?etablissement_id={etab_id}").status_code == 200
+    assert api("soin.tilleuls").get(f"/api/v1/indicateurs/occupation?etablissement_id={etab_id}").status_code == 403
+    for query in ("", "etablissement_id=abc", f"etablissement_id={etab_id}&date=31/12/2026"):
+        response = api("direction").get(f"/api/v1/indicateurs/occupation?{query}")
+        assert response.status_code == 400 and response.json["message"]

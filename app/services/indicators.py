@@ -1,4 +1,4 @@
-"""Indicators for directors: GMP (GIR moyen pondéré) and the GIR distribution.
+"""Indicators for directors: GMP (GIR moyen pondéré), the GIR distribution, occupancy.
 
 An indicator is a figure of the établissement, computed by the system: it reads the indexed GIRs
 whatever the shared-secret categories of the user who asks (the caller checks that the user sees
@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import exists, func, or_, select
 
 from ..domain.aggir import GIR_POINTS
-from ..models import Admission, Evaluation, EvaluationResult
+from ..models import Admission, Capacite, Evaluation, EvaluationResult, ModaliteAccueil, Service
 from ..security.scope import UNSCOPED
 from .forms import family_codes
 
@@ -63,3 +63,31 @@ def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12, f
                admitted=len(admitted_ids), distribution=distribution,
                missing=sorted(admitted_ids - evaluated),
                outdated=sorted(u for u, _g, d in latest if d < too_old))
+
+
+def occupation(session, etablissement_id: int, on: dt.date) -> list[dict]:
+    """Occupied places on `on` (active admissions that day) per service and modality, then per
+    modality for the établissement against its authorised capacity (the authorisation is the
+    établissement's: a service's own line has no capacity). `taux` = occupied / capacity, or None."""
+    occupied = session.execute(
+        select(Admission.service_id, Admission.modalite_id, func.count())
+        .where(Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
+               Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
+        .group_by(Admission.service_id, Admission.modalite_id), execution_options={UNSCOPED: True}).all()
+    capacities = dict(session.execute(select(Capacite.modalite_id, Capacite.places).where(
+        Capacite.etablissement_id == etablissement_id), execution_options={UNSCOPED: True}).all())
+    codes = dict(session.execute(select(ModaliteAccueil.id, ModaliteAccueil.code),
+                                 execution_options={UNSCOPED: True}).all())
+    services = dict(session.execute(select(Service.id, Service.name).where(Service.etablissement_id == etablissement_id),
+                                    execution_options={UNSCOPED: True}).all())
+    lines, totals = [], {}
+    for service_id, modalite_id, count in sorted(occupied, key=lambda r: (services.get(r[0], ""), codes.get(r[1], ""))):
+        lines.append({"service_id": service_id, "service": services.get(service_id), "modalite": codes.get(modalite_id),
+                      "capacite": None, "occupes": count, "taux": None})
+        totals[modalite_id] = totals.get(modalite_id, 0) + count
+    for modalite_id in sorted(set(totals) | set(capacities), key=lambda m: codes.get(m, "")):
+        capacity, count = capacities.get(modalite_id), totals.get(modalite_id, 0)
+        lines.append({"service_id": None, "service": None, "modalite": codes.get(modalite_id), "capacite": capacity,
+                      "occupes": count, "taux": round(count / capacity, 4) if capacity else None})
+    return lines
+

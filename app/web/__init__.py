@@ -18,6 +18,7 @@ def register_web(app, appbuilder):
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
+    from .api.indicateurs import IndicateursApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
     from .api.usager import UsagerApi
@@ -92,6 +93,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EtablissementApi)
     appbuilder.add_api(AdmissionApi)
     appbuilder.add_api(FormsApi)
+    appbuilder.add_api(IndicateursApi)
     appbuilder.add_api(EvaluationApi)
     appbuilder.add_api(NomenclatureApi)
     appbuilder.add_api(ProjetApi)
