@@ -165,3 +165,31 @@ def test_parcours_cannot_say_impossible_things(ctx):
                        modalite_id=f.modalite("HP").id, date_entree=dt.date(2025, 6, 1))
     assert "n'est pas autorisé dans cet établissement" in unauthorised.value.errors["modalite_id"]
     assert "Internat" in unauthorised.value.errors["modalite_id"]
+
+
+def test_a_wrong_exit_is_cancelled_with_its_reason_audited(app, as_user):
+    with app.app_context():
+        domicile = db.session.execute(select(MotifSortie).where(MotifSortie.code == "domicile")).scalar_one()
+        usager = f.gen_usager()
+        admission = usager.admissions[0]
+        parcours.discharge(db.session, admission, date_sortie=dt.date.today() - dt.timedelta(days=10),
+                           motif_sortie_id=domicile.id,
+                           expected_version=admission.version)
+        uid, aid, version = usager.id, admission.id, admission.version
+    secretary = as_user("secretaire.tilleuls")
+    page = secretary.get(f"/dossier/{uid}").data.decode()
+    assert f"/admission/{aid}/annuler-sortie" in page
+    empty = secretary.post(f"/dossier/{uid}/admission/{aid}/annuler-sortie", data={"version": version, "reason": " "},
+                           follow_redirects=True)
+    assert "Indiquez pourquoi" in empty.data.decode()
+    done = secretary.post(f"/dossier/{uid}/admission/{aid}/annuler-sortie",
+                          data={"version": version, "reason": "Saisie sur le mauvais dossier"})
+    assert done.status_code == 302
+    with app.app_context():
+        admission = db.session.get(Admission, aid)
+        assert admission.date_sortie is None and admission.motif_sortie_id is None
+        event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "annulation_sortie",
+                                                            AuditEvent.entity_id == aid)).scalar_one()
+        assert event.details["motif"] == "Saisie sur le mauvais dossier" and event.details["motif_sortie"] == "domicile"
+    assert as_user("educ.sources").post(f"/dossier/{uid}/admission/{aid}/annuler-sortie",
+                                        data={"version": version, "reason": "x"}).status_code in (403, 404)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..domain import vocab
 from ..models import Admission, Capacite, DemandeAdmission, ModaliteAccueil, MotifSortie, Service, Usager
+from ..security.audit import record_event
 from ..security.scope import OutOfScope
 from .concurrency import check_version
 from .errors import ValidationFailed
@@ -136,6 +137,32 @@ def discharge(session, admission: Admission, *, date_sortie, motif_sortie_id, ex
     admission.motif_sortie_id = motif_sortie_id
     if commit:
         commit_or_stale(session, admission, expected_version)
+    return admission
+
+
+def cancel_exit(session, admission: Admission, *, reason: str, expected_version) -> Admission:
+    """Undo a wrong exit: the admission is current again. Audited with the reason and what the exit
+    said; refused when a transfer or another admission in the service followed it."""
+    check_version(session, admission, expected_version)
+    reason = (reason or "").strip()
+    errors = {}
+    if admission.date_sortie is None:
+        errors["reason"] = _("Cette admission n'est pas close.")
+    elif not reason:
+        errors["reason"] = _("Indiquez pourquoi la sortie est annulée.")
+    elif session.execute(select(Admission.id).where(Admission.transfert_de_id == admission.id,
+                                                   Admission.archived_at.is_(None))).first():
+        errors["reason"] = _("Cette sortie est un transfert : corrigez l'admission qui l'a suivie.")
+    elif _active_in_service(session, admission.usager_id, admission.service_id, exclude_id=admission.id):
+        errors["reason"] = _("Une admission en cours existe déjà dans ce service.")
+    if errors:
+        raise ValidationFailed(errors)
+    motif = session.get(MotifSortie, admission.motif_sortie_id) if admission.motif_sortie_id else None
+    record_event("annulation_sortie", entity="Admission", entity_id=admission.id, usager_id=admission.usager_id,
+                 details={"motif": reason[:500], "date_sortie": admission.date_sortie.isoformat(),
+                          "motif_sortie": motif.code if motif else None}, connection=session.connection())
+    admission.date_sortie, admission.motif_sortie_id = None, None
+    commit_or_stale(session, admission, expected_version)
     return admission
 
 

@@ -59,7 +59,7 @@ class DossierView(BaseView):
     method_permission_name = {
         "show": "read", "form_fragment": "write", "new": "write", "save_section": "write", "save_couverture": "write",
         "save_protection": "write", "save_foyer": "write", "join_foyer": "write",
-        "save_contact": "write", "admit": "write", "discharge": "write", "transfer": "write",
+        "save_contact": "write", "admit": "write", "discharge": "write", "transfer": "write", "cancel_exit": "write",
         "save_demande": "write", "archive": "archive", "restore": "archive",
     }
     default_view = "new"
@@ -436,6 +436,28 @@ class DossierView(BaseView):
         return self._submit(usager, key, SortieForm(prefix=key), lambda f: parcours.discharge(
             db.session, adm, date_sortie=f.date_sortie.data, motif_sortie_id=f.motif_sortie_id.data,
             expected_version=f.version.data), panel="parcours")
+
+    @expose("/<int:usager_id>/admission/<int:admission_id>/annuler-sortie", methods=["POST"])
+    @has_access
+    def cancel_exit(self, usager_id, admission_id):
+        """A wrong exit undone, with its reason (audited); the page says why when it cannot be."""
+        self._parcours_write()
+        usager = self._usager(usager_id)
+        adm = self._admission(usager, admission_id)
+        try:
+            parcours.cancel_exit(db.session, adm, reason=request.form.get("reason", "")[:500],
+                                 expected_version=params.arg("version", request.form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for message in exc.errors.values():
+                flash(message, "danger")
+        except StaleVersion:
+            db.session.rollback()
+            flash(_("Cette admission vient d'être modifiée par quelqu'un d'autre : vérifiez-la, puis recommencez."),
+                  "danger")
+        else:
+            flash(_("Sortie annulée : l'admission est de nouveau en cours."), "success")
+        return redirect(url_for(".show", usager_id=usager.id, _anchor="parcours"))
 
     @expose("/<int:usager_id>/admission/<int:admission_id>/transfert", methods=["POST"])
     @has_access
