@@ -126,3 +126,23 @@ def test_the_builder_adds_orders_conditions_and_edits_fields_of_the_same_draft(a
     assert draft()["sections"][-1]["title"] == "Sommeil"
     assert post(op="move", section="9", index="0").status_code == 422
     assert as_user("educ.sources").get(url).status_code == 403
+
+
+def test_the_submissions_column_counts_every_submission_for_who_reads_no_dossier(app, as_user):
+    import re
+
+    from app.extensions import db
+    from app.services import forms
+
+    from . import factories as f
+    from .test_evaluations import profile
+
+    with app.app_context():
+        forms.save_evaluation(db.session, usager=f.gen_usager(), code="aggir", version=None, status="validated",
+                              answers=profile({}))
+        total = forms.get(db.session, "aggir")
+        version = total.version
+    pages = {user: as_user(user).get("/formulaires/").data.decode() for user in ("qualite", "direction")}
+    counts = {user: re.search(r'>aggir</a>.*?<td>' + str(version) + r'</td>.*?<td>(\d+)</td></tr>', page, re.S).group(1)
+              for user, page in pages.items()}
+    assert counts["qualite"] == counts["direction"] and int(counts["qualite"]) >= 1

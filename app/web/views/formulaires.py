@@ -13,6 +13,7 @@ from ...domain.forms.diff import diff
 from ...domain.forms.engine import evaluate
 from ...extensions import db
 from ...models import Evaluation, FormDefinition
+from ...security.scope import UNSCOPED
 from ...services import forms
 from ...services.errors import ValidationFailed
 from .. import params
@@ -37,9 +38,11 @@ class FormulairesView(BaseView):
     @has_access
     def index(self):
         rows = db.session.execute(select(FormDefinition).order_by(FormDefinition.code, FormDefinition.version)).scalars()
+        # Numbers only, over every établissement and category (like the impact before publishing): the
+        # quality officer reads no dossier, yet judges a form by how much it is used.
         counts = dict(((c, v), n) for c, v, n in db.session.execute(
-            select(Evaluation.form_code, Evaluation.form_version, func.count()).group_by(
-                Evaluation.form_code, Evaluation.form_version)).all())
+            select(Evaluation.form_code, Evaluation.form_version, func.count()).where(Evaluation.archived_at.is_(None))
+            .group_by(Evaluation.form_code, Evaluation.form_version), execution_options={UNSCOPED: True}).all())
         latest = {}
         for row in rows:
             latest[row.code] = row  # the last version of each code, whatever its status
