@@ -124,6 +124,8 @@ def test_nurse_fills_aggir_and_sees_letters_and_gir_computed_live(page, live_ser
     base = live_server.url
     login(page, base, "soin.tilleuls", app)
     page.goto(f"{base}/dossier/{resident}/evaluations/nouvelle/aggir")
+    page.click("button[value=validate]")  # refused: incomplete; the GIR's message is shown
+    expect(page.locator('[data-field="gir"] .field-error')).to_be_visible()
     page.check('input[name="a-toilette_haut"][value="C"]')
     page.check('input[name="a-toilette_bas"][value="C"]')
     expect(page.locator("output[data-computed=toilette]")).to_have_text("C")
@@ -133,6 +135,7 @@ def test_nurse_fills_aggir_and_sees_letters_and_gir_computed_live(page, live_ser
                  "deplacements_interieurs", "deplacements_exterieurs", "communication_a_distance"]:
         page.check(f'input[name="a-{name}"][value="A"]')
     expect(page.locator("output[data-computed=gir]")).to_have_text("5")  # H: toilette C = 3000 → rang 12
+    expect(page.locator('[data-field="gir"] .field-error')).to_have_count(0)  # no stale message under it
     os.makedirs(SHOTS, exist_ok=True)
     page.locator("#evaluation fieldset").last.scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(SHOTS, f"aggir-{app.db_kind}.png"), full_page=False)

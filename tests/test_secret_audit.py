@@ -77,6 +77,7 @@ def test_computed_values_are_absent_where_their_category_is_not_read(app, api, a
 
     page = as_user(educator).get(f"/dossier/{uid}/evaluations/{case['evaluation']}")
     assert page.status_code == 200 and str(DOUBLED) not in page.data.decode()
+    assert 'id="withheld-note"' in page.data.decode()  # told that fields are hidden, and why
 
     response = as_user(educator).get(f"/evaluations/{case['code']}/export.xlsx")
     assert response.status_code == 200

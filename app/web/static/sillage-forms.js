@@ -69,6 +69,24 @@
           output.textContent = value === undefined || value === null || value === "" ? "—"
             : value === true ? form.getAttribute("data-yes") : value === false ? form.getAttribute("data-no") : String(value);
         });
+        // A computed field's message follows its value (a refused validation's message must not
+        // stay under a result that is now computed).
+        form.querySelectorAll('[data-field][data-type="computed"]').forEach(function (element) {
+          var message = (body.errors || {})[element.getAttribute("data-field")];
+          var shown = element.querySelector(".field-error");
+          if (message) {
+            if (!shown) {
+              shown = document.createElement("p");
+              shown.className = "help-block field-error";
+              shown.setAttribute("role", "alert");
+              element.appendChild(shown);
+            }
+            shown.textContent = Array.isArray(message) ? message.join(", ") : String(message);
+          } else if (shown) {
+            shown.remove();
+          }
+          element.classList.toggle("has-error", Boolean(message));
+        });
       });
   }
 
