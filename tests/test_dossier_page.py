@@ -207,3 +207,13 @@ def test_a_strict_trait_change_makes_a_verified_identity_provisional_and_keeps_w
         assert usager.statut_identite == "qualifiee" and usager.ins_recupere_le == retrieved  # 10:00 kept
         usagers.update_usager(db.session, usager, {"nom_naissance": usager.nom_naissance + "X"}, usager.version)
         assert usager.statut_identite == "provisoire"
+
+
+def test_the_dossier_title_shows_used_and_birth_names_and_agrees_with_the_sex(app, as_user):
+    with app.app_context():
+        woman = f.gen_usager(nom_naissance=f.unique_name("NAISS"), nom_utilise="Martin", sexe="F")
+        man = f.gen_usager(sexe="M")
+        ids, birth = (woman.id, man.id), woman.nom_naissance.upper()
+    page = html.unescape(as_user("secretaire.tilleuls").get(f"/dossier/{ids[0]}").data.decode())
+    assert "MARTIN" in page and f"née {birth}" in page and "née le 17/05/1940" in page
+    assert "né le 17/05/1940" in html.unescape(as_user("secretaire.tilleuls").get(f"/dossier/{ids[1]}").data.decode())
