@@ -4,6 +4,7 @@ signed checkpoint, sensitive values not copied."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 
 import pytest
@@ -416,3 +417,19 @@ def test_dpo_checks_the_chain_from_the_view(app, as_user):
     page = as_user("dpo").post("/audit/verifier").data.decode()
     assert 'id="chain-status"' in page and "intègre" in page
     assert "secretaire.tilleuls" in as_user("dpo").get("/audit/?user=secretaire.tilleuls").data.decode()
+
+
+def test_the_audit_pages_read_actions_and_objects_in_french(app, as_user):
+    from app.services import forms
+
+    from .test_evaluations import profile
+
+    with app.app_context():
+        usager = f.gen_usager()
+        forms.save_evaluation(db.session, usager=usager, code="aggir", version=None, status="validated",
+                              answers=profile({}))
+        uid = usager.id
+    as_user("soin.tilleuls").get(f"/dossier/{uid}")
+    page = html.unescape(as_user("dpo").get("/audit/").data.decode())
+    assert "consultation" in page and "Évaluation" in page and "création" in page
+    assert ">read<" not in page and ">EvaluationResult" not in page and ">create<" not in page

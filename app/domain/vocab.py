@@ -109,3 +109,40 @@ _translated: dict = {}
 def choices(vocabulary: dict, blank: bool = True):
     items = [(code, str(text)) for code, text in vocabulary.items()]
     return ([("", "—")] if blank else []) + items
+
+# What the audit pages show for an action and an object (the codes stay in the trail).
+AUDIT_ACTIONS = {
+    "read": _l("consultation"), "create": _l("création"), "update": _l("modification"), "archive": _l("archivage"),
+    "restore": _l("désarchivage"), "delete": _l("suppression"), "login": _l("connexion"),
+    "login_failed": _l("échec de connexion"), "logout": _l("déconnexion"), "mfa_failed": _l("code refusé"),
+    "mfa_reset": _l("second facteur réinitialisé"), "mfa_enrolled": _l("second facteur activé"),
+    "mfa_recovery_code_used": _l("code de secours utilisé"),
+    "mfa_recovery_codes_renewed": _l("codes de secours renouvelés"), "export": _l("export"),
+    "export_complet": _l("export complet (droit d'accès)"), "download": _l("téléchargement"),
+    "break_glass": _l("accès d'urgence"), "break_glass_not_found": _l("accès d'urgence sans dossier trouvé"),
+    "erasure": _l("anonymisation"), "denied": _l("accès refusé"), "password_check_failed": _l("mot de passe refusé"),
+    "password_check_throttled": _l("essai de mot de passe freiné"), "login_throttled": _l("connexion freinée"),
+    "tokens_revoked": _l("jetons révoqués"), "token_created": _l("jeton créé"), "token_revoked": _l("jeton révoqué"),
+    "password_changed": _l("mot de passe changé"), "session_locked": _l("session verrouillée"),
+    "session_unlocked": _l("session déverrouillée"), "backup": _l("sauvegarde"),
+    "audit_reanchor": _l("journal réancré"), "annulation_sortie": _l("sortie annulée"),
+}
+AUDIT_ENTITIES = {
+    "Usager": _l("Usager"), "Admission": _l("Admission"), "DemandeAdmission": _l("Demande d'admission"),
+    "Foyer": _l("Foyer"), "ContactPerson": _l("Contact"), "CouvertureSociale": _l("Couverture sociale"),
+    "MesureProtection": _l("Mesure de protection"), "Evaluation": _l("Évaluation"),
+    "EvaluationResult": _l("Résultat d'évaluation"), "FormDefinition": _l("Définition de formulaire"),
+    "FormDraft": _l("Saisie en cours"), "ProjetPersonnalise": _l("Projet personnalisé"),
+    "ProjetAttente": _l("Attente (projet)"), "ProjetObjectif": _l("Objectif (projet)"),
+    "ProjetAction": _l("Action (projet)"), "ProjetBilan": _l("Bilan (projet)"),
+    "ProjetBilanObjectif": _l("Bilan d'objectif (projet)"), "ProjetParticipation": _l("Participation (projet)"),
+    "ProjetSignature": _l("Signature (projet)"), "Etablissement": _l("Établissement"), "Organisme": _l("Organisme"),
+    "Service": _l("Service"), "Capacite": _l("Capacité"), "StaffAssignment": _l("Affectation"),
+    "EmergencyAccess": _l("Accès d'urgence"), "CategoryAccess": _l("Secret partagé"),
+    "RectificationRequest": _l("Demande de rectification"), "ErasureRequest": _l("Demande d'anonymisation"),
+    "AccessRequest": _l("Demande d'accès"), "IdentityReferral": _l("Signalement d'identité"),
+    "ApiToken": _l("Jeton d'API"), "Compte": _l("Compte"), "ValeurListe": _l("Valeur de liste"),
+    "MotifSortie": _l("Motif de sortie"), "ModaliteAccueil": _l("Modalité d'accueil"),
+    "TypeDocument": _l("Type de document"), "CategorieEtablissement": _l("Catégorie d'établissement"),
+    "User": _l("Compte"), "Role": _l("Rôle"),
+}
