@@ -190,3 +190,13 @@ def test_defaults_are_checked_like_answers_and_start_new_forms():
     assert definition.defaults(definition.load(good))["age"] == 40
     bad = good.replace("default: 40", "default: quarante")
     assert any("valeur par défaut refusée" in e.message and e.path.endswith("default") for e in errors_of(bad))
+
+
+@pytest.mark.parametrize("source, french", [
+    ("(age + 1", "« ( » jamais fermé"), ("age)", "sans ouverture"), ('"abc', "guillemet non fermé"),
+    ("age +", "expression incomplète"),
+])
+def test_expression_syntax_errors_read_in_french(source, french):
+    with pytest.raises(expressions.ExpressionError) as refused:
+        expressions.parse(source)
+    assert french in str(refused.value) and "never" not in str(refused.value)

@@ -51,6 +51,17 @@ def parse(source: str) -> ast.AST:
     return _parse(source)
 
 
+def _syntax_problem(message: str) -> str:
+    """Python's parser message, as a quality officer reads it."""
+    if "was never closed" in message:
+        return _("« %(c)s » jamais fermé", c=message[1])
+    if message.startswith("unmatched"):
+        return _("« %(c)s » sans ouverture correspondante", c=message.split("'")[1] if "'" in message else ")")
+    if "unterminated string" in message:
+        return _("guillemet non fermé")
+    return _("expression incomplète ou mal formée")
+
+
 @functools.lru_cache(maxsize=4096)  # at most MAX_LENGTH characters each: a few MB
 def _parse(source: str) -> ast.AST:
     if not source.strip():
@@ -60,7 +71,8 @@ def _parse(source: str) -> ast.AST:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(_("syntaxe invalide (%(m)s, colonne %(c)s)", m=exc.msg, c=exc.offset)) from None
+        raise ExpressionError(_("syntaxe invalide (%(m)s, colonne %(c)s)", m=_syntax_problem(exc.msg),
+                                c=exc.offset)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(_("expression trop imbriquée (%(n)s niveaux au plus)", n=MAX_DEPTH)) from None
     stack, nodes = [(tree, 0)], 0
