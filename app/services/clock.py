@@ -21,6 +21,11 @@ def local(value: dt.datetime) -> dt.datetime:
     return aware.astimezone(zone()).replace(tzinfo=None)
 
 
+def today() -> dt.date:
+    """The structure's date now (after 23:00 UTC it is already tomorrow in Paris)."""
+    return local(dt.datetime.now(dt.timezone.utc)).date()
+
+
 def datetime_text(value: dt.datetime | None) -> str:
     return local(value).strftime("%d/%m/%Y %H:%M") if value else ""
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..domain import vocab
 from ..domain.identity import format_phone
 from ..services import clock
-from . import layout
+from . import display, layout
 from .params import init_params
 
 
@@ -33,6 +33,7 @@ def register_web(app, appbuilder):
     from .views.drafts import DraftView, init_drafts
     from .views.evaluations import EvaluationExportView, EvaluationView
     from .views.formulaires import FormulairesView
+    from .views.home import WorklistView
     from .views.nomenclatures import NomenclatureView
     from .views.projets import ProjetView
     from .views.organisation import (
@@ -60,6 +61,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view(DemandeListView, "Demandes d'admission", label=_l("Liste d'attente"),
                         icon="fa-hourglass-half", category="Parcours")
     appbuilder.add_view_no_menu(EvaluationView)
+    appbuilder.add_view_no_menu(WorklistView)
     appbuilder.add_view_no_menu(ProjetView)
     appbuilder.add_view_no_menu(EvaluationExportView)
     for view in (PasswordView, AccountView, LockView, DraftView, LanguageView):
@@ -136,6 +138,8 @@ def _template_helpers(app):
         if isinstance(value, str) and len(value) > 10:  # an ISO date, as the API's dicts hold them
             value = value[:10]
         return clock.date_text(value)
+
+    app.add_template_filter(display.cell, "cell")
 
     @app.template_filter("time_fr")
     def time_fr(value):

@@ -89,5 +89,8 @@ def _fixed_text(catalogue, string: str, autoescape: bool):
 
 
 def register(app):
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(layout_assets=assets, layout_menu=menu, layout_lang=lambda: str(get_locale()))
     app.context_processor(translations)
+    # The référentiels console's pages include the same navbar, which asks FAB about languages.
+    app.context_processor(lambda: {"appbuilder": current_app.appbuilder})

@@ -1,0 +1,280 @@
+"""The figures and work lists of the home pages, one set per kind of work.
+
+Every query goes through the session's scope (établissements, categories of the shared secret)
+and loads usagers as objects, so the read audit records who saw which person. A work list is
+named; the home page shows its count and first lines, its own page the whole of it, and its
+xlsx export the same rows (one definition for the three).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..domain import vocab
+from ..models import (
+    Admission, Capacite, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation, FormDefinition,
+    ModaliteAccueil, StaffAssignment, Usager,
+)
+from ..security.scope import UNSCOPED
+
+AGE_BUCKETS = ((3, _l("moins de 3 mois")), (12, _l("3 à 12 mois")), (None, _l("plus de 12 mois")))
+IDENTITY_TO_VALIDATE = ("provisoire", "recuperee")
+
+
+@dataclass
+class Worklist:
+    """A list behind a figure: title, column labels, the permission it needs, and its rows
+    (each a dict with `usager` (an Usager, for the link) and the cells, in column order)."""
+    title: str
+    columns: tuple
+    resource: str
+    rows: Callable
+
+
+def _active(on: dt.date):
+    return (Admission.archived_at.is_(None), Admission.date_entree <= on,
+            or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    delta = relativedelta(end, start)
+    return delta.years * 12 + delta.months
+
+
+def waiting(session, today: dt.date) -> list[dict]:
+    demandes = session.execute(
+        select(DemandeAdmission).options(joinedload(DemandeAdmission.usager), joinedload(DemandeAdmission.etablissement))
+        .where(DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE), DemandeAdmission.archived_at.is_(None))
+        .order_by(DemandeAdmission.date_demande)).scalars().all()
+    return [{"usager": d.usager, "cells": (d.usager.display_name, d.etablissement.name, d.date_demande,
+                                           d.statut_label, _months_between(d.date_demande, today)),
+             "statut": d.statut, "months": _months_between(d.date_demande, today)}
+            for d in demandes if d.usager is not None]
+
+
+def missing_pieces(session, today: dt.date) -> list[dict]:
+    """Admitted usagers whose dossier lacks what the secretariat collects at admission: an identity
+    document checked (RNIV) and the social coverage."""
+    admissions = session.execute(
+        select(Admission).options(joinedload(Admission.usager), joinedload(Admission.etablissement))
+        .where(*_active(today)).order_by(Admission.date_entree.desc())).scalars().all()
+    covered = set(session.execute(select(CouvertureSociale.usager_id).where(
+        or_(CouvertureSociale.regime.is_not(None), CouvertureSociale.caisse.is_not(None)))).scalars())
+    rows, seen = [], set()
+    for a in admissions:
+        u = a.usager
+        if u is None or u.id in seen or u.archived_at is not None:
+            continue
+        seen.add(u.id)
+        missing = []
+        if not u.piece_identite_verifiee_le:
+            missing.append(str(_l("pièce d'identité vérifiée")))
+        if u.id not in covered:
+            missing.append(str(_l("couverture sociale")))
+        if missing:
+            rows.append({"usager": u, "cells": (u.display_name, a.etablissement.name, a.date_entree, ", ".join(missing))})
+    return rows
+
+
+def identities_to_validate(session, today: dt.date) -> list[dict]:
+    """Provisional or retrieved identities of people admitted or waiting (RNIV: to check against a
+    high-trust document)."""
+    followed = select(Admission.usager_id).where(*_active(today)).union(
+        select(DemandeAdmission.usager_id).where(DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE)))
+    usagers = session.execute(select(Usager).where(
+        Usager.statut_identite.in_(IDENTITY_TO_VALIDATE), Usager.archived_at.is_(None), Usager.id.in_(followed))
+        .order_by(Usager.nom_naissance)).scalars().all()
+    return [{"usager": u, "cells": (u.display_name, u.date_naissance,
+                                    vocab.label(vocab.STATUT_IDENTITE, u.statut_identite))} for u in usagers]
+
+
+def my_usagers(session, user_id: int, today: dt.date) -> list[dict]:
+    """Usagers admitted in the user's services (or, without a service assignment, in the
+    établissements the user sees)."""
+    services = [s for s in session.execute(select(StaffAssignment.service_id).where(
+        StaffAssignment.user_id == user_id), execution_options={UNSCOPED: True}).scalars() if s]
+    query = (select(Admission).options(joinedload(Admission.usager), joinedload(Admission.service),
+                                       joinedload(Admission.modalite))
+             .where(Admission.date_sortie.is_(None), Admission.archived_at.is_(None)))
+    if services:
+        query = query.where(Admission.service_id.in_(services))
+    rows = []
+    for a in session.execute(query).scalars():
+        if a.usager is not None and a.usager.archived_at is None:
+            rows.append({"usager": a.usager, "cells": (a.usager.display_name, a.service.name,
+                                                       a.modalite.label if a.modalite else None, a.date_entree)})
+    return sorted(rows, key=lambda r: r["cells"][0])
+
+
+def evaluations_to_finish(session, today: dt.date) -> list[dict]:
+    """Evaluations saved as drafts (the scope leaves out those of categories the user may not read)."""
+    evaluations = session.execute(select(Evaluation).where(Evaluation.status == "draft",
+                                                           Evaluation.archived_at.is_(None))
+                                  .order_by(Evaluation.evaluated_on)).scalars().all()
+    ids = {e.usager_id for e in evaluations}
+    usagers = {u.id: u for u in session.execute(select(Usager).where(Usager.id.in_(ids))).scalars()} if ids else {}
+    titles = dict(session.execute(select(FormDefinition.code, FormDefinition.title)
+                                  .where(FormDefinition.status == "published")).all())
+    return [{"usager": usagers[e.usager_id], "cells": (usagers[e.usager_id].display_name,
+                                                       titles.get(e.form_code, e.form_code), e.evaluated_on)}
+            for e in evaluations if e.usager_id in usagers]
+
+
+def aggir_due(session, today: dt.date, max_age_months: int) -> list[dict]:
+    """Admitted people of the établissements using AGGIR without a validated GIR, or whose last one
+    is older than the allowed age (to evaluate again)."""
+    from . import forms, indicators
+
+    grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
+    etabs = [e for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))).scalars()
+             if any(forms.applies(d, {forms.place(e)}) for d in grids)]
+    rows = []
+    for e in sorted(etabs, key=lambda e: e.name):
+        figures = indicators.gmp(session, e.id, today, max_age_months)
+        reasons = {u: str(_l("aucune grille validée")) for u in figures.missing}
+        reasons.update({u: str(_l("dernière grille de plus de %(n)s mois", n=max_age_months)) for u in figures.outdated})
+        if not reasons:
+            continue
+        for u in session.execute(select(Usager).where(Usager.id.in_(reasons)).order_by(Usager.nom_naissance)).scalars():
+            rows.append({"usager": u, "cells": (u.display_name, e.name, reasons[u.id])})
+    return rows
+
+
+def movements(session, today: dt.date, kind: str) -> list[dict]:
+    """Admissions (kind "entrees") or exits ("sorties") of the current month."""
+    start = today.replace(day=1)
+    column = Admission.date_entree if kind == "entrees" else Admission.date_sortie
+    admissions = session.execute(
+        select(Admission).options(joinedload(Admission.usager), joinedload(Admission.service))
+        .where(Admission.archived_at.is_(None), column >= start, column <= today).order_by(column)).scalars().all()
+    return [{"usager": a.usager, "cells": (a.usager.display_name, a.service.name,
+                                           a.date_entree if kind == "entrees" else a.date_sortie)}
+            for a in admissions if a.usager is not None]
+
+
+def retention_due(session, today: dt.date) -> list[dict]:
+    from . import rgpd
+
+    items = rgpd.due(session, today)
+    usagers = {u.id: u for u in session.execute(select(Usager).where(Usager.id.in_([i.usager_id for i in items])))
+               .scalars()} if items else {}
+    labels = {"archive": _l("à archiver"), "anonymise": _l("à anonymiser")}
+    return [{"usager": usagers[i.usager_id], "cells": (usagers[i.usager_id].display_name, str(labels[i.action]),
+                                                       i.due_on, i.reason)}
+            for i in items if i.usager_id in usagers]
+
+
+WORKLISTS = {
+    "attente": Worklist(_l("Liste d'attente à traiter"), (_l("Usager"), _l("Établissement"), _l("Demande du"),
+                                                          _l("Statut"), _l("Ancienneté (mois)")), "Parcours",
+                        lambda s, ctx: waiting(s, ctx["today"])),
+    "pieces": Worklist(_l("Admissions avec des pièces manquantes"), (_l("Usager"), _l("Établissement"), _l("Entrée"),
+                                                                       _l("Manque")), "Usager",
+                       lambda s, ctx: missing_pieces(s, ctx["today"])),
+    "identites": Worklist(_l("Identités à valider"), (_l("Usager"), _l("Né(e) le"), _l("Statut")), "Usager",
+                          lambda s, ctx: identities_to_validate(s, ctx["today"])),
+    "mes-usagers": Worklist(_l("Mes usagers"), (_l("Usager"), _l("Service"), _l("Modalité"), _l("Entrée")), "Usager",
+                            lambda s, ctx: my_usagers(s, ctx["user_id"], ctx["today"])),
+    "evaluations": Worklist(_l("Évaluations à terminer"), (_l("Usager"), _l("Formulaire"), _l("Date")), "Evaluation",
+                            lambda s, ctx: evaluations_to_finish(s, ctx["today"])),
+    "aggir": Worklist(_l("Grilles AGGIR à faire ou à refaire"), (_l("Usager"), _l("Établissement"), _l("Motif")),
+                      "Evaluation", lambda s, ctx: aggir_due(s, ctx["today"], ctx["gmp_max_age"])),
+    "entrees": Worklist(_l("Entrées du mois"), (_l("Usager"), _l("Service"), _l("Entrée")), "Parcours",
+                        lambda s, ctx: movements(s, ctx["today"], "entrees")),
+    "sorties": Worklist(_l("Sorties du mois"), (_l("Usager"), _l("Service"), _l("Sortie")), "Parcours",
+                        lambda s, ctx: movements(s, ctx["today"], "sorties")),
+    "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
+                                                                   _l("Motif")), "Rgpd",
+                             lambda s, ctx: retention_due(s, ctx["today"])),
+}
+
+
+# --- pilotage -------------------------------------------------------------------------------------
+
+def occupancy_today(session, today: dt.date) -> list[dict]:
+    """Per établissement the user sees: its modality lines (capacity, occupied, rate) and its
+    services' occupied places."""
+    from . import indicators
+
+    labels = dict(session.execute(select(ModaliteAccueil.code, ModaliteAccueil.label)).all())
+    result = []
+    for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
+                             .order_by(Etablissement.name)).scalars():
+        lines = [{**line, "modalite_label": labels.get(line["modalite"], line["modalite"])}
+                 for line in indicators.occupation(session, e.id, today)]
+        result.append({"etablissement": e, "services": [line for line in lines if line["service_id"]],
+                       "modalites": [line for line in lines if not line["service_id"]]})
+    return result
+
+
+def occupancy_months(session, today: dt.date, months: int = 12) -> list[dict]:
+    """Occupancy rate on the first day of each of the last `months` months and today, per
+    établissement the user sees (occupied / authorised capacity)."""
+    etabs = session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
+                            .order_by(Etablissement.name)).scalars().all()
+    ids = [e.id for e in etabs]
+    capacity = dict(session.execute(select(Capacite.etablissement_id, func.sum(Capacite.places))
+                                    .where(Capacite.etablissement_id.in_(ids)).group_by(Capacite.etablissement_id),
+                                    execution_options={UNSCOPED: True}).all()) if ids else {}
+    first = today.replace(day=1)
+    dates = [first - relativedelta(months=n) for n in range(months - 1, -1, -1)] + ([today] if today != first else [])
+    series = {e.id: [] for e in etabs}
+    for on in dates:
+        counts = dict(session.execute(select(Admission.etablissement_id, func.count()).where(
+            Admission.etablissement_id.in_(ids), *_active(on)).group_by(Admission.etablissement_id),
+            execution_options={UNSCOPED: True}).all()) if ids else {}
+        for e in etabs:
+            cap = capacity.get(e.id)
+            occupied = counts.get(e.id, 0)
+            series[e.id].append({"date": on, "occupes": occupied, "capacite": cap,
+                                 "taux": round(occupied / cap, 4) if cap else None})
+    return [{"etablissement": e, "points": series[e.id]} for e in etabs]
+
+
+def waiting_by_status_and_age(rows: list[dict]) -> dict:
+    """{statut: [count per age bucket]} from the waiting work list."""
+    table = {s: [0] * len(AGE_BUCKETS) for s in vocab.STATUTS_DEMANDE_OUVERTE}
+    for r in rows:
+        bucket = next(i for i, (limit, _label) in enumerate(AGE_BUCKETS) if limit is None or r["months"] < limit)
+        table[r["statut"]][bucket] += 1
+    return table
+
+
+def identity_statuses(session) -> dict:
+    counts = dict(session.execute(select(Usager.statut_identite, func.count()).where(
+        Usager.archived_at.is_(None), Usager.anonymised_at.is_(None)).group_by(Usager.statut_identite)).all())
+    return {code: counts.get(code, 0) for code in vocab.STATUT_IDENTITE}
+
+
+def gir_distributions(session, today: dt.date, max_age_months: int) -> list[dict]:
+    from . import forms, indicators
+
+    grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
+    result = []
+    for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
+                             .order_by(Etablissement.name)).scalars():
+        if any(forms.applies(d, {forms.place(e)}) for d in grids):
+            result.append({"etablissement": e, "gmp": indicators.gmp(session, e.id, today, max_age_months)})
+    return result
+
+
+# --- quality --------------------------------------------------------------------------------------
+
+def forms_overview(session) -> dict:
+    from . import forms
+
+    definitions = session.execute(select(FormDefinition).where(FormDefinition.status.in_(("published", "draft")))
+                                  .order_by(FormDefinition.code, FormDefinition.version)).scalars().all()
+    published = {d.code: d for d in definitions if d.status == "published"}
+    drafts = {d.code: d for d in definitions if d.status == "draft"}
+    etabs = session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
+                            .order_by(Etablissement.name)).scalars().all()
+    offered = [{"etablissement": e, "forms": [d.title for d in forms.offered_at(session, e)]} for e in etabs]
+    return {"published": published, "drafts": drafts, "conflicts": forms.variant_conflicts(session), "offered": offered}
+

@@ -1,0 +1,98 @@
+"""Home pages per kind of work (issue 16 §2): the figures that matter, each a link to its list, the
+lists scoped like everything else and exported to xlsx without formulas."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from app.extensions import db
+
+from . import factories as f
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _body(client, url="/"):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.data.decode()
+
+
+@pytest.mark.parametrize("username, expected, absent", [
+    ("secretaire.tilleuls", ["Liste d'attente à traiter", "Admissions avec des pièces manquantes",
+                             "Identités à valider"], ["Taux d'occupation", "Formulaires proposés"]),
+    ("soin.tilleuls", ["Mes usagers", "Évaluations à terminer"], ["Taux d'occupation", "Liste d'attente à traiter"]),
+    ("educ.sources", ["Mes usagers", "Évaluations à terminer"], ["Taux d'occupation"]),
+    ("direction", ["Occupation au", "Taux d'occupation sur 12 mois", "Entrées du mois", "Sorties du mois",
+                   "Liste d'attente par statut et ancienneté", "GMP et répartition des GIR", "Statuts des identités",
+                   "Grilles AGGIR à faire ou à refaire"], ["Formulaires proposés"]),
+    ("qualite", ["Formulaires publiés", "Variantes à revoir", "Formulaires proposés par établissement"],
+     ["Mes usagers", "Liste d'attente"]),
+    ("dpo", ["Demandes RGPD à traiter", "Accès d'urgence à revoir", "Durées de conservation échues",
+             "Vérifier l'intégrité de la chaîne"], ["Taux d'occupation"]),
+])
+def test_each_role_gets_its_home(as_user, username, expected, absent):
+    body = _body(as_user(username))
+    for text in expected:
+        assert text in body, (username, text)
+    for text in absent:
+        assert text not in body, (username, text)
+    for raw in (">True<", ">False<", ">None<"):
+        assert raw not in body
+
+
+def test_charts_are_svg_with_their_figures_in_a_table(as_user):
+    body = _body(as_user("direction"))
+    assert body.count('<svg viewBox') >= 3  # occupancy of each établissement, the GIR distribution
+    assert 'role="img"' in body and "<th scope=\"col\">Taux</th>" in body
+    assert "GIR 1" in body and "cdn" not in body.lower()
+
+
+def test_the_lists_behind_the_figures_are_scoped(app, as_user):
+    with app.app_context():
+        tilleuls = f.gen_usager(f.TILLEULS, admitted=True)
+        sources = f.gen_usager(f.SOURCES, admitted=True)
+        names = tilleuls.display_name, sources.display_name
+        ids = tilleuls.id, sources.id
+    body = _body(as_user("secretaire.tilleuls"), "/accueil/liste/pieces")
+    assert names[0] in body and f"/dossier/{ids[0]}" in body
+    assert names[1] not in body and f"/dossier/{ids[1]}\"" not in body
+    body = _body(as_user("secretaire.sources"), "/accueil/liste/pieces")
+    assert names[1] in body and names[0] not in body
+
+
+def test_a_list_needs_the_permission_of_what_it_lists(as_user, client):
+    assert as_user("qualite").get("/accueil/liste/attente").status_code == 403
+    assert as_user("qualite").get("/accueil/liste/attente.xlsx").status_code == 403
+    assert as_user("soin.tilleuls").get("/accueil/liste/conservation").status_code == 403
+    assert as_user("direction").get("/accueil/liste/nimporte").status_code == 404
+    assert client.get("/accueil/liste/attente").status_code == 302  # to the sign-in page
+    assert client.get("/accueil/liste/attente.xlsx").status_code == 401
+
+
+def test_every_list_exports_to_xlsx_without_formulas(app, as_user):
+    with app.app_context():
+        usager = f.gen_usager(f.TILLEULS, admitted=True, nom_utilise="=HYPERLINK(\"http://x\")")
+        name = usager.display_name
+    response = as_user("secretaire.tilleuls").get("/accueil/liste/pieces.xlsx")
+    assert response.status_code == 200 and response.mimetype == XLSX
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Usager", "Établissement", "Entrée", "Manque")
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value == name)
+    assert cell.data_type == "s" and cell.quotePrefix  # text shown as typed, never run
+    for key in ("attente", "identites", "pieces"):
+        assert as_user("secretaire.tilleuls").get(f"/accueil/liste/{key}.xlsx").status_code == 200
+
+
+def test_the_export_is_audited(app, as_user):
+    from sqlalchemy import select
+
+    from app.models import AuditEvent as AuditLog
+
+    as_user("direction").get("/accueil/liste/entrees.xlsx")
+    with app.app_context():
+        last = db.session.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).scalar_one()
+        assert last.action == "export" and last.details["liste"] == "entrees"
