@@ -58,6 +58,11 @@ class Config:
     # Times are stored in UTC and shown in this zone (pages, exports, PDFs).
     SILLAGE_TIMEZONE = os.environ.get("SILLAGE_TIMEZONE", "Europe/Paris")
     SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))
+    # Badges of the usager banner: the latest result `key` of a form family, as "family:key:Label"
+    # separated by commas (e.g. "aggir:gir:GIR"); shown only to who may read that result.
+    SILLAGE_BANNER_BADGES = [dict(zip(("family", "key", "label"), item.strip().split(":", 2)))
+                             for item in os.environ.get("SILLAGE_BANNER_BADGES", "aggir:gir:GIR").split(",")
+                             if item.count(":") == 2]
     # Identity vigilance: a new dossier resembling a person known in an établissement its author
     # cannot see is created, and a request goes to the identity referent (Direction); "0": not checked.
     SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES = os.environ.get("SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES", "1") == "1"

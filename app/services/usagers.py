@@ -339,3 +339,39 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     if page <= 1:
         return [], 0
     return [], session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
+    """What every page about one person shows of them: current placements, protection measures
+    in force, the structure's chosen badges (latest indexed result of a form family, e.g. the last
+    GIR) and the photo (the latest "photo" section). Read through the scope like the rest: a badge
+    or a photo of a category the user may not read is simply absent."""
+    from ..models import Evaluation, EvaluationResult
+    from .forms import family_codes
+
+    placements = session.execute(select(Admission).where(
+        Admission.usager_id == usager.id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
+        .order_by(Admission.date_entree)).scalars().all()
+    protections = [p for p in usager.protections
+                   if p.archived_at is None and p.date_debut <= today and (p.date_fin is None or p.date_fin >= today)]
+    shown = []
+    for badge in badges:
+        result = session.execute(select(EvaluationResult).where(
+            EvaluationResult.usager_id == usager.id, EvaluationResult.key == badge["key"],
+            EvaluationResult.form_code.in_(family_codes(badge["family"])))
+            .order_by(EvaluationResult.evaluated_on.desc(), EvaluationResult.evaluation_id.desc()).limit(1)).scalar()
+        if result is not None:
+            value = result.value_text if result.value_text is not None else result.value_num
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            shown.append({"label": badge["label"], "value": value, "on": result.evaluated_on})
+    photo = session.execute(select(Evaluation).where(
+        Evaluation.usager_id == usager.id, Evaluation.form_code == "photo", Evaluation.status == "validated",
+        Evaluation.archived_at.is_(None)).order_by(Evaluation.id.desc()).limit(1)).scalar()
+    reference = (photo.answers or {}).get("photo") if photo is not None else None
+    if not (isinstance(reference, str) and reference.lower().endswith(IMAGE_SUFFIXES)):
+        reference = None
+    return {"placements": placements, "protections": protections, "badges": shown, "photo": reference}

@@ -198,6 +198,17 @@ def _template_helpers(app):
         return cache[name]
 
     @app.template_global()
+    def usager_banner(usager):
+        """The banner's facts of a person (services.usagers.banner), once per request and person."""
+        from ..extensions import db
+        from ..services.usagers import banner
+
+        cache = g.setdefault("sillage_banners", {})
+        if usager.id not in cache:
+            cache[usager.id] = banner(db.session, usager, app.config["SILLAGE_BANNER_BADGES"], clock.today())
+        return cache[usager.id]
+
+    @app.template_global()
     def attachment_name(reference):
         from ..services.attachments import display_name
 

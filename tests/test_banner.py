@@ -1,0 +1,49 @@
+"""The usager banner (issue 16 §1): on every page about one person, what identifies them and where
+they are, with the structure's badges read through the shared secret."""
+from __future__ import annotations
+
+import datetime as dt
+
+from app.extensions import db
+from app.models import MesureProtection
+from app.services import forms
+
+from . import factories as f
+from .test_evaluations import profile
+
+
+def _person():
+    usager = f.gen_usager(f.TILLEULS, admitted=True, nom_utilise="Martin" + f.unique_name("X")[-4:])
+    db.session.add(MesureProtection(usager_id=usager.id, type_mesure="curatelle_renforcee",
+                                    date_debut=dt.date(2020, 1, 1)))
+    forms.save_evaluation(db.session, usager=usager, code="aggir", version=None, status="validated",
+                          answers=profile({"toilette": "C", "habillage": "C"}), evaluated_on=dt.date.today())
+    db.session.commit()
+    return usager.id, usager.nom_naissance
+
+
+def test_the_banner_names_places_and_badges_the_person(app, as_user):
+    with app.app_context():
+        usager_id, birth_name = _person()
+    body = as_user("soin.tilleuls").get(f"/dossier/{usager_id}").data.decode()
+    banner = body[body.index('id="usager-banner"'):body.index("</aside>")]
+    assert birth_name.upper() in banner and "ans (" in banner
+    assert "EHPAD Les Tilleuls" in banner and "Curatelle renforcée" in banner
+    assert "GIR 3" in banner and "Identité provisoire" in banner
+
+
+def test_a_badge_of_a_category_the_user_may_not_read_is_absent(app, as_user):
+    with app.app_context():
+        usager_id, _name = _person()
+    body = as_user("secretaire.tilleuls").get(f"/dossier/{usager_id}").data.decode()
+    banner = body[body.index('id="usager-banner"'):body.index("</aside>")]
+    assert "EHPAD Les Tilleuls" in banner and "GIR" not in banner
+
+
+def test_pages_about_one_person_carry_the_banner_and_others_do_not(app, as_user):
+    with app.app_context():
+        usager_id, _name = _person()
+    client = as_user("soin.tilleuls")
+    assert 'id="usager-banner"' in client.get(f"/dossier/{usager_id}/evaluations/nouvelle/aggir").data.decode()
+    assert 'id="usager-banner"' not in client.get("/").data.decode()
+    assert as_user("secretaire.sources").get(f"/dossier/{usager_id}").status_code == 404  # another établissement
