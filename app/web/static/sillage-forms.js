@@ -1,9 +1,11 @@
 /* Sillage: show and hide conditional fields, and show computed values, as the user fills an
-   evaluation. The server's compute endpoint evaluates the definition; the server checks again
-   on save. */
+   evaluation or a dossier section (on its page, or in place on the dossier page once its form is
+   loaded: sillage.js then sends "sillage:loaded"). The server's compute endpoint evaluates the
+   definition; the server checks again on save. */
 (function () {
-  var form = document.getElementById("evaluation");
-  if (!form || !form.getAttribute("data-compute-url")) return;
+function bind(form) {
+  if (!form.getAttribute("data-compute-url") || form.getAttribute("data-bound")) return;
+  form.setAttribute("data-bound", "1");
   var timer = null;
 
   function answers() {
@@ -94,6 +96,15 @@
     clearTimeout(timer);
     timer = setTimeout(refresh, 250);
   });
+  form.addEventListener("change", function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 250);
+  });
+}
+document.querySelectorAll("form[data-compute-url]").forEach(bind);
+document.addEventListener("sillage:loaded", function (event) {
+  event.target.querySelectorAll("form[data-compute-url]").forEach(bind);
+});
 })();
 
 /* Nomenclature fields: typing in the filter hides the codes that do not match (code or words of

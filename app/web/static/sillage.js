@@ -14,6 +14,7 @@ document.addEventListener("toggle", function (event) {
     })
     .then(function (html) {
       holder.innerHTML = html;
+      holder.dispatchEvent(new CustomEvent("sillage:loaded", {bubbles: true}));
       var first = holder.querySelector("input:not([type=hidden]), select, textarea");
       if (first) first.focus();
     })
