@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test install dev db translations browser bench clean i18n-extract
+.PHONY: run test install dev db translations browser bench clean i18n-extract screenshots
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: dev translations browser
 
 bench: dev translations
 	$(BIN)/python -m bench.pages $(BENCH_ARGS)
+
+# The README's screenshots, from a fresh demo in Chromium (docs/captures/).
+screenshots: dev translations browser
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

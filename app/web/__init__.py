@@ -140,6 +140,8 @@ def _template_helpers(app):
         return clock.date_text(value)
 
     app.add_template_filter(display.cell, "cell")
+    app.add_template_filter(display.decimal, "decimal")
+    app.add_template_filter(display.percent, "percent")
 
     @app.template_filter("time_fr")
     def time_fr(value):

@@ -29,3 +29,16 @@ def cell(value):
     if isinstance(value, (list, tuple, set, frozenset)) or type(value).__name__ == "InstrumentedList":
         return ", ".join(str(cell(v)) for v in value) or EMPTY
     return value
+
+
+def decimal(value, digits: int = 1):
+    """A number as French writes it: 640,6 (never 640.6); "—" for nothing."""
+    if value is None:
+        return EMPTY
+    text = f"{value:.{digits}f}".replace(".", ",")
+    return text[:-2] if digits == 1 and text.endswith(",0") else text
+
+
+def percent(rate):
+    """A rate (0.188) as 18,8 %; "—" without one (no capacity)."""
+    return EMPTY if rate is None else f"{decimal(rate * 100)} %"
