@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain import duplicates, identity, phonetic, text, vocab
+from ..domain import duplicates, identity, phonetic, places, text, vocab
 from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
 from ..models.base import utcnow
 from ..security.scope import UNSCOPED, OutOfScope
@@ -84,8 +84,12 @@ def validate_usager(values: dict) -> tuple[dict, dict]:
         message = identity.check_nir(values["matricule_ins"], values.get("sexe"), birth)
         if message:
             errors["matricule_ins"] = message
+    if values.get("lieu_naissance_code") is not None:
+        values["lieu_naissance_code"] = str(values["lieu_naissance_code"]).upper()
     if message := identity.check_lieu_naissance(values.get("lieu_naissance_code")):
         errors["lieu_naissance_code"] = message
+    elif values.get("lieu_naissance_code") and not values.get("lieu_naissance_libelle"):
+        values["lieu_naissance_libelle"] = places.label(values["lieu_naissance_code"])  # a code alone: its name
     values["statut_identite"] = values.get("statut_identite") or "provisoire"
     for field, message in identity.identity_status_errors(values).items():
         errors.setdefault(field, message)
@@ -208,6 +212,8 @@ def update_usager(session, usager: Usager, data: dict, expected_version) -> Usag
             and isinstance(kept, dt.datetime) and kept.date() == data["ins_recupere_le"]):
         data = {**data, "ins_recupere_le": kept}  # a form shows the day: the time the user did not touch stays
     values, errors = validate_usager({**current, **data})
+    if current.get("lieu_naissance_code") and values.get("lieu_naissance_code") == current["lieu_naissance_code"]:
+        errors.pop("lieu_naissance_code", None)  # typed before the list was checked: kept until changed
     if errors:
         raise ValidationFailed(errors)
     changed = identity.strict_traits_changed(validate_usager(current)[0], values)
