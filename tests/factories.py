@@ -28,7 +28,9 @@ def modalite(code="HP") -> ModaliteAccueil:
 
 
 def unique_name(prefix="TEST") -> str:
-    letters = "".join(chr(ord("A") + int(d)) for d in str(next(_counter)).zfill(4))
+    """A name no other test's sounds like: the duplicate check compares names phonetically
+    (Soundex2 drops vowels and repeated letters), so each digit is a consonant after an R."""
+    letters = "".join("R" + "BFGJKLMNPV"[int(d)] for d in str(next(_counter)).zfill(4))
     return f"{prefix}{letters}"
 
 

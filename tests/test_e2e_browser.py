@@ -102,6 +102,18 @@ def test_secretary_creates_an_usager_and_finds_it(page, live_server, app):
     page.screenshot(path=os.path.join(SHOTS, f"dossier-{app.db_kind}.png"), full_page=True)
 
 
+def test_birth_place_completion_fills_code_and_name(page, live_server, app):
+    base = live_server.url
+    login(page, base, "secretaire.tilleuls", app)
+    page.goto(f"{base}/dossier/nouveau")
+    page.type("#nouveau-lieu_naissance_libelle", "riom")
+    option = page.locator("#nouveau-lieu_naissance_libelle-lieux option").first
+    expect(option).to_have_attribute("value", re.compile(r"^63300 — Riom "))
+    page.fill("#nouveau-lieu_naissance_libelle", option.get_attribute("value"))  # as choosing it in the list
+    expect(page.locator("#nouveau-lieu_naissance_code")).to_have_value("63300")
+    expect(page.locator("#nouveau-lieu_naissance_libelle")).to_have_value("Riom")
+
+
 def test_bad_input_in_the_browser_shows_french_errors_and_keeps_the_typing(page, live_server, app):
     base = live_server.url
     login(page, base, "secretaire.tilleuls", app)

@@ -22,7 +22,7 @@ def test_duplicate_is_shown_not_merged_whatever_the_accents_and_case(ctx):
             "date_naissance": original.date_naissance, "sexe": "F"}
     with pytest.raises(DuplicateSuspected) as exc:
         usagers.create_usager(db.session, dict(data), scope=ALL, etablissement_id=f.etablissement().id)
-    assert [u.id for u in exc.value.candidates] == [original.id]
+    assert [c.usager.id for c in exc.value.candidates] == [original.id]
     created = usagers.create_usager(db.session, dict(data), scope=ALL, etablissement_id=f.etablissement().id,
                                     accept_duplicates=True)
     assert created.id != original.id
@@ -34,7 +34,7 @@ def test_duplicates_outside_scope_are_not_shown(ctx):
     data = {"nom_naissance": other.nom_naissance, "prenoms_naissance": "Jeanne",
             "date_naissance": other.date_naissance, "sexe": "F"}
     visible, hidden = usagers.find_duplicates(db.session, data["nom_naissance"], "Jeanne", data["date_naissance"])
-    assert [u.id for u in visible] == [other.id] and hidden == []  # the system sees everything
+    assert [c.usager.id for c in visible] == [other.id] and hidden == []  # the system sees everything
     assert tilleuls_only.allows(f.etablissement().id)
 
 

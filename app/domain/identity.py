@@ -13,6 +13,8 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir, siren
 
+from . import places
+
 # ANS, « Guide d'implémentation de l'identité INS »: OIDs of the authorities assigning the matricule.
 OID_NIR = "1.2.250.1.213.1.4.8"
 OID_NIA = "1.2.250.1.213.1.4.9"
@@ -78,6 +80,9 @@ INSEE_PLACE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 def check_lieu_naissance(code: str) -> str | None:
     if code and not INSEE_PLACE.match(code):
         return _("Le lieu de naissance est un code INSEE de 5 caractères (commune, ou 99xxx pour un pays).")
+    if code and not places.exists(code):
+        return _("Code INSEE inconnu : ni une commune, ni un pays du Code officiel géographique. Choisissez le lieu "
+                 "dans la liste proposée.")
     return None
 
 

@@ -9,7 +9,7 @@ from .base import ArchivableMixin, JSONType, TrackedMixin, VersionedMixin
 
 class Usager(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     __tablename__ = "usager"
-    __table_args__ = (Index("ix_usager_dup_key", "dup_key"),)
+    __table_args__ = (Index("ix_usager_dup_key", "dup_key"), Index("ix_usager_phon_key", "phon_key"))
 
     id = Column(Integer, primary_key=True)
     # RNIV traits stricts
@@ -47,6 +47,7 @@ class Usager(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     # Search keys, derived from the identity by services.usagers (accent- and case-insensitive)
     search_text = Column(String(600), nullable=False, default="")
     dup_key = Column(String(250), nullable=False, default="")
+    phon_key = Column(String(120), nullable=False, default="")  # domain.phonetic.phonetic_key
 
     foyer = relationship("Foyer", back_populates="usagers")
     couverture = relationship("CouvertureSociale", back_populates="usager", uselist=False)

@@ -30,7 +30,7 @@ from ..models.base import ArchivableMixin, TrackedMixin, utcnow
 from . import audit_chain
 
 IGNORED_FIELDS = {"version", "created_at", "updated_at", "created_by_id", "updated_by_id",
-                  "search_text", "dup_key", "changed_on", "created_on", "last_login", "login_count",
+                  "search_text", "dup_key", "phon_key", "changed_on", "created_on", "last_login", "login_count",
                   "fail_login_count", "totp_last_step", "last_used_at"}
 REDACTED_FIELDS = {"password", "totp_secret", "code_hash", "token_hash"}  # changed, never copied
 ADMINISTRATIVE = "administratif"

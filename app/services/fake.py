@@ -6,7 +6,7 @@ import random
 
 from faker import Faker
 
-from ..domain import text
+from ..domain import phonetic, text
 from ..domain.identity import OID_NIR
 from ..models import Usager
 
@@ -60,5 +60,6 @@ class PeopleFactory:
             u.ins_recupere_le = dt.datetime.combine(u.piece_identite_verifiee_le, dt.time(10, 0))
         u.premier_prenom_naissance = prenoms[0]
         u.dup_key = text.duplicate_key(u.nom_naissance, prenoms[0], birth)
+        u.phon_key = phonetic.phonetic_key(u.nom_naissance, prenoms[0])
         u.search_text = text.search_text(u.nom_naissance, " ".join(prenoms), u.matricule_ins)
         return u

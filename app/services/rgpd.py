@@ -115,6 +115,7 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
         setattr(usager, field, None)
     usager.statut_identite = "provisoire"
     usager.dup_key = f"anonyme-{usager.id}"
+    usager.phon_key = ""
     usager.search_text = ""
     usager.anonymised_at = now
     usager.archived_at = usager.archived_at or now

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain import identity, text, vocab
+from ..domain import duplicates, identity, phonetic, places, text, vocab
 from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
 from ..models.base import utcnow
 from ..security.scope import UNSCOPED, OutOfScope
@@ -84,8 +84,12 @@ def validate_usager(values: dict) -> tuple[dict, dict]:
         message = identity.check_nir(values["matricule_ins"], values.get("sexe"), birth)
         if message:
             errors["matricule_ins"] = message
+    if values.get("lieu_naissance_code") is not None:
+        values["lieu_naissance_code"] = str(values["lieu_naissance_code"]).upper()
     if message := identity.check_lieu_naissance(values.get("lieu_naissance_code")):
         errors["lieu_naissance_code"] = message
+    elif values.get("lieu_naissance_code") and not values.get("lieu_naissance_libelle"):
+        values["lieu_naissance_libelle"] = places.label(values["lieu_naissance_code"])  # a code alone: its name
     values["statut_identite"] = values.get("statut_identite") or "provisoire"
     for field, message in identity.identity_status_errors(values).items():
         errors.setdefault(field, message)
@@ -103,6 +107,7 @@ def _derive_keys(usager: Usager) -> None:
     usager.premier_prenom_naissance = usager.prenoms_naissance[0]
     usager.dup_key = text.duplicate_key(usager.nom_naissance, usager.premier_prenom_naissance,
                                         usager.date_naissance)
+    usager.phon_key = phonetic.phonetic_key(usager.nom_naissance, usager.premier_prenom_naissance)
     usager.search_text = text.search_text(
         usager.nom_naissance, usager.nom_utilise, " ".join(usager.prenoms_naissance),
         usager.prenom_utilise, usager.matricule_ins,
@@ -113,24 +118,39 @@ REFERRED_MESSAGE = _l("Une personne semblable est connue dans un autre établiss
                       "(direction) a été prévenu.")
 
 
-def find_duplicates(session, nom_naissance, premier_prenom, date_naissance, exclude_id=None):
-    """(visible candidates, ids of the candidates the user may not see). The hidden ones are
-    looked for only when SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES is on; their ids go to the
-    identity referent, never to the user."""
-    key = text.duplicate_key(nom_naissance, premier_prenom, date_naissance)
-    query = select(Usager).where(Usager.dup_key == key)
+def find_duplicates(session, nom_naissance, prenoms, date_naissance, exclude_id=None):
+    """(visible candidates, ids of the candidates the user may not see).
+
+    Near duplicates too (domain.duplicates says which and why): the rows read are those with the
+    same phonetic key or a birth date one typing slip away, both indexed, then scored here. The
+    hidden ones are looked for only when SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES is on; their
+    ids go to the identity referent, never to the user, with nothing else about them.
+    `prenoms`: the birth first names in order (a string is the first one alone).
+    """
+    typed = duplicates.Identity(nom_naissance, text.split_prenoms(prenoms), date_naissance)
+    near = or_(Usager.phon_key == typed.phon_key, Usager.date_naissance.in_(duplicates.date_variants(date_naissance)))
+    query = select(Usager).where(near, Usager.anonymised_at.is_(None))
     if exclude_id:
         query = query.where(Usager.id != exclude_id)
-    visible = list(session.execute(query).scalars())
+    visible = duplicates.rank(typed, ((u, _identity_of(u)) for u in session.execute(query).scalars()))
     if not current_app.config.get("SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES", True):
         return visible, []
     t = Usager.__table__
-    every = select(t.c.id).where(t.c.dup_key == key, t.c.archived_at.is_(None))
+    every = select(t.c.id, t.c.nom_naissance, t.c.nom_utilise, t.c.prenoms_naissance, t.c.date_naissance,
+                   t.c.phon_key).where(or_(t.c.phon_key == typed.phon_key,
+                                           t.c.date_naissance.in_(duplicates.date_variants(date_naissance))),
+                                       t.c.archived_at.is_(None))
     if exclude_id:
         every = every.where(t.c.id != exclude_id)
-    seen = {u.id for u in visible}
-    ids = session.execute(every, execution_options={UNSCOPED: True}).scalars()
-    return visible, sorted(i for i in ids if i not in seen)
+    seen = {c.usager.id for c in visible}
+    rows = session.execute(every, execution_options={UNSCOPED: True}).all()
+    found = duplicates.rank(typed, ((r.id, _identity_of(r)) for r in rows if r.id not in seen))
+    return visible, sorted(c.usager for c in found)
+
+
+def _identity_of(row) -> duplicates.Identity:
+    return duplicates.Identity(row.nom_naissance, list(row.prenoms_naissance or []), row.date_naissance,
+                               nom_utilise=row.nom_utilise, phon_key=row.phon_key)
 
 
 def create_usager(session, data: dict, *, scope, etablissement_id, service_id=None,
@@ -158,7 +178,7 @@ def create_usager(session, data: dict, *, scope, etablissement_id, service_id=No
     if errors:
         raise ValidationFailed(errors)
     candidates, hidden = find_duplicates(
-        session, values["nom_naissance"], values["prenoms_naissance"][0], values["date_naissance"]
+        session, values["nom_naissance"], values["prenoms_naissance"], values["date_naissance"]
     )
     if candidates and not accept_duplicates:
         raise DuplicateSuspected(candidates)
@@ -192,6 +212,8 @@ def update_usager(session, usager: Usager, data: dict, expected_version) -> Usag
             and isinstance(kept, dt.datetime) and kept.date() == data["ins_recupere_le"]):
         data = {**data, "ins_recupere_le": kept}  # a form shows the day: the time the user did not touch stays
     values, errors = validate_usager({**current, **data})
+    if current.get("lieu_naissance_code") and values.get("lieu_naissance_code") == current["lieu_naissance_code"]:
+        errors.pop("lieu_naissance_code", None)  # typed before the list was checked: kept until changed
     if errors:
         raise ValidationFailed(errors)
     changed = identity.strict_traits_changed(validate_usager(current)[0], values)

@@ -19,6 +19,7 @@ def register_web(app, appbuilder):
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
     from .api.indicateurs import IndicateursApi
+    from .api.lieux import LieuNaissanceApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
     from .api.usager import UsagerApi
@@ -98,6 +99,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(IndicateursApi)
     appbuilder.add_api(EvaluationApi)
     appbuilder.add_api(NomenclatureApi)
+    appbuilder.add_api(LieuNaissanceApi)
     appbuilder.add_api(ProjetApi)
     appbuilder.add_api(EcheancesApi)
     init_referentiels(app)

@@ -102,8 +102,10 @@ def service_errors(f):
             return self.response(
                 409, message=_("Des dossiers semblables existent déjà. Vérifiez puis renvoyez avec "
                                "\"accept_duplicates\": true s'il s'agit d'une autre personne."),
-                duplicates=[{"id": u.id, "nom_naissance": u.nom_naissance, "prenoms_naissance": u.prenoms_naissance,
-                             "date_naissance": u.date_naissance.isoformat()} for u in exc.candidates])
+                duplicates=[{"id": c.usager.id, "nom_naissance": c.usager.nom_naissance,
+                             "prenoms_naissance": c.usager.prenoms_naissance,
+                             "date_naissance": c.usager.date_naissance.isoformat(),
+                             "reason_codes": c.codes, "reasons": c.reasons} for c in exc.candidates])
         except OutOfScope:
             db.session.rollback()
             return self.response_404()
