@@ -372,7 +372,7 @@ def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
     GIR) and the photo (the latest "photo" section). Read through the scope like the rest: a badge
     or a photo of a category the user may not read is simply absent."""
     from ..models import Evaluation, EvaluationResult
-    from .forms import family_codes
+    from .forms import published
 
     placements = session.execute(select(Admission).where(
         Admission.usager_id == usager.id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
@@ -380,10 +380,14 @@ def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
     protections = [p for p in usager.protections
                    if p.archived_at is None and p.date_debut <= today and (p.date_fin is None or p.date_fin >= today)]
     shown = []
+    definitions = published(session)  # kept per process: the banner adds no definition read to a page
     for badge in badges:
+        codes = [d.code for d in definitions if d.family == badge["family"]]
+        if not codes:
+            continue
         result = session.execute(select(EvaluationResult).where(
             EvaluationResult.usager_id == usager.id, EvaluationResult.key == badge["key"],
-            EvaluationResult.form_code.in_(family_codes(badge["family"])))
+            EvaluationResult.form_code.in_(codes))
             .order_by(EvaluationResult.evaluated_on.desc(), EvaluationResult.evaluation_id.desc()).limit(1)).scalar()
         if result is not None:
             value = result.value_text if result.value_text is not None else result.value_num
