@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..domain import vocab
 from ..domain.identity import format_phone
 from ..services import clock
-from . import layout
+from . import display, layout
 from .params import init_params
 
 
@@ -100,6 +100,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EcheancesApi)
     init_referentiels(app)
     init_drafts(app)
+    display.install(appbuilder)
     app.extensions["babel"].locale_selector = _locale
     _template_helpers(app)
     layout.register(app)
