@@ -78,7 +78,8 @@ class Page(HTMLParser):
             pass
         elif self._data is not None:
             self._data_depth += 1
-        elif "display:none" in (attrs.get("style") or "").replace(" ", ""):
+        elif ("display:none" in (attrs.get("style") or "").replace(" ", "")
+              or "d-none" in (attrs.get("class") or "").split()):
             self._data, self._data_depth = [], 1
         for name in self.READ_ATTRS:
             if attrs.get(name):
