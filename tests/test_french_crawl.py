@@ -213,7 +213,18 @@ def test_every_page_a_role_reaches_reads_french(as_user, role, username):
     assert not crawl.failures, f"{role}: {len(crawl.failures)} problems\n" + "\n".join(crawl.failures)
 
 
-CONSOLE = re.compile(r"^/referentiels/(\w+/(?:new/|edit/\?id=\d+.*)?)?$")
+def test_the_role_form_offers_permissions_in_french_and_saves_them(app, as_user):
+    client = as_user("admin")
+    options = dict(re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>',
+                              client.get("/roles/add").get_data(as_text=True)))
+    chosen = [pk for pk, label in options.items() if label in ("lecture — Usager", "archivage — Usager")]
+    assert len(chosen) == 2 and not any(label.startswith(("can ", "menu access")) for label in options.values())
+    assert client.post("/roles/add", data={"name": "Essai des droits", "permissions": chosen}).status_code == 302
+    with app.app_context():
+        role = app.appbuilder.sm.find_role("Essai des droits")
+        assert {(pv.permission.name, pv.view_menu.name) for pv in role.permissions} == {
+            ("can_read", "Usager"), ("can_archive", "Usager")}
+    assert "archivage — Usager, lecture — Usager" in client.get("/roles/list/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role, username", sorted(ROLE_USERS.items()))

@@ -8,7 +8,7 @@ from flask_appbuilder.security.views import (
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext as _l
 
-from ..web.display import permission_label, permission_name, view_menu_name
+from ..web.display import permission_label, permission_name, permission_order, view_menu_name
 
 
 def _permission_views():
@@ -16,7 +16,7 @@ def _permission_views():
 
     from ..extensions import db
 
-    return sorted(db.session.query(PermissionView).all(), key=permission_label)
+    return sorted(db.session.query(PermissionView).all(), key=permission_order)
 
 
 def _permissions_field():

@@ -59,6 +59,11 @@ def permission_label(permission_view) -> str:
     return f"{permission_name(permission_view.permission.name)} — {view_menu_name(permission_view.view_menu.name)}"
 
 
+def permission_order(permission_view) -> tuple[str, str]:
+    """Permissions grouped by resource, as the role matrix reads."""
+    return view_menu_name(permission_view.view_menu.name), permission_name(permission_view.permission.name)
+
+
 def display(value):
     """A value as a French reader expects it (markup a view built is left as it is)."""
     from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu
@@ -80,6 +85,8 @@ def display(value):
     if isinstance(value, ViewMenu):
         return view_menu_name(value.name)
     if isinstance(value, (list, tuple, set, frozenset)):
+        if value and all(isinstance(item, PermissionView) for item in value):  # a role's, by resource
+            value = sorted(value, key=permission_order)
         return ", ".join(str(display(item)) for item in value) or NOTHING
     return value
 
