@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 translations: install
-	$(BIN)/pybabel compile -f -d translations 2>/dev/null
+	$(BIN)/pybabel compile -f -d translations -D "messages admin" 2>/dev/null
 
 db: install translations
 	$(BIN)/flask db upgrade
@@ -58,6 +58,7 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache
 
 # After changing user-visible strings: refresh the catalogs, translate, commit the .po files.
+# (translations/fr/LC_MESSAGES/admin.po is written by hand: Flask-Admin strings we correct.)
 i18n-extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \
 	  --project Sillage -o translations/messages.pot .

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from ..extensions import db
+from .french import SillageGroup
 
-sillage_cli = AppGroup("sillage", help="Commandes d'administration de Sillage.")
+sillage_cli = SillageGroup("sillage", help="Commandes d'administration de Sillage.")
 
 
 @sillage_cli.command("init")
@@ -77,8 +77,10 @@ def demo_command(password, totp_secret):
 
 
 @sillage_cli.command("generate")
-@click.option("--usagers", "count", type=click.IntRange(1, 1_000_000), default=3000, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--usagers", "count", type=click.IntRange(1, 1_000_000), default=3000, show_default=True,
+              help="Nombre d'usagers à créer.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Graine du hasard : la même graine donne les mêmes données.")
 def generate_command(count, seed):
     """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
     from ..services.generate import generate

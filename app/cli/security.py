@@ -105,7 +105,8 @@ def token_cli():
 
 @token_cli.command("create")
 @click.argument("username")
-@click.option("--scope", type=click.Choice(["read", "write"]), required=True)
+@click.option("--scope", type=click.Choice(["read", "write"]), required=True,
+              help="read : lecture seule ; write : lecture et écriture.")
 @click.option("--expires", default="90d", show_default=True, help="Durée de validité, en jours (90d).")
 @click.option("--name", default="CLI", show_default=True, help="Nom du jeton (à quoi il sert).")
 def token_create(username, scope, expires, name):

@@ -16,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from ..domain.passwords import RULE
 from ..models.base import utcnow
 from . import stamp
+from .fab_views import SillagePermissionView, SillagePermissionViewView, SillageRoleView, SillageViewMenuView
 from .roles import ADMIN_ROLE, NOT_ADMIN
 
 
@@ -36,9 +37,9 @@ def _password_help() -> str:
 PASSWORD_HELP = LazyString(_password_help)  # FAB's own text claims nothing is checked
 
 
-def _password_field(field: PasswordField) -> PasswordField:
-    """FAB's password field with Sillage's rule as its help text (the validator is already ours)."""
-    return PasswordField(field.args[0], description=PASSWORD_HELP, validators=field.kwargs["validators"],
+def _password_field(field: PasswordField, label, description) -> PasswordField:
+    """FAB's password field with Sillage's label and help text (the validator is already ours)."""
+    return PasswordField(label, description=description, validators=field.kwargs["validators"],
                          widget=field.kwargs["widget"])
 
 
@@ -51,7 +52,7 @@ def account_password_problems(password: str, user) -> list[str]:
 
 
 class AdminResetPasswordForm(ResetPasswordForm):
-    password = _password_field(ResetPasswordForm.password)
+    password = _password_field(ResetPasswordForm.password, _l("Mot de passe"), PASSWORD_HELP)
 
 
 class AdminPasswordReset(ResetPasswordView):
@@ -81,8 +82,34 @@ class SillageUserView(UserDBModelView):
 
     class_permission_name = "UserDBModelView"
     show_template = "sillage/user_show.html"
-    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields,
-                             "password": _password_field(UserDBModelView.add_form_extra_fields["password"])}
+    list_title, show_title = _l("Utilisateurs"), _l("Fiche de l'utilisateur")
+    add_title, edit_title = _l("Nouvel utilisateur"), _l("Modifier l'utilisateur")
+    add_form_extra_fields = {
+        "password": _password_field(UserDBModelView.add_form_extra_fields["password"], _l("Mot de passe"),
+                                    PASSWORD_HELP),
+        "conf_password": _password_field(UserDBModelView.add_form_extra_fields["conf_password"],
+                                         _l("Confirmation du mot de passe"), _l("Le même mot de passe, à nouveau.")),
+    }
+    # FAB's own texts speak of LDAP and OpenID and are half translated ("Actif?", "Nombre de session")
+    label_columns = {
+        "get_full_name": _l("Nom complet"), "first_name": _l("Prénom"), "last_name": _l("Nom"),
+        "username": _l("Identifiant"), "password": _l("Mot de passe"), "active": _l("Actif"),
+        "email": _l("Courriel"), "roles": _l("Rôles"), "groups": _l("Groupes"),
+        "last_login": _l("Dernière connexion"), "login_count": _l("Nombre de connexions"),
+        "fail_login_count": _l("Échecs de connexion consécutifs"), "created_on": _l("Créé le"),
+        "created_by": _l("Créé par"), "changed_on": _l("Modifié le"), "changed_by": _l("Modifié par"),
+        "conf_password": _l("Confirmation du mot de passe"),
+    }
+    description_columns = {
+        "first_name": _l("Le ou les prénoms d'usage."),
+        "last_name": _l("Le nom d'usage."),
+        "username": _l("L'identifiant saisi à la connexion."),
+        "active": _l("Un compte inactif ne peut plus se connecter et ses sessions sont fermées. Désactivez un "
+                     "compte plutôt que de le supprimer : le journal d'audit garde ce qu'il a fait."),
+        "email": _l("Adresse de courriel professionnelle."),
+        "roles": _l("Les rôles donnent les droits du compte."),
+        "groups": _l("Un groupe donne ses rôles à chacun de ses membres."),
+    }
 
     def pre_add(self, item):
         problems = account_password_problems(item.password or "", item)
@@ -134,6 +161,10 @@ class SillageSecurityManager(SecurityManager):
     from ..web.views.auth import SillageAuthView as authdbview
 
     userdbmodelview = SillageUserView
+    rolemodelview = SillageRoleView
+    permissionmodelview = SillagePermissionView
+    viewmenumodelview = SillageViewMenuView
+    permissionviewmodelview = SillagePermissionViewView
     resetmypasswordview = OwnPasswordRedirect
     resetpasswordview = AdminPasswordReset
     # FAB's "user statistics" chart loads its script from a CDN (no third-party request: it was empty)

@@ -104,6 +104,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EcheancesApi)
     init_referentiels(app)
     init_drafts(app)
+    display.install(appbuilder)
     app.extensions["babel"].locale_selector = _locale
     _template_helpers(app)
     layout.register(app)
@@ -141,7 +142,7 @@ def _template_helpers(app):
             value = value[:10]
         return clock.date_text(value)
 
-    app.add_template_filter(display.cell, "cell")
+    app.add_template_filter(display.display, "cell")
     app.add_template_filter(display.decimal, "decimal")
     app.add_template_filter(display.percent, "percent")
 

@@ -113,9 +113,25 @@ class CategorieView(ReferenceView):
     column_labels = {**ReferenceView.column_labels, "retention_years": _l("Conservation (années après la sortie)")}
 
 
+def _console_catalogue() -> None:
+    """Flask-Admin translates through its own domain, "admin", from its own package, and its French
+    has English-isms ("Editer", "Créer Nouvel Enregistrement"). Flask-Babel merges a domain's
+    directories in order, the last one winning: ours, added after Flask-Admin's, corrects only the
+    strings translations/fr/LC_MESSAGES/admin.po lists. (Admin's `translations_path` is put
+    first, so it can only add strings, never correct them.)"""
+    from flask_admin.babel import domain
+
+    from .. import ROOT
+
+    ours = str(ROOT / "translations")
+    if ours not in domain.translation_directories:
+        domain._translation_directories = [*domain.translation_directories, ours]
+
+
 def init_referentiels(app) -> Admin:
     from ..security.guards import csp_nonce
 
+    _console_catalogue()
     admin = Admin(app, name="Sillage — référentiels", url="/referentiels", endpoint="referentiels",
                   csp_nonce_generator=csp_nonce,
                   index_view=ConsoleHome(name=_l("Accueil"), url="/referentiels", endpoint="referentiels"))
