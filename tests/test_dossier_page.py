@@ -217,3 +217,17 @@ def test_the_dossier_title_shows_used_and_birth_names_and_agrees_with_the_sex(ap
     page = html.unescape(as_user("secretaire.tilleuls").get(f"/dossier/{ids[0]}").data.decode())
     assert "MARTIN" in page and f"née {birth}" in page and "née le 17/05/1940" in page
     assert "né le 17/05/1940" in html.unescape(as_user("secretaire.tilleuls").get(f"/dossier/{ids[1]}").data.decode())
+
+
+def test_phones_read_formatted_in_the_forms_too(app, as_user):
+    from app.extensions import db as _db
+
+    from . import factories as f
+
+    with app.app_context():
+        usager = f.gen_usager()
+        usager.telephone_mobile = "+33612345678"
+        _db.session.commit()
+        usager_id = usager.id
+    form = as_user("secretaire.tilleuls").get(f"/dossier/{usager_id}/formulaire/coordonnees").data.decode()
+    assert 'value="06 12 34 56 78"' in form

@@ -4,7 +4,16 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, S
 from wtforms.validators import Optional
 
 from ...domain import vocab
+from ...domain.identity import format_phone
 from . import VersionedForm, opt_int
+
+
+class PhoneField(StringField):
+    """A phone number shown as people read it ("06 12 34 56 78"), whatever form it is stored in
+    (E.164); the services normalise what is typed."""
+
+    def _value(self):
+        return format_phone(self.data) if self.data else ""
 
 
 def vocab_select(label, vocabulary, **kw):
@@ -36,8 +45,8 @@ class IdentityForm(VersionedForm):
 
 
 class ContactForm(VersionedForm):
-    telephone_fixe = StringField(_l("Téléphone fixe"))
-    telephone_mobile = StringField(_l("Téléphone mobile"))
+    telephone_fixe = PhoneField(_l("Téléphone fixe"))
+    telephone_mobile = PhoneField(_l("Téléphone mobile"))
     email = StringField(_l("Courriel"))
     adresse = StringField(_l("Adresse"))
     code_postal = StringField(_l("Code postal"))
@@ -54,7 +63,7 @@ class SituationForm(VersionedForm):
 class NewUsagerForm(IdentityForm):
     etablissement_id = SelectField(_l("Établissement"), coerce=opt_int, validators=[Optional()])
     service_id = SelectField(_l("Service (facultatif)"), coerce=opt_int, validators=[Optional()])
-    telephone_mobile = StringField(_l("Téléphone mobile"))
+    telephone_mobile = PhoneField(_l("Téléphone mobile"))
     email = StringField(_l("Courriel"))
     accept_duplicates = BooleanField(_l("Je confirme qu'il s'agit d'une autre personne"))
 
@@ -93,7 +102,7 @@ class ContactPersonForm(VersionedForm):
     lien = StringField(_l("Lien avec l'usager"))
     roles = SelectMultipleField(_l("Rôles"), choices=lambda: vocab.choices(vocab.ROLE_CONTACT, blank=False),
                                 validators=[Optional()])
-    telephone = StringField(_l("Téléphone"))
+    telephone = PhoneField(_l("Téléphone"))
     email = StringField(_l("Courriel"))
     adresse = StringField(_l("Adresse"))
 
