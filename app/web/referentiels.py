@@ -8,6 +8,8 @@ never deleted: past records keep pointing at them.
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -51,8 +53,15 @@ class ConsoleForm(FlaskForm):
         self._obj = obj
 
 
+def _yes_no(view, value, name=None):
+    return _("Oui") if value else _("Non")
+
+
 class ReferenceView(AccessMixin, ModelView):
     form_base_class = ConsoleForm
+    # Oui / Non in the list and the CSV export (Flask-Admin shows an icon and exports True/False)
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: _yes_no}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, bool: _yes_no}
     can_delete = False
     can_export = True
     export_types = ["csv"]
