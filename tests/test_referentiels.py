@@ -85,3 +85,10 @@ def test_anonymous_users_are_sent_to_login(client):
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
     login(client, "admin")
     assert client.get("/referentiels/").status_code == 200
+
+
+def test_the_csv_export_reads_oui_non(as_user):
+    response = as_user("admin").get("/referentiels/ref_motifs/export/csv/")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Oui" in text and "True" not in text and "False" not in text
