@@ -327,3 +327,18 @@ def test_the_dossier_page_shows_the_panel_and_uploads(app, as_user):
                        data={"type_code": "courrier", "titre": "x", "fichier": (io.BytesIO(b"<html>"), "x.pdf")})
     assert "ne correspond pas" in refused.data.decode()
     assert as_user("qualite").get(f"/dossier/{uid}/documents/1/fichier").status_code in (302, 403, 404)
+
+
+def test_anonymisation_erases_documents_and_their_files(app, api):
+    from app.models import Document
+    from app.services import rgpd
+
+    uid = usager(app)
+    post(api("soin.tilleuls"), uid, PDF, "ordo.pdf", type_code="ordonnance", titre="Ordonnance Mme X")
+    assert len(stored_files(app, uid)) == 1
+    with app.app_context():
+        rgpd.anonymise(db.session, db.session.get(Usager, uid), app.config["SILLAGE_DATA_DIR"], "test")
+        assert db.session.execute(select(Document).where(Document.usager_id == uid)).first() is None
+        assert db.session.execute(select(DocumentVersion).where(DocumentVersion.usager_id == uid)).first() is None
+        db.session.remove()
+    assert stored_files(app, uid) == []

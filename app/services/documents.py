@@ -334,3 +334,14 @@ def as_dict(document: Document, today: dt.date | None = None) -> dict:
                       "nom": v.nom_origine, "uploaded_by_id": v.uploaded_by_id,
                       "uploaded_at": v.uploaded_at.isoformat()} for v in document.versions],
     }
+
+
+def erase_for_usager(session, usager_id: int) -> None:
+    """Anonymisation: the documents' rows go (titles name people); their files go with the
+    usager's folder. Bulk deletes: the scope must not hide a document from the erasure (the DPO
+    does not read every category)."""
+    from sqlalchemy import delete
+
+    options = {"synchronize_session": False}
+    session.execute(delete(DocumentVersion).where(DocumentVersion.usager_id == usager_id), execution_options=options)
+    session.execute(delete(Document).where(Document.usager_id == usager_id), execution_options=options)
