@@ -67,6 +67,10 @@ class Config:
     # cannot see is created, and a request goes to the identity referent (Direction); "0": not checked.
     SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES = os.environ.get("SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES", "1") == "1"
     SILLAGE_ALLOW_MACRO_DOCUMENTS = os.environ.get("SILLAGE_ALLOW_MACRO_DOCUMENTS", "0") == "1"
+    # Largest file accepted by the one upload path (services/attachments.py); beyond: refused (413).
+    SILLAGE_UPLOAD_MAX_BYTES = int(os.environ.get("SILLAGE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+    # clamd's socket ("/run/clamav/clamd.ctl" or "host:3310"): every upload scanned; unset: no scan.
+    SILLAGE_CLAMD_SOCKET = os.environ.get("SILLAGE_CLAMD_SOCKET", "")
 
     # Security (issue 5): second factor, sessions, throttling, passwords, audit
     SILLAGE_MFA_REQUIRED = os.environ.get("SILLAGE_MFA_REQUIRED", "1") == "1"

@@ -4,6 +4,7 @@ from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB
 from .access import CategoryAccess, EmergencyAccess, SecurityStamp
 from .identity import IdentityReferral
 from .audit import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
+from .documents import Document, DocumentVersion
 from .draft import FormDraft
 from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
@@ -23,7 +24,7 @@ from .usager import CouvertureSociale, MesureProtection, Usager
 __all__ = [
     "AccessRequest", "IdentityReferral", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
-    "CouvertureSociale", "DemandeAdmission", "Etablissement", "Evaluation", "EvaluationResult",
+    "CouvertureSociale", "DemandeAdmission", "Document", "DocumentVersion", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
     "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",

@@ -1,6 +1,7 @@
 """Reference lists edited in bulk in the référentiels console. Never personal data."""
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint, false
+from sqlalchemy.orm import relationship
 
 
 class ReferenceMixin:
@@ -31,8 +32,26 @@ class MotifSortie(ReferenceMixin, Model):
     __tablename__ = "ref_motif_sortie"
 
 
+# Types of document every dossier of an établissement category must hold (the checklist).
+type_document_obligatoire = Table(
+    "ref_type_document_obligatoire", Model.metadata,
+    Column("type_document_id", Integer, ForeignKey("ref_type_document.id", ondelete="CASCADE"), primary_key=True),
+    Column("categorie_etablissement_id", Integer, ForeignKey("ref_categorie_etablissement.id", ondelete="CASCADE"),
+           primary_key=True),
+)
+
+
 class TypeDocument(ReferenceMixin, Model):
+    """A kind of paper of the dossier: its default category of the shared secret (a document of
+    this type is read by who reads that category), whether it expires, how long it is kept, and
+    the établissement categories where every dossier must hold one."""
+
     __tablename__ = "ref_type_document"
+    categorie = Column(String(20), nullable=False, default="administratif", server_default="administratif")
+    expire = Column(Boolean, nullable=False, default=False, server_default=false())
+    retention_years = Column(Integer)  # None: the dossier's own retention
+    obligatoire_pour = relationship("CategorieEtablissement", secondary=type_document_obligatoire,
+                                    order_by="CategorieEtablissement.position")
 
 
 class ValeurListe(Model):

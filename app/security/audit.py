@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, EvaluationResult, Foyer,
+    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, Evaluation, EvaluationResult, Foyer,
     Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Usager,
 )
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
@@ -44,7 +44,7 @@ CHANGED = "modifié"
 UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle", "FormDraft"}
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
-                MesureProtection, Evaluation, ProjetPersonnalise)
+                MesureProtection, Evaluation, ProjetPersonnalise, Document)
 
 
 def _plain(value):

@@ -25,6 +25,7 @@ RESOURCES = {
     "Rgpd": _l("Droits RGPD : export d'un dossier, demandes de rectification et d'anonymisation"),
     "VigilanceIdentite": _l("Référent identité : dossiers semblables signalés entre établissements"),
     "Indicateur": _l("Pilotage : GMP et répartition des GIR par établissement"),
+    "Document": _l("Documents du dossier (GED) : pièces, versions, pièces obligatoires"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
 # reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
@@ -42,21 +43,21 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
-    "Direction": {"Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
+    "Direction": {"Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
                   "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R,
                   "VigilanceIdentite": RW, "Indicateur": R},
-    "Chef de service": {"Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
+    "Chef de service": {"Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
                         "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW, "Urgence": R, "Indicateur": R},
-    "Secrétariat": {"Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
+    "Secrétariat": {"Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
                     "Rgpd": RW},
-    "Éducatif": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
+    "Éducatif": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
                  "Urgence": R},
-    "Soin": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
+    "Soin": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
              "Urgence": R},
-    "Psychologue": {"Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW,
+    "Psychologue": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW,
                     "Projet": RW, "Urgence": R},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
+    "DPO": {"Document": R, "Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
             "Evaluation": R, "Projet": R, "Audit": R, "HistoriqueAcces": R, "Rgpd": RW},
 }
 

@@ -27,7 +27,7 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    AccessRequest, Admission, ContactPerson, ErasureRequest, IdentityReferral, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
+    AccessRequest, Admission, ContactPerson, Document, DocumentVersion, ErasureRequest, IdentityReferral, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
     EvaluationResult, Foyer, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif,
     ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Usager,
 )
@@ -131,6 +131,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             (Evaluation.__tablename__, with_loader_criteria(Evaluation, lambda cls: _readable_evaluation(cls))),
             (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, lambda cls: _readable_result(cls))),
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _projet_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _document_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -156,6 +157,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         rules[Evaluation] = lambda cls: and_(_visible(cls.usager_id), _readable_evaluation(cls))
         rules[EvaluationResult] = lambda cls: and_(_visible(cls.usager_id), _readable_result(cls))
     rules.update(_projet_rules(False, all_categories))
+    rules.update(_document_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -245,6 +247,36 @@ def _projet_rules(sees_all: bool, all_categories: bool) -> dict:
     rules.update({m: (lambda cls: and_(_projet_seen(cls.projet_id), _visible(cls.usager_id)))
                   for m in (ProjetBilan, ProjetParticipation, ProjetSignature)})
     return rules
+
+
+_DOCUMENT = Document.__table__.alias("scope_document")
+
+
+def _readable_document(cls):
+    return or_(cls.categorie.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+
+
+def _document_readable(document_id):
+    """A version is read with its document's category."""
+    doc = _DOCUMENT.c
+    return or_(exists().where(doc.id == document_id, doc.categorie.in_(_READABLE)), _document_emergency(document_id))
+
+
+def _document_emergency(document_id):
+    doc = _DOCUMENT.c
+    return exists().where(doc.id == document_id, doc.usager_id.in_(_EMERGENCY))
+
+
+def _document_rules(sees_all: bool, all_categories: bool) -> dict:
+    """A document (services/documents.py) is seen with its usager and read only with its
+    category of the shared secret; its versions (the files) follow it."""
+    if sees_all:
+        return {} if all_categories else {Document: lambda cls: _readable_document(cls),
+                                          DocumentVersion: lambda cls: _document_readable(cls.document_id)}
+    if all_categories:
+        return {Document: lambda cls: _visible(cls.usager_id), DocumentVersion: lambda cls: _visible(cls.usager_id)}
+    return {Document: lambda cls: and_(_visible(cls.usager_id), _readable_document(cls)),
+            DocumentVersion: lambda cls: and_(_visible(cls.usager_id), _document_readable(cls.document_id))}
 
 
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
@@ -386,7 +418,7 @@ SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
-    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral))
+    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -170,6 +170,12 @@ def retention_due(session, today: dt.date) -> list[dict]:
             for i in items if i.usager_id in usagers]
 
 
+def _documents():
+    from . import documents
+
+    return documents
+
+
 WORKLISTS = {
     "attente": Worklist(_l("Liste d'attente à traiter"), (_l("Usager"), _l("Établissement"), _l("Demande du"),
                                                           _l("Statut"), _l("Ancienneté (mois)")), "Parcours",
@@ -189,6 +195,11 @@ WORKLISTS = {
                         lambda s, ctx: movements(s, ctx["today"], "entrees")),
     "sorties": Worklist(_l("Sorties du mois"), (_l("Usager"), _l("Service"), _l("Sortie")), "Parcours",
                         lambda s, ctx: movements(s, ctx["today"], "sorties")),
+    "documents-manquants": Worklist(_l("Documents manquants"), (_l("Usager"), _l("Établissement"), _l("Manque")),
+                                    "Usager", lambda s, ctx: _documents().missing_documents(s, ctx["today"])),
+    "documents-expirent": Worklist(_l("Documents qui expirent (60 jours)"), (_l("Usager"), _l("Type"), _l("Titre"),
+                                                                               _l("Expire le")), "Usager",
+                                   lambda s, ctx: _documents().expiring_documents(s, ctx["today"])),
     "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
                                                                    _l("Motif")), "Rgpd",
                              lambda s, ctx: retention_due(s, ctx["today"])),

@@ -57,7 +57,33 @@ TYPES_DOCUMENT = [
     ("jugement", "Jugement (protection, placement)"), ("attestation_droits", "Attestation de droits"),
     ("contrat_sejour", "Contrat de séjour / DIPC"), ("projet_personnalise", "Projet personnalisé"),
     ("compte_rendu", "Compte rendu"), ("ordonnance", "Ordonnance"), ("courrier", "Courrier"),
+    ("avenant", "Avenant au contrat de séjour / DIPC"),
+    ("livret_accueil", "Livret d'accueil et règlement de fonctionnement remis"),
+    ("attestation_assurance", "Attestation d'assurance (responsabilité civile)"),
+    ("photo", "Photographie (identitovigilance)"),
 ]
+# (default category of the shared secret, expires) per type; the others: administratif, no expiry.
+TYPES_DOCUMENT_DEFAULTS = {
+    "identite": ("administratif", True), "notification_mdph": ("administratif", True),
+    "attestation_droits": ("administratif", True), "attestation_assurance": ("administratif", True),
+    "projet_personnalise": ("social_educatif", False), "compte_rendu": ("social_educatif", False),
+    "ordonnance": ("medical", False),
+}
+# Mandatory papers per établissement category (the dossier's checklist). Every ESSMS hands over
+# the livret d'accueil with the règlement de fonctionnement and signs a contrat de séjour or a
+# DIPC (CASF L.311-4); people with a disability come with the CDAPH's notification of
+# orientation; child protection works under a judgement; where people live, the établissement
+# asks for a civil liability insurance certificate. Edit them in the référentiels console.
+HEBERGEMENT = {"EHPAD", "EHPA", "IME", "ITEP", "IEM", "FAM", "MAS", "FH", "FV", "MECS", "FDE", "CHRS", "CADA"}
+HANDICAP = {"IME", "ITEP", "IEM", "SESSAD", "ESAT", "FAM", "MAS", "FH", "FV", "SAVS", "SAMSAH"}
+OBLIGATOIRES = {
+    "contrat_sejour": {code for code, _label in CATEGORIES},
+    "livret_accueil": {code for code, _label in CATEGORIES},
+    "identite": {code for code, _label in CATEGORIES},
+    "attestation_assurance": HEBERGEMENT,
+    "notification_mdph": HANDICAP,
+    "jugement": {"MECS", "FDE", "AEMO"},
+}
 VALEURS = {
     "niveau_scolaire": [("maternelle", "Maternelle"), ("elementaire", "Élémentaire"),
                         ("ulis", "ULIS"), ("college", "Collège"), ("segpa", "SEGPA"),
@@ -82,10 +108,24 @@ def load_reference_data(session) -> None:
             lambda code: {"retention_years": RETENTION_YEARS.get(code, DEFAULT_RETENTION_YEARS)})
     _upsert(session, ModaliteAccueil, MODALITES)
     _upsert(session, MotifSortie, MOTIFS_SORTIE)
-    _upsert(session, TypeDocument, TYPES_DOCUMENT)
+    _upsert(session, TypeDocument, TYPES_DOCUMENT, lambda code: dict(zip(
+        ("categorie", "expire"), TYPES_DOCUMENT_DEFAULTS.get(code, ("administratif", False)))))
+    session.flush()
+    _seed_mandatory(session)
     for liste, rows in VALEURS.items():
         _upsert(session, ValeurListe, rows, liste=liste)
     session.commit()
+
+
+def _seed_mandatory(session) -> None:
+    """The default checklist, once: when no type is mandatory anywhere yet (later edits kept)."""
+    from ..models.referentiels import type_document_obligatoire
+
+    if session.execute(select(type_document_obligatoire).limit(1)).first() is not None:
+        return
+    categories = {c.code: c for c in session.execute(select(CategorieEtablissement)).scalars()}
+    for type_ in session.execute(select(TypeDocument).where(TypeDocument.code.in_(OBLIGATOIRES))).scalars():
+        type_.obligatoire_pour = [categories[c] for c in sorted(OBLIGATOIRES[type_.code]) if c in categories]
 
 
 def by_code(session, model, code):

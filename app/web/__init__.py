@@ -15,6 +15,7 @@ from .params import init_params
 
 def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
+    from .api.documents import DocumentTypesApi, UsagerDocumentsApi
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
@@ -31,6 +32,7 @@ def register_web(app, appbuilder):
     from .views.indicateurs import IndicateursView
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
+    from .views.documents import DocumentView
     from .views.drafts import DraftView, init_drafts
     from .views.evaluations import EvaluationExportView, EvaluationView
     from .views.formulaires import FormulairesView
@@ -64,6 +66,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view_no_menu(EvaluationView)
     appbuilder.add_view_no_menu(WorklistView)
     appbuilder.add_view_no_menu(ProjetView)
+    appbuilder.add_view_no_menu(DocumentView)
     appbuilder.add_view_no_menu(EvaluationExportView)
     for view in (PasswordView, AccountView, LockView, DraftView, LanguageView):
         appbuilder.add_view_no_menu(view)
@@ -102,6 +105,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(LieuNaissanceApi)
     appbuilder.add_api(ProjetApi)
     appbuilder.add_api(EcheancesApi)
+    appbuilder.add_api(DocumentTypesApi)
+    appbuilder.add_api(UsagerDocumentsApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)

@@ -19,6 +19,7 @@ from sqlalchemy import inspect
 from ..extensions import db
 from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe
 from ..models.base import INTEGER_MAX
+from ..security.roles import CATEGORIES
 from .params import whole_number
 
 
@@ -122,6 +123,16 @@ class CategorieView(ReferenceView):
     column_labels = {**ReferenceView.column_labels, "retention_years": _l("Conservation (années après la sortie)")}
 
 
+class TypeDocumentView(ReferenceView):
+    column_list = ["code", "label", "categorie", "expire", "retention_years", "obligatoire_pour", "position", "active"]
+    column_editable_list = ["label", "expire", "retention_years", "position", "active"]
+    form_columns = ["code", "label", "categorie", "expire", "retention_years", "obligatoire_pour", "position", "active"]
+    form_choices = {"categorie": list(CATEGORIES.items())}  # codes stored, French labels shown
+    column_labels = {**ReferenceView.column_labels, "categorie": _l("Catégorie du secret partagé"),
+                     "expire": _l("Expire"), "retention_years": _l("Conservation (années)"),
+                     "obligatoire_pour": _l("Obligatoire pour les catégories d'établissement")}
+
+
 def _console_catalogue() -> None:
     """Flask-Admin translates through its own domain, "admin", from its own package, and its French
     has English-isms ("Editer", "Créer Nouvel Enregistrement"). Flask-Babel merges a domain's
@@ -149,6 +160,6 @@ def init_referentiels(app) -> Admin:
                                  endpoint="ref_categories"))
     admin.add_view(ReferenceView(ModaliteAccueil, session, name=_l("Modalités d'accueil"), endpoint="ref_modalites"))
     admin.add_view(ReferenceView(MotifSortie, session, name=_l("Motifs de sortie"), endpoint="ref_motifs"))
-    admin.add_view(ReferenceView(TypeDocument, session, name=_l("Types de document"), endpoint="ref_documents"))
+    admin.add_view(TypeDocumentView(TypeDocument, session, name=_l("Types de document"), endpoint="ref_documents"))
     admin.add_view(ValeurListeView(ValeurListe, session, name=_l("Listes de valeurs"), endpoint="ref_valeurs"))
     return admin

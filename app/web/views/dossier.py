@@ -23,6 +23,7 @@ from ...services import foyers, forms, organisation, parcours, rgpd, usagers
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
 from ...services.usagers import REFERRED_MESSAGE
 from .. import params
+from .documents import panel as documents_panel
 from ..forms import apply_errors, form_values
 from ..forms.dossier import (
     AdmissionForm, ContactForm, ContactPersonForm, CouvertureForm, DemandeForm, FoyerForm,
@@ -162,6 +163,7 @@ class DossierView(BaseView):
             can_rgpd=self.appbuilder.sm.has_access("can_write", "Rgpd"),
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
+            **documents_panel(self.appbuilder.sm, usager, request.args),
         ), status
 
     def _projets(self, usager):

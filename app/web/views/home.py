@@ -55,7 +55,7 @@ class HomeView(IndexView):
         }
         keys = []
         if parts["secretariat"]:
-            keys += ["attente", "pieces", "identites"]
+            keys += ["attente", "pieces", "identites", "documents-manquants", "documents-expirent"]
         if parts["care"]:
             keys += ["mes-usagers", "evaluations", "aggir"]
         if parts["pilot"]:
