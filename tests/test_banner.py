@@ -47,3 +47,29 @@ def test_pages_about_one_person_carry_the_banner_and_others_do_not(app, as_user)
     assert 'id="usager-banner"' in client.get(f"/dossier/{usager_id}/evaluations/nouvelle/aggir").data.decode()
     assert 'id="usager-banner"' not in client.get("/").data.decode()
     assert as_user("secretaire.sources").get(f"/dossier/{usager_id}").status_code == 404  # another établissement
+
+
+def test_the_photo_is_the_latest_photo_document_and_served_through_the_document_store(app, as_user):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.security.scope import Scope
+    from app.services import documents
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+    with app.app_context():
+        usager_id, _name = _person()
+        from app.models import Usager
+
+        usager = db.session.get(Usager, usager_id)
+        with app.test_request_context("/"):
+            photo = documents.upload(db.session, scope=Scope.everything(), usager=usager, type_code="photo",
+                                     titre="Photo 2026", upload=FileStorage(io.BytesIO(png), "photo.png", content_type="image/png"))
+        photo_id = photo.id
+    body = as_user("soin.tilleuls").get(f"/dossier/{usager_id}").data.decode()
+    banner = body[body.index('id="usager-banner"'):body.index("</aside>")]
+    src = f"/dossier/{usager_id}/documents/{photo_id}/apercu"
+    assert f'src="{src}"' in banner
+    assert as_user("soin.tilleuls").get(src).data == png
+    assert as_user("secretaire.sources").get(src).status_code == 404  # another établissement

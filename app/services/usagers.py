@@ -363,15 +363,16 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     return [], session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+PHOTO_TYPE = "photo"  # the document type whose latest image the banner shows
+IMAGE_TYPES = ("image/png", "image/jpeg")
 
 
 def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
     """What every page about one person shows of them: current placements, protection measures
     in force, the structure's chosen badges (latest indexed result of a form family, e.g. the last
-    GIR) and the photo (the latest "photo" section). Read through the scope like the rest: a badge
+    GIR) and the photo (the latest document of type "photo"). Read through the scope like the rest: a badge
     or a photo of a category the user may not read is simply absent."""
-    from ..models import Evaluation, EvaluationResult
+    from ..models import Document, EvaluationResult, TypeDocument
     from .forms import published
 
     placements = session.execute(select(Admission).where(
@@ -394,10 +395,9 @@ def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             shown.append({"label": badge["label"], "value": value, "on": result.evaluated_on})
-    photo = session.execute(select(Evaluation).where(
-        Evaluation.usager_id == usager.id, Evaluation.form_code == "photo", Evaluation.status == "validated",
-        Evaluation.archived_at.is_(None)).order_by(Evaluation.id.desc()).limit(1)).scalar()
-    reference = (photo.answers or {}).get("photo") if photo is not None else None
-    if not (isinstance(reference, str) and reference.lower().endswith(IMAGE_SUFFIXES)):
-        reference = None
-    return {"placements": placements, "protections": protections, "badges": shown, "photo": reference}
+    photo = session.execute(select(Document).join(Document.type).where(
+        Document.usager_id == usager.id, TypeDocument.code == PHOTO_TYPE, Document.archived_at.is_(None))
+        .order_by(Document.id.desc()).limit(1)).scalar()
+    if photo is not None and (not photo.versions or photo.versions[0].type_mime not in IMAGE_TYPES):
+        photo = None
+    return {"placements": placements, "protections": protections, "badges": shown, "photo": photo}
