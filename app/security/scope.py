@@ -29,7 +29,8 @@ from . import stamp
 from ..models import (
     AccessRequest, Admission, ContactPerson, ErasureRequest, IdentityReferral, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
     EvaluationResult, Foyer, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif,
-    ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Usager,
+    ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Transmission,
+    TransmissionUsager, TransmissionVersion, Usager,
 )
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
@@ -131,6 +132,8 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             (Evaluation.__tablename__, with_loader_criteria(Evaluation, lambda cls: _readable_evaluation(cls))),
             (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, lambda cls: _readable_result(cls))),
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _projet_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule))
+              for model, rule in _transmission_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -156,6 +159,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         rules[Evaluation] = lambda cls: and_(_visible(cls.usager_id), _readable_evaluation(cls))
         rules[EvaluationResult] = lambda cls: and_(_visible(cls.usager_id), _readable_result(cls))
     rules.update(_projet_rules(False, all_categories))
+    rules.update(_transmission_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -245,6 +249,55 @@ def _projet_rules(sees_all: bool, all_categories: bool) -> dict:
     rules.update({m: (lambda cls: and_(_projet_seen(cls.projet_id), _visible(cls.usager_id)))
                   for m in (ProjetBilan, ProjetParticipation, ProjetSignature)})
     return rules
+
+
+_TRANSMISSION = Transmission.__table__.alias("scope_transmission")
+_TRANSMISSION_LINE = TransmissionUsager.__table__.alias("scope_transmission_line")
+
+
+def _readable_line(cls):
+    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+
+
+def _readable_entry(cls):
+    """Its category, or an emergency access to one of its people (every category, as elsewhere)."""
+    line = _TRANSMISSION_LINE.c
+    return or_(cls.sensitivity.in_(_READABLE),
+               exists().where(line.transmission_id == cls.id, line.usager_id.in_(_EMERGENCY)))
+
+
+def _seen_entry(cls):
+    """In one of the user's établissements, about at least one person the user sees."""
+    line = _TRANSMISSION_LINE.c
+    return and_(cls.etablissement_id.in_(_SEEN_ETABS),
+                exists().where(line.transmission_id == cls.id, _visible(line.usager_id)))
+
+
+def _entry_seen_and_readable(cls):
+    return and_(_seen_entry(cls), _readable_entry(cls))
+
+
+def _transmission_rules(sees_all: bool, all_categories: bool) -> dict:
+    """A transmission is about one or several people: each person's line is seen by whoever sees
+    that person and reads the transmission's category (the line repeats it); the entry itself
+    (its text) by whoever reads its category in its établissement and sees at least one of its
+    people. The texts a correction replaced follow their transmission."""
+    if sees_all:
+        if all_categories:
+            return {}
+        return {Transmission: lambda cls: _readable_entry(cls), TransmissionUsager: lambda cls: _readable_line(cls),
+                TransmissionVersion: lambda cls: exists().where(_TRANSMISSION.c.id == cls.transmission_id,
+                                                                _readable_entry(_TRANSMISSION.c))}
+    if all_categories:
+        return {Transmission: lambda cls: _seen_entry(cls), TransmissionUsager: lambda cls: _visible(cls.usager_id),
+                TransmissionVersion: lambda cls: exists().where(_TRANSMISSION.c.id == cls.transmission_id,
+                                                                _seen_entry(_TRANSMISSION.c))}
+    return {
+        Transmission: lambda cls: _entry_seen_and_readable(cls),
+        TransmissionUsager: lambda cls: and_(_visible(cls.usager_id), _readable_line(cls)),
+        TransmissionVersion: lambda cls: exists().where(_TRANSMISSION.c.id == cls.transmission_id,
+                                                        _entry_seen_and_readable(_TRANSMISSION.c)),
+    }
 
 
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
@@ -386,7 +439,8 @@ SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
-    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral))
+    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Transmission, TransmissionUsager,
+    TransmissionVersion))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

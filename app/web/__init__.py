@@ -22,6 +22,7 @@ def register_web(app, appbuilder):
     from .api.lieux import LieuNaissanceApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
+    from .api.transmissions import TransmissionApi, UsagerTransmissionApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
     from .views.account import AccountView, LanguageView, LockView, PasswordView
@@ -102,6 +103,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(LieuNaissanceApi)
     appbuilder.add_api(ProjetApi)
     appbuilder.add_api(EcheancesApi)
+    appbuilder.add_api(UsagerTransmissionApi)
+    appbuilder.add_api(TransmissionApi)
     init_referentiels(app)
     init_drafts(app)
     app.extensions["babel"].locale_selector = _locale
