@@ -21,6 +21,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Urgence": "/urgence/",
     "VigilanceIdentite": "/identite/signalements/",
     "Indicateur": "/indicateurs/gmp",
+    "Transmission": "/transmissions/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}

@@ -225,3 +225,59 @@ def test_the_cibles_list_is_a_referentiel(app):
     with app.app_context():
         cibles = transmissions.cibles(db.session)
         assert {"douleur", "alimentation", "sommeil", "chute", "sortie", "scolarite"} <= set(cibles)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+def test_quick_entry_for_several_people_then_a_colleague_marks_it_read(app, as_user, children, make_user):
+    make_user("educ.sources.3", "Éducatif", [f.SOURCES])
+    educ = as_user("educ.sources")
+    page = educ.get(f"/transmissions/?saisie={children['enfants']}")
+    assert page.status_code == 200
+    assert f'value="{children["a"]}"' in page.text  # the unit's child is offered
+    response = educ.post("/transmissions/nouvelle", data={
+        "csrf_token": "", "service_id": children["enfants"], "usagers": [children["a"], children["b"]],
+        "categorie": "social_educatif", "cible": "sortie", "donnees": "Sortie à la médiathèque, très calmes."})
+    assert response.status_code == 302, response.text[:500]
+    with app.app_context():
+        tid = db.session.query(Transmission.id).filter(Transmission.donnees == "Sortie à la médiathèque, très calmes.").scalar()
+    colleague = as_user("educ.sources.3")
+    page = colleague.get("/transmissions/")
+    assert "Sortie à la médiathèque, très calmes." in page.text and "Marquer comme lu" in page.text
+    assert colleague.post(f"/transmissions/{tid}/lu", data={"retour": "/transmissions/"}).status_code == 302
+    shown = educ.get(f"/transmissions/{tid}").text
+    assert "Lu par" in shown and "Prénom Nom" in shown
+
+
+def test_entry_errors_are_shown_in_french(as_user, children):
+    response = as_user("educ.sources").post("/transmissions/nouvelle", data={
+        "service_id": children["enfants"], "categorie": "social_educatif"})
+    assert response.status_code == 422
+    assert "Choisissez au moins une personne." in response.text
+
+
+def test_usager_feed_dossier_panel_and_printable(app, as_user, children):
+    write_for_both(app, children, cible="sortie", texte="Atelier cuisine : crêpes réussies.")
+    educ = as_user("educ.sources")
+    assert "Atelier cuisine" in educ.get(f"/transmissions/usager/{children['a']}").text
+    dossier = educ.get(f"/dossier/{children['a']}").text
+    assert 'id="transmissions"' in dossier and "Atelier cuisine" in dossier
+    printed = educ.get("/transmissions/imprimer")
+    assert printed.status_code == 200 and "Atelier cuisine" in printed.text
+    assert as_user("soin.tilleuls").get(f"/transmissions/usager/{children['a']}").status_code == 404
+    assert "Atelier cuisine" not in as_user("secretaire.sources").get(f"/dossier/{children['a']}").text
+
+
+def test_correction_page_after_the_delay_offers_the_addendum(app, as_user, children):
+    tid = write_for_both(app, children)
+    with app.app_context():
+        item = db.session.get(Transmission, tid)
+        item.written_at -= dt.timedelta(hours=3)
+        db.session.commit()
+    educ = as_user("educ.sources")
+    page = educ.get(f"/transmissions/{tid}").text
+    assert "Ajouter un complément" in page and "Enregistrer la correction" not in page
+    refused = educ.post(f"/transmissions/{tid}/corriger", data={"version": "1", "texte": "Autre"})
+    assert refused.status_code == 422 and "ajoutez un complément" in refused.text
+    added = educ.post(f"/transmissions/{tid}/addendum", data={"categorie": "social_educatif", "texte": "Retour 17 h."})
+    assert added.status_code == 302

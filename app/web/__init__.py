@@ -38,6 +38,7 @@ def register_web(app, appbuilder):
     from .views.home import WorklistView
     from .views.nomenclatures import NomenclatureView
     from .views.projets import ProjetView
+    from .views.transmissions import TransmissionView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -52,6 +53,8 @@ def register_web(app, appbuilder):
                         category="Usagers")
     appbuilder.add_link("Échéances des projets", href="/projets/echeances", label=_l("Échéances des projets"),
                         icon="fa-calendar", category="Usagers")
+    appbuilder.add_view(TransmissionView, "Transmissions", label=_l("Transmissions"), icon="fa-comments",
+                        category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
