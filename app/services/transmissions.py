@@ -265,13 +265,28 @@ def feed(session, *, service_ids=None, usager_id=None, filters: Filters | None =
     person's lines), else in `service_ids`. No total count: the page is read from the index in
     (service, time) order and stops at page_size + 1, however long the cahier is."""
     filters = filters or Filters()
+    page = max(page, 1)
+    ids = list(service_ids or [])
+    if usager_id is None and len(ids) > 1:
+        # One index range per service, merged: an IN over the services would make the database
+        # sort every row of them (850 ms at 100,000 in SQLite) instead of stopping at the page.
+        wanted = page * page_size + 1
+        rows = [t for sid in ids for t in _page(session, None, [sid], filters, 0, wanted)]
+        rows.sort(key=lambda t: (t.written_at, t.id), reverse=True)
+        rows = rows[(page - 1) * page_size:wanted]
+    else:
+        rows = _page(session, usager_id, ids, filters, (page - 1) * page_size, page_size + 1)
+    return rows[:page_size], len(rows) > page_size
+
+
+def _page(session, usager_id, service_ids, filters: Filters, offset: int, limit: int) -> list[Transmission]:
     if usager_id is not None:
         line = TransmissionUsager
         query = (select(Transmission).join(line, line.transmission_id == Transmission.id)
                  .where(line.usager_id == usager_id))
         when = line.written_at
     else:
-        query = select(Transmission).where(Transmission.service_id.in_(list(service_ids or [])))
+        query = select(Transmission).where(Transmission.service_id.in_(service_ids))
         when = Transmission.written_at
     if filters.start:
         query = query.where(when >= filters.start)
@@ -285,11 +300,8 @@ def feed(session, *, service_ids=None, usager_id=None, filters: Filters | None =
         query = query.where(Transmission.cible == filters.cible)
     if filters.importantes:
         query = query.where(Transmission.importante.is_(True))
-    page = max(page, 1)
-    rows = list(session.execute(query.options(selectinload(Transmission.lines))
-                                .order_by(when.desc(), Transmission.id.desc())
-                                .offset((page - 1) * page_size).limit(page_size + 1)).scalars())
-    return rows[:page_size], len(rows) > page_size
+    return list(session.execute(query.options(selectinload(Transmission.lines))
+                                .order_by(when.desc(), Transmission.id.desc()).offset(offset).limit(limit)).scalars())
 
 
 def visible(session, transmission_id) -> Transmission | None:
