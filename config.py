@@ -66,6 +66,10 @@ class Config:
     # Identity vigilance: a new dossier resembling a person known in an établissement its author
     # cannot see is created, and a request goes to the identity referent (Direction); "0": not checked.
     SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES = os.environ.get("SILLAGE_CROSS_ETABLISSEMENT_DUPLICATES", "1") == "1"
+    # Transmissions: their author corrects one within this delay (the previous text is kept); after
+    # it only an addendum. "À lire" lists what is new in the user's services over this many days.
+    SILLAGE_TRANSMISSION_CORRECTION_MINUTES = int(os.environ.get("SILLAGE_TRANSMISSION_CORRECTION_MINUTES", "60"))
+    SILLAGE_TRANSMISSION_UNREAD_DAYS = int(os.environ.get("SILLAGE_TRANSMISSION_UNREAD_DAYS", "14"))
     SILLAGE_ALLOW_MACRO_DOCUMENTS = os.environ.get("SILLAGE_ALLOW_MACRO_DOCUMENTS", "0") == "1"
     # Largest file accepted by the one upload path (services/attachments.py); beyond: refused (413).
     SILLAGE_UPLOAD_MAX_BYTES = int(os.environ.get("SILLAGE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -22,6 +22,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "VigilanceIdentite": "/identite/signalements/",
     "Indicateur": "/indicateurs/gmp",
     "Document": "/api/v1/documents/types",
+    "Transmission": "/transmissions/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}

@@ -18,6 +18,7 @@ from .projet import (
     ProjetPersonnalise, ProjetSignature,
 )
 from .rgpd import AccessRequest, ErasureRequest, RectificationRequest
+from .transmission import Transmission, TransmissionRead, TransmissionUsager, TransmissionVersion
 from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSession
 from .usager import CouvertureSociale, MesureProtection, Usager
 
@@ -28,5 +29,6 @@ __all__ = [
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
     "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",
+    "Transmission", "TransmissionRead", "TransmissionUsager", "TransmissionVersion",
     "TypeDocument", "Usager", "User", "ValeurListe",
 ]

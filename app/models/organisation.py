@@ -60,6 +60,8 @@ class Service(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     id = Column(Integer, primary_key=True)
     etablissement_id = Column(Integer, ForeignKey("etablissement.id"), nullable=False, index=True)
     name = Column(String(200), nullable=False)
+    # How its team writes transmissions: structured "dar" (données, actions, résultats) or "narratif".
+    transmission_mode = Column(String(10), nullable=False, default="dar", server_default="dar")
     etablissement = relationship("Etablissement", back_populates="services", lazy="joined")
 
     def __str__(self):

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
     Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, Evaluation, EvaluationResult, Foyer,
-    Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Usager,
+    Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager,
+    Usager,
 )
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
 from . import audit_chain
@@ -44,7 +45,7 @@ CHANGED = "modifié"
 UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle", "FormDraft"}
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
-                MesureProtection, Evaluation, ProjetPersonnalise, Document)
+                MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager)
 
 
 def _plain(value):

@@ -27,9 +27,11 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    AccessRequest, Admission, ContactPerson, Document, DocumentVersion, ErasureRequest, IdentityReferral, RectificationRequest, CouvertureSociale, DemandeAdmission, Etablissement, Evaluation,
-    EvaluationResult, Foyer, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif,
-    ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature, Service, StaffAssignment, Usager,
+    AccessRequest, Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, DocumentVersion,
+    ErasureRequest, Etablissement, Evaluation, EvaluationResult, Foyer, IdentityReferral, MesureProtection,
+    ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
+    ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment, Transmission,
+    TransmissionUsager, TransmissionVersion, Usager,
 )
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
@@ -132,6 +134,8 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, lambda cls: _readable_result(cls))),
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _projet_rules(True, False).items()],
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _document_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule))
+              for model, rule in _transmission_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -158,6 +162,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         rules[EvaluationResult] = lambda cls: and_(_visible(cls.usager_id), _readable_result(cls))
     rules.update(_projet_rules(False, all_categories))
     rules.update(_document_rules(False, all_categories))
+    rules.update(_transmission_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -277,6 +282,55 @@ def _document_rules(sees_all: bool, all_categories: bool) -> dict:
         return {Document: lambda cls: _visible(cls.usager_id), DocumentVersion: lambda cls: _visible(cls.usager_id)}
     return {Document: lambda cls: and_(_visible(cls.usager_id), _readable_document(cls)),
             DocumentVersion: lambda cls: and_(_visible(cls.usager_id), _document_readable(cls.document_id))}
+
+
+_TRANSMISSION = Transmission.__table__.alias("scope_transmission")
+_TRANSMISSION_LINE = TransmissionUsager.__table__.alias("scope_transmission_line")
+
+
+def _readable_line(cls):
+    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+
+
+def _readable_entry(cls):
+    """Its category, or an emergency access to one of its people (every category, as elsewhere)."""
+    line = _TRANSMISSION_LINE.c
+    return or_(cls.sensitivity.in_(_READABLE),
+               exists().where(line.transmission_id == cls.id, line.usager_id.in_(_EMERGENCY)))
+
+
+def _seen_entry(cls):
+    """In one of the user's établissements, about at least one person the user sees."""
+    line = _TRANSMISSION_LINE.c
+    return and_(cls.etablissement_id.in_(_SEEN_ETABS),
+                exists().where(line.transmission_id == cls.id, _visible(line.usager_id)))
+
+
+def _entry_seen_and_readable(cls):
+    return and_(_seen_entry(cls), _readable_entry(cls))
+
+
+def _transmission_rules(sees_all: bool, all_categories: bool) -> dict:
+    """A transmission is about one or several people: each person's line is seen by whoever sees
+    that person and reads the transmission's category (the line repeats it); the entry itself
+    (its text) by whoever reads its category in its établissement and sees at least one of its
+    people. The texts a correction replaced follow their transmission."""
+    if sees_all:
+        if all_categories:
+            return {}
+        return {Transmission: lambda cls: _readable_entry(cls), TransmissionUsager: lambda cls: _readable_line(cls),
+                TransmissionVersion: lambda cls: exists().where(_TRANSMISSION.c.id == cls.transmission_id,
+                                                                _readable_entry(_TRANSMISSION.c))}
+    if all_categories:
+        return {Transmission: lambda cls: _seen_entry(cls), TransmissionUsager: lambda cls: _visible(cls.usager_id),
+                TransmissionVersion: lambda cls: exists().where(_TRANSMISSION.c.id == cls.transmission_id,
+                                                                _seen_entry(_TRANSMISSION.c))}
+    return {
+        Transmission: lambda cls: _entry_seen_and_readable(cls),
+        TransmissionUsager: lambda cls: and_(_visible(cls.usager_id), _readable_line(cls)),
+        TransmissionVersion: lambda cls: exists().where(_TRANSMISSION.c.id == cls.transmission_id,
+                                                        _entry_seen_and_readable(_TRANSMISSION.c)),
+    }
 
 
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
@@ -418,7 +472,8 @@ SCOPED_ENTITIES = frozenset((
     Usager, Admission, DemandeAdmission, CouvertureSociale, MesureProtection, Foyer, ContactPerson,
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
-    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion))
+    RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
+    TransmissionUsager, TransmissionVersion))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -14,7 +14,7 @@ from ..models import (
     Admission, Capacite, CategorieEtablissement, ContactPerson, DemandeAdmission, Etablissement,
     Foyer, ModaliteAccueil, MotifSortie, Organisme, Service, StaffAssignment,
 )
-from . import demo_evaluations, demo_projets
+from . import demo_evaluations, demo_projets, demo_transmissions
 from .fake import PeopleFactory
 from .referentiels import by_code, load_reference_data
 
@@ -163,6 +163,7 @@ def load_demo(sm, session, password: str | None = None, today: dt.date | None = 
     if not existed:
         demo_projets.load(session, today)
         demo_evaluations.load(session, today)
+        demo_transmissions.load(session, today)
     return created, password, not existed
 
 

@@ -91,6 +91,16 @@ VALEURS = {
     "lien_parente": [("mere", "Mère"), ("pere", "Père"), ("frere_soeur", "Frère / sœur"),
                      ("grand_parent", "Grand-parent"), ("enfant", "Enfant"), ("conjoint", "Conjoint(e)"),
                      ("oncle_tante", "Oncle / tante"), ("autre", "Autre")],
+    # Cibles of the transmissions ciblées (DAR): what a note is about.
+    "cibles_transmission": [
+        ("douleur", "Douleur"), ("alimentation", "Alimentation, hydratation"), ("sommeil", "Sommeil"),
+        ("comportement", "Comportement"), ("chute", "Chute"), ("hygiene", "Hygiène, toilette"),
+        ("elimination", "Élimination, continence"), ("mobilite", "Mobilité"), ("traitement", "Traitement"),
+        ("sante", "Santé"), ("humeur", "Humeur, moral"), ("relation_familiale", "Relation familiale"),
+        ("relations", "Relations avec les autres"), ("scolarite", "Scolarité"), ("activite", "Activité"),
+        ("sortie", "Sortie"), ("autonomie", "Autonomie, vie quotidienne"), ("rendez_vous", "Rendez-vous"),
+        ("administratif", "Démarche administrative"), ("incident", "Incident"), ("autre", "Autre"),
+    ],
 }
 
 

@@ -23,6 +23,7 @@ def register_web(app, appbuilder):
     from .api.lieux import LieuNaissanceApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
+    from .api.transmissions import TransmissionApi, UsagerTransmissionApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
     from .views.account import AccountView, LanguageView, LockView, PasswordView
@@ -39,6 +40,7 @@ def register_web(app, appbuilder):
     from .views.home import WorklistView
     from .views.nomenclatures import NomenclatureView
     from .views.projets import ProjetView
+    from .views.transmissions import TransmissionView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -53,6 +55,8 @@ def register_web(app, appbuilder):
                         category="Usagers")
     appbuilder.add_link("Échéances des projets", href="/projets/echeances", label=_l("Échéances des projets"),
                         icon="fa-calendar", category="Usagers")
+    appbuilder.add_view(TransmissionView, "Transmissions", label=_l("Transmissions"), icon="fa-comments",
+                        category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -107,6 +111,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EcheancesApi)
     appbuilder.add_api(DocumentTypesApi)
     appbuilder.add_api(UsagerDocumentsApi)
+    appbuilder.add_api(UsagerTransmissionApi)
+    appbuilder.add_api(TransmissionApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)

@@ -164,6 +164,7 @@ class DossierView(BaseView):
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
+            **self._transmissions(usager),
         ), status
 
     def _projets(self, usager):
@@ -176,6 +177,15 @@ class DossierView(BaseView):
         from ...services import projets
 
         return {"projets_summary": projets.summary(db.session, usager, dt.date.today()), "projet_rules": projet_rules}
+
+    def _transmissions(self, usager):
+        """The transmissions panel: the last few the user may read about the person."""
+        if not self.appbuilder.sm.has_access("can_read", "Transmission"):
+            return {"transmissions_recent": None}
+        from ...services import transmissions
+
+        rows, _more = transmissions.feed(db.session, usager_id=usager.id, page_size=5)
+        return {"transmissions_recent": rows, "transmission_cibles": transmissions.cibles(db.session)}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
