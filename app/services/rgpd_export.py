@@ -59,7 +59,7 @@ def _evaluation(e: Evaluation) -> dict:
 def collect(session, usager: Usager, complete: bool = False) -> dict:
     """The usager's data as plain JSON values: what the scope and the shared secret let the
     maker read (`complete`: the export for the person, made with every category)."""
-    from . import forms, projets
+    from . import documents, forms, projets, transmissions
     contacts = []
     if usager.foyer_id:
         contacts = [_row(c, ("nom", "prenom", "lien", "roles", "telephone", "email", "adresse"))
@@ -91,6 +91,8 @@ def collect(session, usager: Usager, complete: bool = False) -> dict:
                        for a in usager.admissions],
         "evaluations": [_evaluation(e) for e in reversed(forms.evaluations_of(session, usager.id))],
         "projets": [projets.as_dict(p) for p in projets.projets_of(session, usager.id)],
+        "documents": [documents.as_dict(d) for d in documents.documents_of(session, usager.id, archived=True)],
+        "transmissions": [transmissions.as_dict(t) for t in transmissions.about(session, usager.id)],
         "demandes_rectification": [_row(r, ("received_on", "requested_by", "content", "status", "decision", "decided_at"))
                                    for r in session.execute(select(RectificationRequest)
                                                             .where(RectificationRequest.usager_id == usager.id)).scalars()],
@@ -219,7 +221,7 @@ def readable_files(session, usager: Usager, folder: Path, complete: bool) -> lis
     personnalisés the scope and the shared secret let them load (a prescription attached to a
     medical evaluation is not a secretary's). A file of unknown origin has no known category:
     only the complete export (every category) holds it."""
-    from . import attachments, forms, projets
+    from . import attachments, documents, forms, projets
 
     if not folder.is_dir():
         return []
@@ -231,6 +233,8 @@ def readable_files(session, usager: Usager, folder: Path, complete: bool) -> lis
         references |= attachments.references(e.definition.data if e.definition else {}, e.answers or {})
     for p in projets.projets_of(session, usager.id):
         references |= {r for r in (p.pdf_path, p.falc_path, *(s.scan_path for s in p.signatures)) if r}
+    for d in documents.documents_of(session, usager.id, archived=True):
+        references |= {v.fichier for v in d.versions}
     return [p for p in everything if p.relative_to(folder).as_posix() in references]
 
 

@@ -333,3 +333,41 @@ def as_dict(transmission: Transmission, *, lu: bool | None = None) -> dict:
     if lu is not None:
         out["lu"] = lu
     return out
+
+
+def about(session, usager_id: int) -> list[Transmission]:
+    """Every transmission about one person the user may read, oldest first (the RGPD export)."""
+    return list(session.execute(select(Transmission).join(TransmissionUsager, TransmissionUsager.transmission_id
+                                                          == Transmission.id)
+                                .where(TransmissionUsager.usager_id == usager_id)
+                                .order_by(Transmission.written_at, Transmission.id)).unique().scalars())
+
+
+def erase_for_usager(session, usager_id: int) -> list:
+    """Anonymisation: the person's lines go; a transmission about them alone loses its texts and
+    their earlier versions (they describe that person), one about several keeps its text for the
+    others. Bulk statements: the scope must not hide a category from the erasure (the DPO does not
+    read every category). Returns the entities erased, for the audit trail's values."""
+    from sqlalchemy import delete, update
+
+    from ..security.audit_chain import ERASED
+    from ..security.scope import UNSCOPED
+
+    options = {"synchronize_session": False}
+    unscoped = {UNSCOPED: True}  # ids only, read to erase: every category and every other person counts
+    ids = list(session.execute(select(TransmissionUsager.transmission_id)
+                               .where(TransmissionUsager.usager_id == usager_id), execution_options=unscoped).scalars())
+    if not ids:
+        return []
+    others = set(session.execute(select(TransmissionUsager.transmission_id).where(
+        TransmissionUsager.transmission_id.in_(ids), TransmissionUsager.usager_id != usager_id),
+        execution_options=unscoped).scalars())
+    alone = [i for i in ids if i not in others]
+    session.execute(delete(TransmissionUsager).where(TransmissionUsager.usager_id == usager_id),
+                    execution_options=options)
+    if alone:
+        session.execute(delete(TransmissionVersion).where(TransmissionVersion.transmission_id.in_(alone)),
+                        execution_options=options)
+        session.execute(update(Transmission).where(Transmission.id.in_(alone)).values(
+            donnees=None, actions=None, resultats=None, texte=ERASED["effacé"], cible=None), execution_options=options)
+    return [["Transmission", i] for i in alone]
