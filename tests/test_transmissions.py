@@ -281,3 +281,23 @@ def test_correction_page_after_the_delay_offers_the_addendum(app, as_user, child
     assert refused.status_code == 422 and "ajoutez un complément" in refused.text
     added = educ.post(f"/transmissions/{tid}/addendum", data={"categorie": "social_educatif", "texte": "Retour 17 h."})
     assert added.status_code == 302
+
+
+def test_a_service_chooses_structured_or_narrative_transmissions_in_its_page(app, as_user):
+    from app.models import Service
+
+    with app.app_context():
+        service_id = f.service(f.TILLEULS).id
+    client = as_user("admin")
+    form = client.get(f"/serviceview/edit/{service_id}").data.decode()
+    assert "Structurées (DAR)" in form and "Narratives" in form
+    with app.app_context():
+        name = db.session.get(Service, service_id).name
+        etab = db.session.get(Service, service_id).etablissement_id
+    client.post(f"/serviceview/edit/{service_id}", data={"etablissement": etab, "name": name,
+                                                          "transmission_mode": "narratif"})
+    with app.app_context():
+        assert db.session.get(Service, service_id).transmission_mode == "narratif"
+        db.session.get(Service, service_id).transmission_mode = "dar"
+        db.session.commit()
+    assert "Structurées (DAR)" in client.get("/serviceview/list/").data.decode()

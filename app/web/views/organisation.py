@@ -1,6 +1,7 @@
 """Organismes, établissements, services and staff assignments (FAB CRUD views, scoped)."""
 from flask_appbuilder import ModelView
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional
 
 from ...models import Capacite, Etablissement, Organisme, Service, StaffAssignment
@@ -35,15 +36,25 @@ class CapaciteView(SillageModelView):
     validators_columns = {"places": [NumberRange(min=0, max=100000)]}
 
 
+TRANSMISSION_MODES = {"dar": _l("Structurées (DAR)"), "narratif": _l("Narratives")}
+
+
 class ServiceView(SillageModelView):
     datamodel = datamodel(Service)
     class_permission_name = "Etablissement"
     list_title = _l("Services")
     add_title, edit_title, show_title = _l("Nouveau service"), _l("Modifier le service"), _l("Service")
-    list_columns = ["etablissement", "name"]
-    add_columns = edit_columns = ["etablissement", "name"]
-    show_columns = ["etablissement", "name", "archived_at"]
+    list_columns = ["etablissement", "name", "transmission_mode"]
+    add_columns = edit_columns = ["etablissement", "name", "transmission_mode"]
+    show_columns = ["etablissement", "name", "transmission_mode", "archived_at"]
     search_columns = ["name", "etablissement"]
+    label_columns = {**COMMON_LABELS, "transmission_mode": _l("Transmissions")}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "transmission_mode": SelectField(_l("Transmissions"), choices=list(TRANSMISSION_MODES.items()),
+                                         description=_l("Comment l'équipe écrit ses transmissions : structurées "
+                                                        "(cible, données, actions, résultats) ou narratives.")),
+    }
+    formatters_columns = {"transmission_mode": lambda mode: TRANSMISSION_MODES.get(mode, mode)}
 
 
 class EtablissementView(SillageModelView):
