@@ -44,8 +44,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "chromium absent : installez le paquet Debian 'chromium' pour les tests navigateur"; fi; fi
 
+# Two processes by default (JOBS=1 for one); a file at a time per process (its fixtures stay together).
+JOBS ?= 2
 test: dev translations browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile) $(PYTEST_ARGS)
 
 bench: dev translations
 	$(BIN)/python -m bench.pages $(BENCH_ARGS)

@@ -44,11 +44,14 @@ def fresh_postgresql_database(base_url: str, suffix: str) -> str:
 
 
 def database_url(kind: str, tmpdir: str, name: str = "sillage") -> str:
+    """SQLite: a file in the test's folder. PostgreSQL: TEST_DATABASE_URL's database, or beside it
+    one per name and per process when the suite runs in several (pytest-xdist: gw0, gw1…)."""
     if kind == "sqlite":
         return f"sqlite:///{tmpdir}/{name}.db"
     url = os.environ["TEST_DATABASE_URL"]
-    if name != "sillage":
-        return fresh_postgresql_database(url, name)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if name != "sillage" or worker:
+        return fresh_postgresql_database(url, f"{name}_{worker}" if worker else name)
     reset_postgresql(url)
     return url
 
