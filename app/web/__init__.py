@@ -156,6 +156,7 @@ def _template_helpers(app):
     app.add_template_filter(display.display, "cell")
     app.add_template_filter(display.decimal, "decimal")
     app.add_template_filter(display.percent, "percent")
+    app.add_template_filter(display.linked, "linked")
 
     @app.template_filter("time_fr")
     def time_fr(value):

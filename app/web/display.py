@@ -119,3 +119,14 @@ def decimal(value, digits: int = 1):
 def percent(rate):
     """A rate (0.188) as 18,8 %; "—" without one (no capacity)."""
     return NOTHING if rate is None else f"{decimal(rate * 100)} %"
+
+
+def linked(value: str) -> str:
+    """An entry of a role's or user's links as the audit trail holds it ("can read on Usager",
+    "Secrétariat") in French ("lecture — Usager")."""
+    import re
+
+    found = re.fullmatch(r"(\S+(?: \S+)*?) on (.+)", value or "")
+    if found is None:
+        return value
+    return f"{permission_name(found.group(1).replace(' ', '_'))} — {view_menu_name(found.group(2))}"
