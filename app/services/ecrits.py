@@ -24,8 +24,10 @@ from ..models import Admission, Ecrit, EcritVersion, TypeEcrit, User, Usager
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
 from . import clock
-from .concurrency import check_version
-from .errors import ServiceError, ValidationFailed
+from sqlalchemy.orm.exc import StaleDataError
+
+from .concurrency import changes_since, check_version
+from .errors import ServiceError, StaleVersion, ValidationFailed
 from .usagers import commit_or_stale
 
 STATUTS = {"brouillon": _l("Brouillon"), "soumis": _l("Soumis à validation"), "valide": _l("Validé"),
@@ -285,11 +287,15 @@ def _validated(session, user, ecrit, expected_version) -> Ecrit:
                          content_type="application/pdf")
     # scope=None: the validation is the authorisation to file it, whatever category the
     # validator writes; the document keeps the écrit's category (read by the same people).
-    document = documents.upload(session, scope=None, usager=ecrit.usager, type_code=type_code,
-                                titre=_("%(t)s — %(titre)s (version %(n)s)", t=ecrit.type.label, titre=ecrit.titre,
-                                        n=numero)[:200],
-                                upload=upload, user_id=user.id, date_document=clock.today(),
-                                categorie=ecrit.sensitivity)
+    try:  # (one commit: the validation and the document, or neither)
+        document = documents.upload(session, scope=None, usager=ecrit.usager, type_code=type_code,
+                                    titre=_("%(t)s — %(titre)s (version %(n)s)", t=ecrit.type.label,
+                                            titre=ecrit.titre, n=numero)[:200],
+                                    upload=upload, user_id=user.id, date_document=clock.today(),
+                                    categorie=ecrit.sensitivity)
+    except StaleDataError:  # someone saved it between the check and the commit
+        session.refresh(ecrit)
+        raise StaleVersion(ecrit.version, changes_since(session, ecrit, int(expected_version or 0)))
     ecrit.document_id, ecrit.document_version = document.id, numero
     session.commit()
     return ecrit
