@@ -5,6 +5,7 @@ from .access import CategoryAccess, EmergencyAccess, SecurityStamp
 from .identity import IdentityReferral
 from .audit import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
 from .documents import Document, DocumentVersion
+from .ecrit import Ecrit, EcritVersion, TypeEcrit
 from .draft import FormDraft
 from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
@@ -25,10 +26,10 @@ from .usager import CouvertureSociale, MesureProtection, Usager
 __all__ = [
     "AccessRequest", "IdentityReferral", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
-    "CouvertureSociale", "DemandeAdmission", "Document", "DocumentVersion", "Etablissement", "Evaluation", "EvaluationResult",
+    "CouvertureSociale", "DemandeAdmission", "Document", "DocumentVersion", "Ecrit", "EcritVersion", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
     "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",
     "Transmission", "TransmissionRead", "TransmissionUsager", "TransmissionVersion",
-    "TypeDocument", "Usager", "User", "ValeurListe",
+    "TypeDocument", "TypeEcrit", "Usager", "User", "ValeurListe",
 ]

@@ -27,7 +27,8 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    AccessRequest, Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, DocumentVersion,
+    AccessRequest, Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, DocumentVersion, Ecrit,
+    EcritVersion,
     ErasureRequest, Etablissement, Evaluation, EvaluationResult, Foyer, IdentityReferral, MesureProtection,
     ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
     ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment, Transmission,
@@ -136,6 +137,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _document_rules(True, False).items()],
             *[(model.__tablename__, with_loader_criteria(model, rule))
               for model, rule in _transmission_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _ecrit_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -163,6 +165,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     rules.update(_projet_rules(False, all_categories))
     rules.update(_document_rules(False, all_categories))
     rules.update(_transmission_rules(False, all_categories))
+    rules.update(_ecrit_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -333,6 +336,19 @@ def _transmission_rules(sees_all: bool, all_categories: bool) -> dict:
     }
 
 
+def _ecrit_rules(sees_all: bool, all_categories: bool) -> dict:
+    """An écrit (services/ecrits.py) is seen in its établissement by whoever sees its usager, and
+    read only with its category of the shared secret, as a PP; each saved version carries the
+    usager and the category it had."""
+    if sees_all:
+        return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in (Ecrit, EcritVersion)}
+    if all_categories:
+        return {Ecrit: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id)),
+                EcritVersion: lambda cls: _visible(cls.usager_id)}
+    return {Ecrit: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id), _readable_part(cls)),
+            EcritVersion: lambda cls: and_(_visible(cls.usager_id), _readable_part(cls))}
+
+
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
 # (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
 # in each of those statements only cost time.
@@ -473,7 +489,7 @@ SCOPED_ENTITIES = frozenset((
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
-    TransmissionUsager, TransmissionVersion))
+    TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

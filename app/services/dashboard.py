@@ -176,6 +176,12 @@ def _documents():
     return documents
 
 
+def _ecrits():
+    from . import ecrits
+
+    return ecrits
+
+
 WORKLISTS = {
     "attente": Worklist(_l("Liste d'attente à traiter"), (_l("Usager"), _l("Établissement"), _l("Demande du"),
                                                           _l("Statut"), _l("Ancienneté (mois)")), "Parcours",
@@ -200,6 +206,8 @@ WORKLISTS = {
     "documents-expirent": Worklist(_l("Documents qui expirent (60 jours)"), (_l("Usager"), _l("Type"), _l("Titre"),
                                                                                _l("Expire le")), "Usager",
                                    lambda s, ctx: _documents().expiring_documents(s, ctx["today"])),
+    "ecrits-a-valider": Worklist(_l("Écrits à valider"), (_l("Usager"), _l("Type"), _l("Titre"), _l("Soumis le")),
+                                 "Ecrit", lambda s, ctx: _ecrits().worklist_rows(s, ctx["user_id"])),
     "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
                                                                    _l("Motif")), "Rgpd",
                              lambda s, ctx: retention_due(s, ctx["today"])),

@@ -27,13 +27,21 @@ def french_date(value: dt.date | dt.datetime | None) -> str:
 class Document:
     """A readable document: `size` is the body's type size in points."""
 
-    def __init__(self, title: str, footer: str = "", size: float = 10.5):
+    def __init__(self, title: str, footer: str = "", size: float = 10.5, letterhead=()):
+        """`letterhead`: lines printed small above the title (the établissement's name first)."""
         self.size = size
         self.pdf = _Pdf(footer=latin1(footer))
         self.pdf.set_title(latin1(title))
         self.pdf.set_auto_page_break(True, margin=18)
         self.pdf.set_margins(18, 16, 18)
         self.pdf.add_page()
+        for index, line in enumerate(line for line in letterhead if line):
+            self.pdf.set_font("Helvetica", "B" if index == 0 else "", size * (1.1 if index == 0 else 0.85))
+            self._cell(line, size * 0.5)
+        if letterhead:
+            y = self.pdf.get_y() + 2
+            self.pdf.line(self.pdf.l_margin, y, self.pdf.w - self.pdf.r_margin, y)
+            self.pdf.ln(size * 0.8)
         self.pdf.set_font("Helvetica", "B", size * 1.7)
         self._cell(title, size * 0.85)
 
@@ -91,6 +99,13 @@ class Document:
         y = self.pdf.get_y() + self.size * 1.4
         self.pdf.line(self.pdf.l_margin, y, self.pdf.l_margin + 80, y)
         self.pdf.ln(self.size * 1.8)
+
+    def html(self, markup: str) -> None:
+        """Sanitised HTML of simple formatting (domain/ecrits.py: headings, paragraphs, lists,
+        bold, italic) written with fpdf2's own HTML writer."""
+        self.pdf.set_font("Helvetica", "", self.size)
+        self.pdf.write_html(latin1(markup), font_family="helvetica")
+        self.pdf.ln(self.size * 0.3)
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

@@ -1,7 +1,7 @@
 """Default reference lists, loaded once; later edits in the référentiels console are kept."""
 from sqlalchemy import select
 
-from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe
+from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, ValeurListe
 
 # Catégories ESSMS (CASF L.312-1), named as users name them.
 CATEGORIES = [
@@ -56,7 +56,7 @@ TYPES_DOCUMENT = [
     ("identite", "Pièce d'identité"), ("notification_mdph", "Notification MDPH / CDAPH"),
     ("jugement", "Jugement (protection, placement)"), ("attestation_droits", "Attestation de droits"),
     ("contrat_sejour", "Contrat de séjour / DIPC"), ("projet_personnalise", "Projet personnalisé"),
-    ("compte_rendu", "Compte rendu"), ("ordonnance", "Ordonnance"), ("courrier", "Courrier"),
+    ("compte_rendu", "Compte rendu"), ("rapport", "Rapport"), ("ordonnance", "Ordonnance"), ("courrier", "Courrier"),
     ("avenant", "Avenant au contrat de séjour / DIPC"),
     ("livret_accueil", "Livret d'accueil et règlement de fonctionnement remis"),
     ("attestation_assurance", "Attestation d'assurance (responsabilité civile)"),
@@ -67,6 +67,7 @@ TYPES_DOCUMENT_DEFAULTS = {
     "identite": ("administratif", True), "notification_mdph": ("administratif", True),
     "attestation_droits": ("administratif", True), "attestation_assurance": ("administratif", True),
     "projet_personnalise": ("social_educatif", False), "compte_rendu": ("social_educatif", False),
+    "rapport": ("social_educatif", False),
     "ordonnance": ("medical", False),
 }
 # Mandatory papers per établissement category (the dossier's checklist). Every ESSMS hands over
@@ -84,6 +85,23 @@ OBLIGATOIRES = {
     "notification_mdph": HANDICAP,
     "jugement": {"MECS", "FDE", "AEMO"},
 }
+# Types of écrits (reference: écrits professionnels): reports that leave the structure (to a
+# judge, the ASE, the MDPH) are validated by the chef de service or the direction before they
+# are sent; so are the comptes rendus and notes kept in the dossier, unless the structure decides
+# otherwise in the console. (code, label, needs validation, document type of its PDF)
+TYPES_ECRIT = [
+    ("cr_entretien", "Compte rendu d'entretien", True, "compte_rendu"),
+    ("note_incident", "Note d'incident", True, "compte_rendu"),
+    ("rapport_situation", "Rapport de situation", True, "rapport"),
+    ("rapport_juge", "Rapport au juge des enfants", True, "rapport"),
+    ("rapport_ase", "Rapport à l'ASE", True, "rapport"),
+    ("rapport_mdph", "Rapport à la MDPH", True, "rapport"),
+    ("bilan_professionnel", "Bilan professionnel", True, "rapport"),
+    ("cr_visite", "Compte rendu de visite", False, "compte_rendu"),
+]
+TYPES_ECRIT_DEFAULTS = {code: {"validation": needs, "type_document": doc, "categorie": "social_educatif",
+                               "roles_validation": "Chef de service,Direction"}
+                        for code, _label, needs, doc in TYPES_ECRIT}
 VALEURS = {
     "niveau_scolaire": [("maternelle", "Maternelle"), ("elementaire", "Élémentaire"),
                         ("ulis", "ULIS"), ("college", "Collège"), ("segpa", "SEGPA"),
@@ -120,6 +138,7 @@ def load_reference_data(session) -> None:
     _upsert(session, MotifSortie, MOTIFS_SORTIE)
     _upsert(session, TypeDocument, TYPES_DOCUMENT, lambda code: dict(zip(
         ("categorie", "expire"), TYPES_DOCUMENT_DEFAULTS.get(code, ("administratif", False)))))
+    _upsert(session, TypeEcrit, [(code, label) for code, label, _v, _d in TYPES_ECRIT], TYPES_ECRIT_DEFAULTS.get)
     session.flush()
     _seed_mandatory(session)
     for liste, rows in VALEURS.items():

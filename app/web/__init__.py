@@ -16,6 +16,7 @@ from .params import init_params
 def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
     from .api.documents import DocumentTypesApi, UsagerDocumentsApi
+    from .api.ecrits import UsagerEcritApi
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
@@ -41,6 +42,7 @@ def register_web(app, appbuilder):
     from .views.nomenclatures import NomenclatureView
     from .views.projets import ProjetView
     from .views.transmissions import TransmissionView
+    from .views.ecrits import EcritView
     from .views.organisation import (
         AffectationView, CapaciteView, EtablissementView, OrganismeView, ServiceView,
     )
@@ -57,6 +59,7 @@ def register_web(app, appbuilder):
                         icon="fa-calendar", category="Usagers")
     appbuilder.add_view(TransmissionView, "Transmissions", label=_l("Transmissions"), icon="fa-comments",
                         category="Usagers")
+    appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -113,6 +116,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(UsagerDocumentsApi)
     appbuilder.add_api(UsagerTransmissionApi)
     appbuilder.add_api(TransmissionApi)
+    appbuilder.add_api(UsagerEcritApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)

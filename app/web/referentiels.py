@@ -17,7 +17,7 @@ from flask_wtf.form import _Auto
 from sqlalchemy import inspect
 
 from ..extensions import db
-from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe
+from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, ValeurListe
 from ..models.base import INTEGER_MAX
 from ..security.roles import CATEGORIES
 from .params import whole_number
@@ -133,6 +133,18 @@ class TypeDocumentView(ReferenceView):
                      "obligatoire_pour": _l("Obligatoire pour les catégories d'établissement")}
 
 
+class TypeEcritView(ReferenceView):
+    """Types of écrits: whether one is validated before it leaves, by which roles (names of roles,
+    comma separated), its default category, and the document type its PDF is filed as."""
+    column_list = ["code", "label", "validation", "roles_validation", "categorie", "type_document", "position", "active"]
+    column_editable_list = ["label", "validation", "roles_validation", "position", "active"]
+    form_columns = ["code", "label", "validation", "roles_validation", "categorie", "type_document", "position", "active"]
+    form_choices = {"categorie": list(CATEGORIES.items())}
+    column_labels = {**ReferenceView.column_labels, "validation": _l("Validation requise"),
+                     "roles_validation": _l("Rôles qui valident (séparés par des virgules)"),
+                     "categorie": _l("Catégorie du secret partagé"), "type_document": _l("Type de document du PDF")}
+
+
 def _console_catalogue() -> None:
     """Flask-Admin translates through its own domain, "admin", from its own package, and its French
     has English-isms ("Editer", "Créer Nouvel Enregistrement"). Flask-Babel merges a domain's
@@ -161,5 +173,6 @@ def init_referentiels(app) -> Admin:
     admin.add_view(ReferenceView(ModaliteAccueil, session, name=_l("Modalités d'accueil"), endpoint="ref_modalites"))
     admin.add_view(ReferenceView(MotifSortie, session, name=_l("Motifs de sortie"), endpoint="ref_motifs"))
     admin.add_view(TypeDocumentView(TypeDocument, session, name=_l("Types de document"), endpoint="ref_documents"))
+    admin.add_view(TypeEcritView(TypeEcrit, session, name=_l("Types d'écrit"), endpoint="ref_ecrits"))
     admin.add_view(ValeurListeView(ValeurListe, session, name=_l("Listes de valeurs"), endpoint="ref_valeurs"))
     return admin

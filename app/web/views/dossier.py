@@ -164,7 +164,7 @@ class DossierView(BaseView):
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
-            **self._transmissions(usager),
+            **self._transmissions(usager), **self._ecrits(usager),
         ), status
 
     def _projets(self, usager):
@@ -186,6 +186,14 @@ class DossierView(BaseView):
 
         rows, _more = transmissions.feed(db.session, usager_id=usager.id, page_size=5)
         return {"transmissions_recent": rows, "transmission_cibles": transmissions.cibles(db.session)}
+
+    def _ecrits(self, usager):
+        """The écrits panel: the last few the user may read about the person."""
+        if not self.appbuilder.sm.has_access("can_read", "Ecrit"):
+            return {"ecrits_recent": None}
+        from ...services import ecrits
+
+        return {"ecrits_recent": ecrits.ecrits_of(db.session, usager.id)[:5], "ecrit_statuts": ecrits.STATUTS}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""

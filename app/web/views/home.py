@@ -59,7 +59,7 @@ class HomeView(IndexView):
         if parts["care"]:
             keys += ["mes-usagers", "evaluations", "aggir"]
         if parts["pilot"]:
-            keys += ["entrees", "sorties", "attente", "identites", "evaluations", "aggir"]
+            keys += ["entrees", "sorties", "attente", "identites", "evaluations", "aggir", "ecrits-a-valider"]
         if parts["dpo"]:
             keys += ["conservation"]
         lists = _worklists(*dict.fromkeys(keys))
