@@ -170,6 +170,12 @@ def retention_due(session, today: dt.date) -> list[dict]:
             for i in items if i.usager_id in usagers]
 
 
+def _reunions():
+    from . import reunions
+
+    return reunions
+
+
 def _documents():
     from . import documents
 
@@ -200,6 +206,8 @@ WORKLISTS = {
     "documents-expirent": Worklist(_l("Documents qui expirent (60 jours)"), (_l("Usager"), _l("Type"), _l("Titre"),
                                                                                _l("Expire le")), "Usager",
                                    lambda s, ctx: _documents().expiring_documents(s, ctx["today"])),
+    "mes-taches": Worklist(_l("Mes tâches"), (_l("Usager"), _l("Tâche"), _l("Échéance")), "Reunion",
+                           lambda s, ctx: _reunions().my_tasks_worklist(s, ctx["user_id"])),
     "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
                                                                    _l("Motif")), "Rgpd",
                              lambda s, ctx: retention_due(s, ctx["today"])),
