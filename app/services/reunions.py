@@ -109,6 +109,8 @@ def create(session, *, scope, values: dict) -> Reunion:
             errors["type"] = _("Type de réunion inconnu.")
     etab_id = _int(values.get("etablissement_id"))
     etab = session.get(Etablissement, etab_id) if etab_id else None
+    if etab_id is not None and etab is None:  # outside the user's établissements: not there for them
+        raise OutOfScope()
     if etab is None:
         errors["etablissement_id"] = _("Choisissez un établissement.")
     elif scope is not None and not scope.sees_all and etab.id not in scope.visible_etablissement_ids:
@@ -321,6 +323,7 @@ def decide(session, *, scope, point: PointOrdreDuJour, values: dict) -> tuple[De
     if objectif is not None and objectif.projet.statut in projet_rules.EDITABLE:
         decision.projet_action_id = _add_action(session, scope, objectif, texte, values["prestation"],
                                                 decision.responsable_id, echeance)
+        session.commit()
         return decision, "action"
     if objectif is not None or responsable is not None:
         owner = responsable or (objectif.projet.referent if objectif is not None else None)

@@ -164,7 +164,7 @@ class DossierView(BaseView):
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
-            **self._transmissions(usager),
+            **self._transmissions(usager), **self._reunions(usager),
         ), status
 
     def _projets(self, usager):
@@ -186,6 +186,14 @@ class DossierView(BaseView):
 
         rows, _more = transmissions.feed(db.session, usager_id=usager.id, page_size=5)
         return {"transmissions_recent": rows, "transmission_cibles": transmissions.cibles(db.session)}
+
+    def _reunions(self, usager):
+        """The meetings panel: meetings with an item about the person, only the items the user reads."""
+        if not self.appbuilder.sm.has_access("can_read", "Reunion"):
+            return {"reunions_panel": None}
+        from ...services import reunions
+
+        return {"reunions_panel": reunions.of_usager(db.session, usager.id)[:10]}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
