@@ -204,3 +204,23 @@ def test_out_of_scope_is_404(app, api, child):
     assert rid not in [r["id"] for r in educ.get("/api/v1/reunions").json["result"]]
     assert educ.post("/api/v1/reunions", json={"type": "cvs", "etablissement_id": tilleuls,
                                                "debut": "2026-05-06T15:00"}).status_code == 404
+
+
+def test_anonymisation_erases_what_meetings_said_about_the_person(app, as_user, child):
+    from app.services import rgpd
+
+    educ = as_user("educ.sources")
+    rid = new_meeting(educ, child["etab"])
+    add_point(educ, rid, child["id"], titre="Situation familiale")
+    [pid] = point_ids(app, rid)
+    educ.post(f"/reunions/{rid}/points/{pid}/compte-rendu", data={"compte_rendu": "Tensions à la maison."})
+    educ.post(f"/reunions/{rid}/points/{pid}/decisions", data={
+        "texte": "Rencontrer la mère", "responsable_id": user_id(app, "educ.sources")})
+    with app.app_context():
+        from app.models import Usager
+
+        rgpd.anonymise(db.session, db.session.get(Usager, child["id"]), app.config["SILLAGE_DATA_DIR"], "test")
+        point = db.session.get(PointOrdreDuJour, pid)
+        assert (point.titre, point.compte_rendu) == ("effacé", None)
+        assert [d.texte for d in point.decisions] == ["effacé"]
+        assert db.session.query(Tache).filter_by(titre="Rencontrer la mère").count() == 0

@@ -467,3 +467,18 @@ def as_dict(reunion: Reunion, with_points: bool = False) -> dict:
                                           "projet_action_id": d.projet_action_id} for d in p.decisions]}
                           for p in reunion.points]
     return data
+
+
+def erase_for_usager(session, usager_id: int) -> None:
+    """Anonymisation: what the meetings said about the person goes (items' titles and minutes,
+    decisions, tasks, their attendance as a participant); the meetings and their dates stay.
+    Core updates, as for the PP: the scope must not hide an item from the erasure."""
+    from sqlalchemy import update
+
+    gone, keep = "effacé", {"synchronize_session": False}
+    session.execute(update(PointOrdreDuJour).where(PointOrdreDuJour.usager_id == usager_id)
+                    .values(titre=gone, compte_rendu=None), execution_options=keep)
+    session.execute(update(Decision).where(Decision.usager_id == usager_id).values(texte=gone), execution_options=keep)
+    session.execute(update(Tache).where(Tache.usager_id == usager_id).values(titre=gone), execution_options=keep)
+    session.execute(update(ReunionParticipant).where(ReunionParticipant.usager_id == usager_id)
+                    .values(nom="-", organisation=None, contact_id=None), execution_options=keep)
