@@ -24,6 +24,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Document": "/api/v1/documents/types",
     "Transmission": "/transmissions/",
     "Ecrit": "/ecrits/",
+    "Reunion": "/reunions/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}

@@ -18,6 +18,7 @@ from .projet import (
     ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
     ProjetPersonnalise, ProjetSignature,
 )
+from .reunion import Decision, PointOrdreDuJour, Reunion, ReunionParticipant, Tache, TypeReunion
 from .rgpd import AccessRequest, ErasureRequest, RectificationRequest
 from .transmission import Transmission, TransmissionRead, TransmissionUsager, TransmissionVersion
 from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSession
@@ -30,6 +31,7 @@ __all__ = [
     "FormDefinition", "Foyer", "MesureProtection",
     "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
     "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",
+    "Decision", "PointOrdreDuJour", "Reunion", "ReunionParticipant", "Tache", "TypeReunion",
     "Transmission", "TransmissionRead", "TransmissionUsager", "TransmissionVersion",
     "TypeDocument", "TypeEcrit", "Usager", "User", "ValeurListe",
 ]

@@ -27,6 +27,7 @@ from ..models import (
     Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager,
     Usager,
 )
+from ..models.reunion import Decision, PointOrdreDuJour, Tache
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
 from . import audit_chain
 
@@ -46,7 +47,7 @@ UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginT
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
                 MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
-                Ecrit)
+                Ecrit, PointOrdreDuJour, Decision, Tache)
 
 
 def _plain(value):

@@ -34,6 +34,7 @@ from ..models import (
     ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment, Transmission,
     TransmissionUsager, TransmissionVersion, Usager,
 )
+from ..models.reunion import Decision, PointOrdreDuJour, Reunion, ReunionParticipant, Tache
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
 
@@ -138,6 +139,8 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             *[(model.__tablename__, with_loader_criteria(model, rule))
               for model, rule in _transmission_rules(True, False).items()],
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _ecrit_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule))
+              for model, rule in _reunion_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -166,6 +169,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     rules.update(_document_rules(False, all_categories))
     rules.update(_transmission_rules(False, all_categories))
     rules.update(_ecrit_rules(False, all_categories))
+    rules.update(_reunion_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -347,6 +351,60 @@ def _ecrit_rules(sees_all: bool, all_categories: bool) -> dict:
                 EcritVersion: lambda cls: _visible(cls.usager_id)}
     return {Ecrit: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id), _readable_part(cls)),
             EcritVersion: lambda cls: and_(_visible(cls.usager_id), _readable_part(cls))}
+_REUNION = Reunion.__table__.alias("scope_reunion")
+_POINT = PointOrdreDuJour.__table__.alias("scope_reunion_point")
+
+
+def _reunion_seen(reunion_id):
+    r = _REUNION.c
+    return exists().where(r.id == reunion_id, r.etablissement_id.in_(_SEEN_ETABS))
+
+
+def _about_visible(usager_id):
+    """About nobody in particular, or about someone the user sees."""
+    return or_(usager_id.is_(None), _visible(usager_id))
+
+
+def _readable_item(cls):
+    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+
+
+def _point_seen(cls):
+    return and_(_reunion_seen(cls.reunion_id), _about_visible(cls.usager_id))
+
+
+def _point_seen_and_readable(cls):
+    return and_(_point_seen(cls), _readable_item(cls))
+
+
+def _task_readable(cls):
+    return or_(cls.sensitivity.is_(None), _readable_item(cls))
+
+
+def _reunion_rules(sees_all: bool, all_categories: bool) -> dict:
+    """A meeting is seen in its établissement; each agenda item is an écrit, seen only with the
+    person it is about (if any) and read only with its category; its decisions follow it. A
+    follow-up task is its owner's, but one about a person is seen only with that person and the
+    category of the item it came from. (Rules without closure variables: SQLAlchemy caches
+    each lambda once per entity.)"""
+    if sees_all:
+        if all_categories:
+            return {}
+        return {PointOrdreDuJour: lambda cls: _readable_item(cls),
+                Decision: lambda cls: exists().where(_POINT.c.id == cls.point_id, _readable_item(_POINT.c)),
+                Tache: lambda cls: _task_readable(cls)}
+    rules = {Reunion: lambda cls: cls.etablissement_id.in_(_SEEN_ETABS),
+             ReunionParticipant: lambda cls: and_(_reunion_seen(cls.reunion_id), _about_visible(cls.usager_id))}
+    if all_categories:
+        rules.update({PointOrdreDuJour: lambda cls: _point_seen(cls),
+                      Decision: lambda cls: exists().where(_POINT.c.id == cls.point_id, _point_seen(_POINT.c)),
+                      Tache: lambda cls: _about_visible(cls.usager_id)})
+    else:
+        rules.update({PointOrdreDuJour: lambda cls: _point_seen_and_readable(cls),
+                      Decision: lambda cls: exists().where(_POINT.c.id == cls.point_id,
+                                                           _point_seen_and_readable(_POINT.c)),
+                      Tache: lambda cls: and_(_about_visible(cls.usager_id), _task_readable(cls))})
+    return rules
 
 
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
@@ -489,7 +547,8 @@ SCOPED_ENTITIES = frozenset((
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
-    TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion))
+    TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion, Reunion, ReunionParticipant, PointOrdreDuJour,
+    Decision, Tache))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -170,6 +170,12 @@ def retention_due(session, today: dt.date) -> list[dict]:
             for i in items if i.usager_id in usagers]
 
 
+def _reunions():
+    from . import reunions
+
+    return reunions
+
+
 def _documents():
     from . import documents
 
@@ -208,6 +214,8 @@ WORKLISTS = {
                                    lambda s, ctx: _documents().expiring_documents(s, ctx["today"])),
     "ecrits-a-valider": Worklist(_l("Écrits à valider"), (_l("Usager"), _l("Type"), _l("Titre"), _l("Soumis le")),
                                  "Ecrit", lambda s, ctx: _ecrits().worklist_rows(s, ctx["user_id"])),
+    "mes-taches": Worklist(_l("Mes tâches"), (_l("Usager"), _l("Tâche"), _l("Échéance")), "Reunion",
+                           lambda s, ctx: _reunions().my_tasks_worklist(s, ctx["user_id"])),
     "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
                                                                    _l("Motif")), "Rgpd",
                              lambda s, ctx: retention_due(s, ctx["today"])),

@@ -1,7 +1,7 @@
 """Default reference lists, loaded once; later edits in the référentiels console are kept."""
 from sqlalchemy import select
 
-from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, ValeurListe
+from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, TypeReunion, ValeurListe
 
 # Catégories ESSMS (CASF L.312-1), named as users name them.
 CATEGORIES = [
@@ -61,6 +61,15 @@ TYPES_DOCUMENT = [
     ("livret_accueil", "Livret d'accueil et règlement de fonctionnement remis"),
     ("attestation_assurance", "Attestation d'assurance (responsabilité civile)"),
     ("photo", "Photographie (identitovigilance)"),
+    ("compte_rendu_reunion", "Compte rendu de réunion"),
+]
+# Kinds of meeting (ANESM 2008: the PP is co-evaluated at a réunion de synthèse or de projet; the
+# conseil de la vie sociale, CASF L.311-6, meets at least three times a year).
+TYPES_REUNION = [
+    ("synthese", "Réunion de synthèse"), ("revue_projet", "Revue de projet personnalisé"),
+    ("equipe", "Réunion d'équipe"), ("cvs", "Conseil de la vie sociale (CVS)"),
+    ("service", "Réunion de service"), ("institutionnelle", "Réunion institutionnelle"),
+    ("partenaires", "Réunion avec des partenaires"),
 ]
 # (default category of the shared secret, expires) per type; the others: administratif, no expiry.
 TYPES_DOCUMENT_DEFAULTS = {
@@ -68,6 +77,7 @@ TYPES_DOCUMENT_DEFAULTS = {
     "attestation_droits": ("administratif", True), "attestation_assurance": ("administratif", True),
     "projet_personnalise": ("social_educatif", False), "compte_rendu": ("social_educatif", False),
     "rapport": ("social_educatif", False),
+    "compte_rendu_reunion": ("social_educatif", False),
     "ordonnance": ("medical", False),
 }
 # Mandatory papers per établissement category (the dossier's checklist). Every ESSMS hands over
@@ -136,6 +146,7 @@ def load_reference_data(session) -> None:
             lambda code: {"retention_years": RETENTION_YEARS.get(code, DEFAULT_RETENTION_YEARS)})
     _upsert(session, ModaliteAccueil, MODALITES)
     _upsert(session, MotifSortie, MOTIFS_SORTIE)
+    _upsert(session, TypeReunion, TYPES_REUNION)
     _upsert(session, TypeDocument, TYPES_DOCUMENT, lambda code: dict(zip(
         ("categorie", "expire"), TYPES_DOCUMENT_DEFAULTS.get(code, ("administratif", False)))))
     _upsert(session, TypeEcrit, [(code, label) for code, label, _v, _d in TYPES_ECRIT], TYPES_ECRIT_DEFAULTS.get)

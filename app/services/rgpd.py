@@ -26,7 +26,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..security import audit_chain
 from ..security.audit import record_event
-from . import drafts, projets
+from . import drafts, projets, reunions
 from .errors import ValidationFailed
 
 APPROVER_ROLES = {"DPO", "Direction"}
@@ -137,6 +137,7 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
         rectification.content = rectification.decision = audit_chain.ERASED["effacé"]
         rectification.requested_by = "-"
     _erase_identity_referrals(session, usager.id)
+    reunions.erase_for_usager(session, usager.id)  # (before the foyer's contacts go: a proche took part)
     session.flush()
     if foyer is not None and not session.execute(select(Usager.id).where(Usager.foyer_id == foyer.id)).first():
         for contact in session.execute(select(ContactPerson).where(ContactPerson.foyer_id == foyer.id)).scalars():

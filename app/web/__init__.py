@@ -24,6 +24,7 @@ def register_web(app, appbuilder):
     from .api.lieux import LieuNaissanceApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
+    from .api.reunions import ReunionApi
     from .api.transmissions import TransmissionApi, UsagerTransmissionApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
@@ -41,6 +42,7 @@ def register_web(app, appbuilder):
     from .views.home import WorklistView
     from .views.nomenclatures import NomenclatureView
     from .views.projets import ProjetView
+    from .views.reunions import ReunionView
     from .views.transmissions import TransmissionView
     from .views.ecrits import EcritView
     from .views.organisation import (
@@ -59,7 +61,7 @@ def register_web(app, appbuilder):
                         icon="fa-calendar", category="Usagers")
     appbuilder.add_view(TransmissionView, "Transmissions", label=_l("Transmissions"), icon="fa-comments",
                         category="Usagers")
-    appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers")
+    appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers", appbuilder.add_view(ReunionView, "Réunions", label=_l("Réunions"), icon="fa-users")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -116,7 +118,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(UsagerDocumentsApi)
     appbuilder.add_api(UsagerTransmissionApi)
     appbuilder.add_api(TransmissionApi)
-    appbuilder.add_api(UsagerEcritApi)
+    appbuilder.add_api(UsagerEcritApi, appbuilder.add_api(ReunionApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)

@@ -165,6 +165,7 @@ class DossierView(BaseView):
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
             **self._transmissions(usager), **self._ecrits(usager),
+            **self._transmissions(usager), **self._reunions(usager),
         ), status
 
     def _projets(self, usager):
@@ -194,6 +195,13 @@ class DossierView(BaseView):
         from ...services import ecrits
 
         return {"ecrits_recent": ecrits.ecrits_of(db.session, usager.id)[:5], "ecrit_statuts": ecrits.STATUTS}
+    def _reunions(self, usager):
+        """The meetings panel: meetings with an item about the person, only the items the user reads."""
+        if not self.appbuilder.sm.has_access("can_read", "Reunion"):
+            return {"reunions_panel": None}
+        from ...services import reunions
+
+        return {"reunions_panel": reunions.of_usager(db.session, usager.id)[:10]}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""

@@ -56,10 +56,13 @@ class HomeView(IndexView):
         keys = []
         if parts["secretariat"]:
             keys += ["attente", "pieces", "identites", "documents-manquants", "documents-expirent"]
+            keys += ["mes-taches"]
         if parts["care"]:
             keys += ["mes-usagers", "evaluations", "aggir"]
+            keys += ["mes-taches"]
         if parts["pilot"]:
             keys += ["entrees", "sorties", "attente", "identites", "evaluations", "aggir", "ecrits-a-valider"]
+            keys += ["mes-taches"]
         if parts["dpo"]:
             keys += ["conservation"]
         lists = _worklists(*dict.fromkeys(keys))
