@@ -1,7 +1,9 @@
 """Default reference lists, loaded once; later edits in the référentiels console are kept."""
 from sqlalchemy import select
 
-from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, TypeReunion, ValeurListe
+from ..models import (
+    CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, TypeReunion, ValeurListe,
+)
 
 # Catégories ESSMS (CASF L.312-1), named as users name them.
 CATEGORIES = [

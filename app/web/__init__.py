@@ -61,7 +61,8 @@ def register_web(app, appbuilder):
                         icon="fa-calendar", category="Usagers")
     appbuilder.add_view(TransmissionView, "Transmissions", label=_l("Transmissions"), icon="fa-comments",
                         category="Usagers")
-    appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers", appbuilder.add_view(ReunionView, "Réunions", label=_l("Réunions"), icon="fa-users")
+    appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers")
+    appbuilder.add_view(ReunionView, "Réunions", label=_l("Réunions"), icon="fa-users", category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -118,7 +119,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(UsagerDocumentsApi)
     appbuilder.add_api(UsagerTransmissionApi)
     appbuilder.add_api(TransmissionApi)
-    appbuilder.add_api(UsagerEcritApi, appbuilder.add_api(ReunionApi)
+    appbuilder.add_api(UsagerEcritApi)
+    appbuilder.add_api(ReunionApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)

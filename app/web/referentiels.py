@@ -17,7 +17,9 @@ from flask_wtf.form import _Auto
 from sqlalchemy import inspect
 
 from ..extensions import db
-from ..models import CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, TypeReunion, ValeurListe
+from ..models import (
+    CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, TypeEcrit, TypeReunion, ValeurListe,
+)
 from ..models.base import INTEGER_MAX
 from ..security.roles import CATEGORIES
 from .params import whole_number
@@ -173,6 +175,7 @@ def init_referentiels(app) -> Admin:
     admin.add_view(ReferenceView(ModaliteAccueil, session, name=_l("Modalités d'accueil"), endpoint="ref_modalites"))
     admin.add_view(ReferenceView(MotifSortie, session, name=_l("Motifs de sortie"), endpoint="ref_motifs"))
     admin.add_view(TypeDocumentView(TypeDocument, session, name=_l("Types de document"), endpoint="ref_documents"))
-    admin.add_view(TypeEcritView(TypeEcrit, session, name=_l("Types d'écrit"), endpoint="ref_ecrits", admin.add_view(ReferenceView(TypeReunion, name=_l("Types de réunion"), endpoint="ref_reunions"))
+    admin.add_view(TypeEcritView(TypeEcrit, session, name=_l("Types d'écrit"), endpoint="ref_ecrits"))
+    admin.add_view(ReferenceView(TypeReunion, session, name=_l("Types de réunion"), endpoint="ref_reunions"))
     admin.add_view(ValeurListeView(ValeurListe, session, name=_l("Listes de valeurs"), endpoint="ref_valeurs"))
     return admin

@@ -164,8 +164,7 @@ class DossierView(BaseView):
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
-            **self._transmissions(usager), **self._ecrits(usager),
-            **self._transmissions(usager), **self._reunions(usager),
+            **self._transmissions(usager), **self._ecrits(usager), **self._reunions(usager),
         ), status
 
     def _projets(self, usager):
