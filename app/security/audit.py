@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, Evaluation, EvaluationResult, Foyer,
-    Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager,
+    Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale, DemandeAdmission, Devis,
+    Document, Evaluation, EvaluationResult, Etablissement, Facture, Foyer, JustificatifRessources, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager,
     Usager,
 )
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
@@ -45,7 +45,8 @@ CHANGED = "modifié"
 UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle", "FormDraft"}
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
-                MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager)
+                MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
+                ContratSejour, Avenant, Devis, Facture, JustificatifRessources, Aide, Assurance)
 
 
 def _plain(value):

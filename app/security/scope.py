@@ -27,7 +27,8 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    AccessRequest, Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, DocumentVersion,
+    AccessRequest, Admission, Aide, Assurance, Avenant, ContratSejour, Devis, DevisLigne, Facture,
+    JustificatifRessources, ContactPerson, CouvertureSociale, DemandeAdmission, Document, DocumentVersion,
     ErasureRequest, Etablissement, Evaluation, EvaluationResult, Foyer, IdentityReferral, MesureProtection,
     ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
     ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment, Transmission,
@@ -136,6 +137,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _document_rules(True, False).items()],
             *[(model.__tablename__, with_loader_criteria(model, rule))
               for model, rule in _transmission_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _paper_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -163,6 +165,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     rules.update(_projet_rules(False, all_categories))
     rules.update(_document_rules(False, all_categories))
     rules.update(_transmission_rules(False, all_categories))
+    rules.update(_paper_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -333,6 +336,28 @@ def _transmission_rules(sees_all: bool, all_categories: bool) -> dict:
     }
 
 
+PAPERS = (ContratSejour, Avenant, Devis, DevisLigne, Facture, JustificatifRessources, Aide, Assurance)
+_OF_ADMISSION = (ContratSejour, Avenant)  # a contract is its établissement's, like a PP
+
+
+def _paper_rules(sees_all: bool, all_categories: bool) -> dict:
+    """Administrative and financial papers (services/papiers.py): each row carries its usager
+    and its category (financier for money), so each is seen with its usager and read only with
+    its category; a contrat de séjour and its avenants only in the établissement of their
+    admission."""
+    if sees_all:
+        return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in PAPERS}
+    if all_categories:
+        rules = {m: (lambda cls: _visible(cls.usager_id)) for m in PAPERS}
+        rules.update({m: (lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id)))
+                      for m in _OF_ADMISSION})
+        return rules
+    rules = {m: (lambda cls: and_(_visible(cls.usager_id), _readable_part(cls))) for m in PAPERS}
+    rules.update({m: (lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id),
+                                       _readable_part(cls))) for m in _OF_ADMISSION})
+    return rules
+
+
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
 # (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
 # in each of those statements only cost time.
@@ -473,7 +498,7 @@ SCOPED_ENTITIES = frozenset((
     Etablissement, Service, StaffAssignment, Evaluation, EvaluationResult, ProjetPersonnalise, ProjetAttente,
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
-    TransmissionUsager, TransmissionVersion))
+    TransmissionUsager, TransmissionVersion, *PAPERS))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -61,6 +61,9 @@ TYPES_DOCUMENT = [
     ("livret_accueil", "Livret d'accueil et règlement de fonctionnement remis"),
     ("attestation_assurance", "Attestation d'assurance (responsabilité civile)"),
     ("photo", "Photographie (identitovigilance)"),
+    ("devis", "Devis"), ("facture", "Facture ou attestation de paiement"),
+    ("justificatif_ressources", "Justificatif de ressources"),
+    ("notification_aide", "Notification d'aide (APA, PCH, aide sociale, logement, AAH…)"),
 ]
 # (default category of the shared secret, expires) per type; the others: administratif, no expiry.
 TYPES_DOCUMENT_DEFAULTS = {
@@ -68,6 +71,8 @@ TYPES_DOCUMENT_DEFAULTS = {
     "attestation_droits": ("administratif", True), "attestation_assurance": ("administratif", True),
     "projet_personnalise": ("social_educatif", False), "compte_rendu": ("social_educatif", False),
     "ordonnance": ("medical", False),
+    "devis": ("financier", False), "facture": ("financier", False), "justificatif_ressources": ("financier", False),
+    "notification_aide": ("financier", False),
 }
 # Mandatory papers per établissement category (the dossier's checklist). Every ESSMS hands over
 # the livret d'accueil with the règlement de fonctionnement and signs a contrat de séjour or a
