@@ -36,6 +36,10 @@ class PaperMixin(VersionedMixin, TrackedMixin, ArchivableMixin):
         return Column(Integer, ForeignKey("document.id"), nullable=True)
 
     @declared_attr
+    def usager(cls):
+        return relationship("Usager", foreign_keys=[cls.usager_id])
+
+    @declared_attr
     def document(cls):
         return relationship("Document", foreign_keys=[cls.document_id])
 

@@ -170,6 +170,12 @@ def retention_due(session, today: dt.date) -> list[dict]:
             for i in items if i.usager_id in usagers]
 
 
+def _papiers():
+    from . import papiers
+
+    return papiers
+
+
 def _documents():
     from . import documents
 
@@ -200,6 +206,15 @@ WORKLISTS = {
     "documents-expirent": Worklist(_l("Documents qui expirent (60 jours)"), (_l("Usager"), _l("Type"), _l("Titre"),
                                                                                _l("Expire le")), "Usager",
                                    lambda s, ctx: _documents().expiring_documents(s, ctx["today"])),
+    "contrats-a-remettre": Worklist(_l("Contrats de séjour / DIPC à remettre (15 jours)"), (
+        _l("Usager"), _l("Établissement"), _l("Entrée"), _l("À remettre avant le"), _l("État")), "Papiers",
+        lambda s, ctx: _papiers().contracts_due(s, ctx["today"], "remise")),
+    "contrats-a-signer": Worklist(_l("Contrats de séjour / DIPC à signer (un mois)"), (
+        _l("Usager"), _l("Établissement"), _l("Entrée"), _l("À signer avant le"), _l("État")), "Papiers",
+        lambda s, ctx: _papiers().contracts_due(s, ctx["today"], "signature")),
+    "aides-a-renouveler": Worklist(_l("Aides à renouveler"), (_l("Usager"), _l("Aide"), _l("Organisme"),
+                                                              _l("Fin des droits")), "Papiers",
+                                   lambda s, ctx: _papiers().aides_to_renew(s, ctx["today"], ctx["aide_days"])),
     "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
                                                                    _l("Motif")), "Rgpd",
                              lambda s, ctx: retention_due(s, ctx["today"])),
