@@ -161,7 +161,7 @@ def clean(kind: Kind, values: dict, *, partial=False) -> dict:
     errors, cleaned = {}, {}
     columns = kind.model.__table__.columns
     for key, value in values.items():
-        if key not in kind.fields:
+        if key not in kind.fields and key != "document_id":
             errors[key] = _("Champ inconnu ou non modifiable.")
         elif key == "lignes":
             cleaned["lignes"] = _lines(value, errors)
@@ -191,6 +191,12 @@ def clean(kind: Kind, values: dict, *, partial=False) -> dict:
 def _links(session, kind: Kind, usager: Usager, values: dict) -> dict:
     """A contract's admission, an avenant's contract: the usager's, in the user's scope."""
     extra = {}
+    if values.get("document_id") is not None:  # a document already in the dossier (API clients upload first)
+        from ..models import Document
+
+        document = session.get(Document, values["document_id"])
+        if document is None or document.usager_id != usager.id or document.archived_at is not None:
+            raise ValidationFailed({"document_id": _("Document inconnu dans ce dossier.")})
     if "admission_id" in values:
         admission = session.get(Admission, values["admission_id"])
         if admission is None or admission.usager_id != usager.id or admission.archived_at is not None:

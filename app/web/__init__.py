@@ -16,6 +16,7 @@ from .params import init_params
 def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
     from .api.documents import DocumentTypesApi, UsagerDocumentsApi
+    from .api.papiers import PapiersTypesApi, UsagerPapiersApi
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
@@ -111,6 +112,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EcheancesApi)
     appbuilder.add_api(DocumentTypesApi)
     appbuilder.add_api(UsagerDocumentsApi)
+    appbuilder.add_api(PapiersTypesApi)
+    appbuilder.add_api(UsagerPapiersApi)
     appbuilder.add_api(UsagerTransmissionApi)
     appbuilder.add_api(TransmissionApi)
     init_referentiels(app)
