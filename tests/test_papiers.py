@@ -184,3 +184,37 @@ def test_secretary_home_lists_contracts_to_hand_over(app, as_user):
     page = as_user("secretaire.tilleuls").get("/").data.decode()
     assert "Contrats de séjour / DIPC à remettre" in page
     assert as_user("compta").get("/accueil/liste/aides-a-renouveler").status_code == 200
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+def test_papers_page_keeps_what_was_typed_on_error_and_records(app, as_user):
+    uid, aid = person(app)
+    compta = as_user("compta")
+    dossier = compta.get(f"/dossier/{uid}").data.decode()
+    assert f"/dossier/{uid}/papiers" in dossier
+    page = compta.get(f"/dossier/{uid}/papiers")
+    assert page.status_code == 200 and "Devis" in page.data.decode() and "Aides" in page.data.decode()
+    refused = compta.post(f"/dossier/{uid}/papiers/devis", data={
+        "devis-date": "2024-03-01", "devis-objet": "Fauteuil adapté",
+        "devis-lignes-0-libelle": "Fauteuil", "devis-lignes-0-quantite": "1", "devis-lignes-0-prix_unitaire": "abc"})
+    text = refused.data.decode()
+    assert refused.status_code == 422 and "Fauteuil adapté" in text and "Ligne 1" in text
+    saved = compta.post(f"/dossier/{uid}/papiers/devis", data={
+        "devis-date": "2024-03-01", "devis-objet": "Fauteuil adapté",
+        "devis-lignes-0-libelle": "Fauteuil", "devis-lignes-0-quantite": "1",
+        "devis-lignes-0-prix_unitaire": "1 250,50"}, follow_redirects=True)
+    assert saved.status_code == 200 and "total 1250.50 €" in saved.data.decode()
+    contract = compta.post(f"/dossier/{uid}/papiers/contrats", data={
+        "contrats-admission_id": str(aid), "contrats-type": "dipc", "contrats-remis_le": "2024-01-20"},
+        follow_redirects=True)
+    assert "Remise" in contract.data.decode() and "fait" in contract.data.decode()
+
+
+def test_educator_page_has_no_financier_section(app, as_user):
+    uid, _aid = person(app, f.SOURCES)
+    page = as_user("educ.sources").get(f"/dossier/{uid}/papiers")
+    text = page.data.decode()
+    assert page.status_code == 200 and "Assurances et garanties" in text and "Devis" not in text
+    assert as_user("educ.sources").post(f"/dossier/{uid}/papiers/devis", data={}).status_code in (403, 404)
+    assert as_user("secretaire.tilleuls").get(f"/dossier/{uid}/papiers").status_code == 404

@@ -35,6 +35,7 @@ def register_web(app, appbuilder):
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.documents import DocumentView
+    from .views.papiers import PapiersView
     from .views.drafts import DraftView, init_drafts
     from .views.evaluations import EvaluationExportView, EvaluationView
     from .views.formulaires import FormulairesView
@@ -72,6 +73,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view_no_menu(WorklistView)
     appbuilder.add_view_no_menu(ProjetView)
     appbuilder.add_view_no_menu(DocumentView)
+    appbuilder.add_view_no_menu(PapiersView)
     appbuilder.add_view_no_menu(EvaluationExportView)
     for view in (PasswordView, AccountView, LockView, DraftView, LanguageView):
         appbuilder.add_view_no_menu(view)
