@@ -58,6 +58,8 @@ class Config:
     # Times are stored in UTC and shown in this zone (pages, exports, PDFs).
     SILLAGE_TIMEZONE = os.environ.get("SILLAGE_TIMEZONE", "Europe/Paris")
     SILLAGE_GMP_MAX_AGE_MONTHS = int(os.environ.get("SILLAGE_GMP_MAX_AGE_MONTHS", "12"))
+    # Days before the end of an aide's rights (APA, PCH, aide sociale…) when it appears on the work list.
+    SILLAGE_AIDE_RENEWAL_DAYS = int(os.environ.get("SILLAGE_AIDE_RENEWAL_DAYS", "90"))
     # Badges of the usager banner: the latest result `key` of a form family, as "family:key:Label"
     # separated by commas (e.g. "aggir:gir:GIR"); shown only to who may read that result.
     SILLAGE_BANNER_BADGES = [dict(zip(("family", "key", "label"), item.strip().split(":", 2)))

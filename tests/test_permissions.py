@@ -25,9 +25,11 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Transmission": "/transmissions/",
     "Ecrit": "/ecrits/",
     "Reunion": "/reunions/",
+    "Papiers": "/api/v1/papiers/types",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
-              "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}
+              "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo",
+              "Comptabilité": "compta"}
 
 
 def test_database_roles_equal_the_documented_matrix(app):

@@ -10,6 +10,7 @@ from .draft import FormDraft
 from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
 from .organisation import Capacite, Etablissement, Organisme, Service, StaffAssignment
+from .papiers import Aide, Assurance, Avenant, ContratSejour, Devis, DevisLigne, Facture, JustificatifRessources
 from .parcours import Admission, DemandeAdmission
 from .referentiels import (
     CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe,
@@ -25,7 +26,8 @@ from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSe
 from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
-    "AccessRequest", "IdentityReferral", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
+    "AccessRequest", "Aide", "Assurance", "Avenant", "ContratSejour", "Devis", "DevisLigne", "Facture", "JustificatifRessources",
+    "IdentityReferral", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Document", "DocumentVersion", "Ecrit", "EcritVersion", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",

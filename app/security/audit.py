@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, Ecrit, Evaluation, EvaluationResult, Foyer,
-    Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager,
-    Usager,
+    Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale, DemandeAdmission,
+    Devis, Document, Ecrit, Etablissement, Evaluation, EvaluationResult, Facture, Foyer, JustificatifRessources,
+    MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager, Usager,
 )
 from ..models.reunion import Decision, PointOrdreDuJour, Tache
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
@@ -47,7 +47,8 @@ UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginT
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
                 MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
-                Ecrit, PointOrdreDuJour, Decision, Tache)
+                Ecrit, PointOrdreDuJour, Decision, Tache, ContratSejour, Avenant, Devis, Facture,
+                JustificatifRessources, Aide, Assurance)
 
 
 def _plain(value):

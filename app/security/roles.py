@@ -29,6 +29,8 @@ RESOURCES = {
     "Indicateur": _l("Pilotage : GMP et répartition des GIR par établissement"),
     "Document": _l("Documents du dossier (GED) : pièces, versions, pièces obligatoires"),
     "Ecrit": _l("Écrits : comptes rendus et rapports, leur validation et leur diffusion"),
+    "Papiers": _l("Papiers administratifs et financiers : contrats de séjour, devis, factures, ressources, aides, "
+                  "assurances"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
 # reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
@@ -48,21 +50,24 @@ MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
     "Direction": {"Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
                   "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R,
-                  "VigilanceIdentite": RW, "Indicateur": R, "Transmission": RW, "Reunion": RWA},
-    "Chef de service": {"Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
-                        "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW, "Urgence": R, "Indicateur": R,
-                        "Transmission": RW, "Reunion": RWA},
-    "Secrétariat": {"Ecrit": RW, "Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
-                    "Rgpd": RW, "Transmission": R, "Reunion": RW},
-    "Éducatif": {"Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
-                 "Urgence": R, "Transmission": RW, "Reunion": RW},
-    "Soin": {"Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
-             "Urgence": R, "Transmission": RW, "Reunion": RW},
-    "Psychologue": {"Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW,
-                    "Projet": RW, "Urgence": R, "Transmission": RW, "Reunion": RW},
+                  "VigilanceIdentite": RW, "Indicateur": R, "Transmission": RW, "Reunion": RWA, "Papiers": RW},
+    "Chef de service": {"Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": R,
+                        "Affectation": R, "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW,
+                        "Urgence": R, "Indicateur": R, "Transmission": RW, "Reunion": RWA, "Papiers": RW},
+    "Secrétariat": {"Ecrit": RW, "Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R,
+                    "Evaluation": R, "Rgpd": RW, "Transmission": R, "Reunion": RW, "Papiers": RW},
+    # Reads the people and their admissions (to find a contract's admission), never their care.
+    "Comptabilité": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Papiers": RW},
+    "Éducatif": {"Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R,
+                 "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW, "Reunion": RW, "Papiers": R},
+    "Soin": {"Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R,
+             "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW, "Reunion": RW, "Papiers": R},
+    "Psychologue": {"Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R,
+                    "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW, "Reunion": RW, "Papiers": R},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Ecrit": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
-            "Evaluation": R, "Projet": R, "Audit": R, "HistoriqueAcces": R, "Rgpd": RW, "Transmission": R, "Reunion": R},
+    "DPO": {"Ecrit": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R,
+            "Formulaire": R, "Evaluation": R, "Projet": R, "Audit": R, "HistoriqueAcces": R, "Rgpd": RW,
+            "Transmission": R, "Reunion": R, "Papiers": R},
 }
 
 ROLE_DESCRIPTIONS = {
@@ -70,6 +75,7 @@ ROLE_DESCRIPTIONS = {
     "Direction": _l("Pilotage ; voit toute l'organisation, archive les dossiers."),
     "Chef de service": _l("Encadre un ou plusieurs établissements ; archive les dossiers."),
     "Secrétariat": _l("Admissions, identité, famille ; dans ses établissements."),
+    "Comptabilité": _l("Papiers financiers et administratifs (devis, factures, aides) ; dans ses établissements."),
     "Éducatif": _l("Consulte les dossiers de ses établissements."),
     "Soin": _l("Consulte les dossiers de ses établissements."),
     "Psychologue": _l("Consulte les dossiers de ses établissements."),
@@ -85,12 +91,14 @@ CATEGORIES = {
     "soins": _l("Soins"),
     "medical": _l("Médical"),
     "psychologique": _l("Psychologique"),
+    "financier": _l("Financier"),
 }
 CATEGORY_MATRIX = {
     "Administrateur": {"administratif": "rw"},
-    "Direction": {"administratif": "rw", "social_educatif": "rw", "soins": "r"},
+    "Direction": {"administratif": "rw", "social_educatif": "rw", "soins": "r", "financier": "r"},
     "Chef de service": {"administratif": "rw", "social_educatif": "rw", "soins": "r"},
     "Secrétariat": {"administratif": "rw"},
+    "Comptabilité": {"administratif": "rw", "financier": "rw"},
     "Éducatif": {"administratif": "r", "social_educatif": "rw", "soins": "r"},
     "Soin": {"administratif": "r", "social_educatif": "r", "soins": "rw", "medical": "rw"},
     "Psychologue": {"administratif": "r", "social_educatif": "r", "soins": "r", "psychologique": "rw"},
@@ -186,14 +194,15 @@ def sync_roles(appbuilder) -> None:
 
 
 def _seed_category_access(session, sm) -> None:
-    """Default shared-secret matrix for roles that have none yet (later edits are kept)."""
+    """Default shared-secret matrix for the (role, category) pairs that have no row yet: a new
+    role, or a category added since (financier); rows already there, perhaps edited, are kept."""
     from ..models import CategoryAccess
 
-    seeded = {row.role_id for row in session.query(CategoryAccess.role_id).distinct()}
+    seeded = {(row.role_id, row.category) for row in session.query(CategoryAccess.role_id, CategoryAccess.category)}
     for role_name, rights in CATEGORY_MATRIX.items():
         role = sm.find_role(role_name)
-        if role.id in seeded:
-            continue
         for category in CATEGORIES:
+            if (role.id, category) in seeded:
+                continue
             mode = rights.get(category, "")
             session.add(CategoryAccess(role_id=role.id, category=category, can_read="r" in mode, can_write="w" in mode))

@@ -27,12 +27,12 @@ from sqlalchemy.sql.util import find_tables
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from ..models import (
-    AccessRequest, Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, DocumentVersion, Ecrit,
-    EcritVersion,
-    ErasureRequest, Etablissement, Evaluation, EvaluationResult, Foyer, IdentityReferral, MesureProtection,
-    ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
-    ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment, Transmission,
-    TransmissionUsager, TransmissionVersion, Usager,
+    AccessRequest, Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale,
+    DemandeAdmission, Devis, DevisLigne, Document, DocumentVersion, Ecrit, EcritVersion, ErasureRequest,
+    Etablissement, Evaluation, EvaluationResult, Facture, Foyer, IdentityReferral, JustificatifRessources,
+    MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif,
+    ProjetParticipation, ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment,
+    Transmission, TransmissionUsager, TransmissionVersion, Usager,
 )
 from ..models.reunion import Decision, PointOrdreDuJour, Reunion, ReunionParticipant, Tache
 
@@ -141,6 +141,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _ecrit_rules(True, False).items()],
             *[(model.__tablename__, with_loader_criteria(model, rule))
               for model, rule in _reunion_rules(True, False).items()],
+            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _paper_rules(True, False).items()],
         ]
     rules = {
         Usager: lambda cls: _visible(cls.id),
@@ -170,6 +171,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     rules.update(_transmission_rules(False, all_categories))
     rules.update(_ecrit_rules(False, all_categories))
     rules.update(_reunion_rules(False, all_categories))
+    rules.update(_paper_rules(False, all_categories))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -407,6 +409,28 @@ def _reunion_rules(sees_all: bool, all_categories: bool) -> dict:
     return rules
 
 
+PAPERS = (ContratSejour, Avenant, Devis, DevisLigne, Facture, JustificatifRessources, Aide, Assurance)
+_OF_ADMISSION = (ContratSejour, Avenant)  # a contract is its établissement's, like a PP
+
+
+def _paper_rules(sees_all: bool, all_categories: bool) -> dict:
+    """Administrative and financial papers (services/papiers.py): each row carries its usager
+    and its category (financier for money), so each is seen with its usager and read only with
+    its category; a contrat de séjour and its avenants only in the établissement of their
+    admission."""
+    if sees_all:
+        return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in PAPERS}
+    if all_categories:
+        rules = {m: (lambda cls: _visible(cls.usager_id)) for m in PAPERS}
+        rules.update({m: (lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id)))
+                      for m in _OF_ADMISSION})
+        return rules
+    rules = {m: (lambda cls: and_(_visible(cls.usager_id), _readable_part(cls))) for m in PAPERS}
+    rules.update({m: (lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id),
+                                       _readable_part(cls))) for m in _OF_ADMISSION})
+    return rules
+
+
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
 # (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
 # in each of those statements only cost time.
@@ -548,7 +572,7 @@ SCOPED_ENTITIES = frozenset((
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
     TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion, Reunion, ReunionParticipant, PointOrdreDuJour,
-    Decision, Tache))
+    Decision, Tache, *PAPERS))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -176,6 +176,12 @@ def _reunions():
     return reunions
 
 
+def _papiers():
+    from . import papiers
+
+    return papiers
+
+
 def _documents():
     from . import documents
 
@@ -216,6 +222,15 @@ WORKLISTS = {
                                  "Ecrit", lambda s, ctx: _ecrits().worklist_rows(s, ctx["user_id"])),
     "mes-taches": Worklist(_l("Mes tâches"), (_l("Usager"), _l("Tâche"), _l("Échéance")), "Reunion",
                            lambda s, ctx: _reunions().my_tasks_worklist(s, ctx["user_id"])),
+    "contrats-a-remettre": Worklist(_l("Contrats de séjour / DIPC à remettre (15 jours)"), (
+        _l("Usager"), _l("Établissement"), _l("Entrée"), _l("À remettre avant le"), _l("État")), "Papiers",
+        lambda s, ctx: _papiers().contracts_due(s, ctx["today"], "remise")),
+    "contrats-a-signer": Worklist(_l("Contrats de séjour / DIPC à signer (un mois)"), (
+        _l("Usager"), _l("Établissement"), _l("Entrée"), _l("À signer avant le"), _l("État")), "Papiers",
+        lambda s, ctx: _papiers().contracts_due(s, ctx["today"], "signature")),
+    "aides-a-renouveler": Worklist(_l("Aides à renouveler"), (_l("Usager"), _l("Aide"), _l("Organisme"),
+                                                              _l("Fin des droits")), "Papiers",
+                                   lambda s, ctx: _papiers().aides_to_renew(s, ctx["today"], ctx["aide_days"])),
     "conservation": Worklist(_l("Durées de conservation échues"), (_l("Usager"), _l("Action"), _l("Depuis le"),
                                                                    _l("Motif")), "Rgpd",
                              lambda s, ctx: retention_due(s, ctx["today"])),

@@ -31,6 +31,7 @@ ACCOUNTS = [  # username, first name, last name, role, établissements (None = w
     ("soin.tilleuls", "Inès", "Infirmière", "Soin", [TILLEULS]),
     ("qualite", "Quentin", "Qualité", "Qualité", [TILLEULS, SOURCES]),
     ("dpo", "Diane", "Déléguée", "DPO", None),
+    ("compta", "Claire", "Comptable", "Comptabilité", [TILLEULS, SOURCES]),
 ]
 
 

@@ -63,6 +63,9 @@ TYPES_DOCUMENT = [
     ("livret_accueil", "Livret d'accueil et règlement de fonctionnement remis"),
     ("attestation_assurance", "Attestation d'assurance (responsabilité civile)"),
     ("photo", "Photographie (identitovigilance)"),
+    ("devis", "Devis"), ("facture", "Facture ou attestation de paiement"),
+    ("justificatif_ressources", "Justificatif de ressources"),
+    ("notification_aide", "Notification d'aide (APA, PCH, aide sociale, logement, AAH…)"),
     ("compte_rendu_reunion", "Compte rendu de réunion"),
 ]
 # Kinds of meeting (ANESM 2008: the PP is co-evaluated at a réunion de synthèse or de projet; the
@@ -81,6 +84,8 @@ TYPES_DOCUMENT_DEFAULTS = {
     "rapport": ("social_educatif", False),
     "compte_rendu_reunion": ("social_educatif", False),
     "ordonnance": ("medical", False),
+    "devis": ("financier", False), "facture": ("financier", False), "justificatif_ressources": ("financier", False),
+    "notification_aide": ("financier", False),
 }
 # Mandatory papers per établissement category (the dossier's checklist). Every ESSMS hands over
 # the livret d'accueil with the règlement de fonctionnement and signs a contrat de séjour or a

@@ -17,6 +17,7 @@ def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
     from .api.documents import DocumentTypesApi, UsagerDocumentsApi
     from .api.ecrits import UsagerEcritApi
+    from .api.papiers import PapiersTypesApi, UsagerPapiersApi
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
     from .api.forms import FormsApi
@@ -36,6 +37,7 @@ def register_web(app, appbuilder):
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.documents import DocumentView
+    from .views.papiers import PapiersView
     from .views.drafts import DraftView, init_drafts
     from .views.evaluations import EvaluationExportView, EvaluationView
     from .views.formulaires import FormulairesView
@@ -77,6 +79,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view_no_menu(WorklistView)
     appbuilder.add_view_no_menu(ProjetView)
     appbuilder.add_view_no_menu(DocumentView)
+    appbuilder.add_view_no_menu(PapiersView)
     appbuilder.add_view_no_menu(EvaluationExportView)
     for view in (PasswordView, AccountView, LockView, DraftView, LanguageView):
         appbuilder.add_view_no_menu(view)
@@ -117,6 +120,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(EcheancesApi)
     appbuilder.add_api(DocumentTypesApi)
     appbuilder.add_api(UsagerDocumentsApi)
+    appbuilder.add_api(PapiersTypesApi)
+    appbuilder.add_api(UsagerPapiersApi)
     appbuilder.add_api(UsagerTransmissionApi)
     appbuilder.add_api(TransmissionApi)
     appbuilder.add_api(UsagerEcritApi)

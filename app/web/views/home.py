@@ -22,7 +22,8 @@ def _can(action: str, resource: str) -> bool:
 
 def _context() -> dict:
     return {"today": clock.today(), "user_id": current_user.id,
-            "gmp_max_age": current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"]}
+            "gmp_max_age": current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"],
+            "aide_days": current_app.config["SILLAGE_AIDE_RENEWAL_DAYS"]}
 
 
 def _worklists(*keys) -> dict:
@@ -55,8 +56,10 @@ class HomeView(IndexView):
         }
         keys = []
         if parts["secretariat"]:
-            keys += ["attente", "pieces", "identites", "documents-manquants", "documents-expirent"]
-            keys += ["mes-taches"]
+            keys += ["attente", "pieces", "identites", "documents-manquants", "documents-expirent",
+                     "contrats-a-remettre", "contrats-a-signer", "aides-a-renouveler", "mes-taches"]
+        if _can("write", "Papiers") and not pilot:  # (Comptabilité: its papers' work lists)
+            keys += ["contrats-a-remettre", "contrats-a-signer", "aides-a-renouveler"]
         if parts["care"]:
             keys += ["mes-usagers", "evaluations", "aggir"]
             keys += ["mes-taches"]
