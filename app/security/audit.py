@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
-    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, Evaluation, EvaluationResult, Foyer,
+    Admission, ContactPerson, CouvertureSociale, DemandeAdmission, Document, Evenement, EvenementUsager, Evaluation, EvaluationResult, Foyer,
     Etablissement, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager,
     Usager,
 )
@@ -45,7 +45,8 @@ CHANGED = "modifié"
 UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle", "FormDraft"}
 # Classes whose loading is a read of personal data.
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
-                MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager)
+                MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
+                Evenement, EvenementUsager)
 
 
 def _plain(value):

@@ -27,6 +27,7 @@ RESOURCES = {
     "VigilanceIdentite": _l("Référent identité : dossiers semblables signalés entre établissements"),
     "Indicateur": _l("Pilotage : GMP et répartition des GIR par établissement"),
     "Document": _l("Documents du dossier (GED) : pièces, versions, pièces obligatoires"),
+    "Agenda": _l("Agenda : rendez-vous, activités, réunions, visites, absences ; flux ICS"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
 # reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
@@ -44,22 +45,22 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
-    "Direction": {"Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
+    "Direction": {"Agenda": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW, "Affectation": RW,
                   "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R, "Rgpd": RW, "Urgence": R,
                   "VigilanceIdentite": RW, "Indicateur": R, "Transmission": RW},
-    "Chef de service": {"Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
+    "Chef de service": {"Agenda": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": R, "Affectation": R,
                         "Formulaire": R, "Evaluation": RW, "Projet": RWA, "Rgpd": RW, "Urgence": R, "Indicateur": R,
                         "Transmission": RW},
-    "Secrétariat": {"Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
+    "Secrétariat": {"Agenda": RW, "Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R, "Formulaire": R, "Evaluation": R,
                     "Rgpd": RW, "Transmission": R},
-    "Éducatif": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
+    "Éducatif": {"Agenda": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
                  "Urgence": R, "Transmission": RW},
-    "Soin": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
+    "Soin": {"Agenda": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW, "Projet": RW,
              "Urgence": R, "Transmission": RW},
-    "Psychologue": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW,
+    "Psychologue": {"Agenda": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Formulaire": R, "Evaluation": RW,
                     "Projet": RW, "Urgence": R, "Transmission": RW},
     "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Document": R, "Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
+    "DPO": {"Agenda": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R, "Affectation": R, "Formulaire": R,
             "Evaluation": R, "Projet": R, "Audit": R, "HistoriqueAcces": R, "Rgpd": RW, "Transmission": R},
 }
 
@@ -123,6 +124,7 @@ MENUS = {
     "VigilanceIdentite": ["Usagers", "Vigilance identité"],
     "Projet": ["Usagers", "Échéances des projets"],
     "Transmission": ["Usagers", "Transmissions"],
+    "Agenda": ["Usagers", "Agenda"],
     "Indicateur": ["Pilotage", "GMP et GIR"],
     "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }

@@ -15,6 +15,7 @@ from .params import init_params
 
 def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
+    from .api.agenda import AgendaApi
     from .api.documents import DocumentTypesApi, UsagerDocumentsApi
     from .api.etablissement import EtablissementApi
     from .api.evaluation import EvaluationApi
@@ -26,6 +27,7 @@ def register_web(app, appbuilder):
     from .api.transmissions import TransmissionApi, UsagerTransmissionApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
+    from .views.agenda import AgendaView
     from .views.account import AccountView, LanguageView, LockView, PasswordView
     from .views.audit import AccessHistoryView, AuditView
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
@@ -57,6 +59,7 @@ def register_web(app, appbuilder):
                         icon="fa-calendar", category="Usagers")
     appbuilder.add_view(TransmissionView, "Transmissions", label=_l("Transmissions"), icon="fa-comments",
                         category="Usagers")
+    appbuilder.add_view(AgendaView, "Agenda", label=_l("Agenda"), icon="fa-calendar-o", category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -113,6 +116,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(UsagerDocumentsApi)
     appbuilder.add_api(UsagerTransmissionApi)
     appbuilder.add_api(TransmissionApi)
+    appbuilder.add_api(AgendaApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)
@@ -156,6 +160,11 @@ def _template_helpers(app):
     app.add_template_filter(display.display, "cell")
     app.add_template_filter(display.decimal, "decimal")
     app.add_template_filter(display.percent, "percent")
+
+    @app.template_filter("local_input")
+    def local_input(value):
+        """A stored datetime as a datetime-local field shows it (the structure's time)."""
+        return clock.local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
 
     @app.template_filter("time_fr")
     def time_fr(value):

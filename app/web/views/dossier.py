@@ -164,7 +164,7 @@ class DossierView(BaseView):
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
-            **self._transmissions(usager),
+            **self._transmissions(usager), **self._agenda(usager),
         ), status
 
     def _projets(self, usager):
@@ -186,6 +186,20 @@ class DossierView(BaseView):
 
         rows, _more = transmissions.feed(db.session, usager_id=usager.id, page_size=5)
         return {"transmissions_recent": rows, "transmission_cibles": transmissions.cibles(db.session)}
+
+    def _agenda(self, usager):
+        """The agenda panel: the person's next occurrences (masked as services.agenda says)."""
+        if not self.appbuilder.sm.has_access("can_read", "Agenda"):
+            return {"agenda_next": None}
+        import datetime as dt
+
+        from ...security.scope import current_scope
+        from ...services import agenda, clock
+
+        start = agenda.local_day_start(clock.today())
+        occs = agenda.occurrences(db.session, start, start + dt.timedelta(days=31), usager_id=usager.id,
+                                  with_cancelled=False)[:5]
+        return {"agenda_next": [agenda.as_dict(o, current_scope()) for o in occs]}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
