@@ -23,6 +23,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Indicateur": "/indicateurs/gmp",
     "Document": "/api/v1/documents/types",
     "Transmission": "/transmissions/",
+    "Agenda": "/agenda/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo"}
