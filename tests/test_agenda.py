@@ -182,6 +182,19 @@ def test_feed_read_is_audited_as_the_owner_without_the_token(app, api):
         assert not any(token in str(r.details) or token in str(r.changes) for r in rows)
 
 
+def test_a_revoked_feed_opened_in_a_signed_in_browser_leaves_no_token_in_the_trail(app, api, as_user):
+    """The 404 of a signed-in user is audited as a denial, with the path: the token masked."""
+    url = api("secretaire.tilleuls").post("/api/v1/agenda/flux").json["url"]
+    api("secretaire.tilleuls").post("/api/v1/agenda/flux")  # the first one is revoked
+    path = urlparse(url).path
+    token = path.rsplit("/", 1)[1][:-4]
+    assert as_user("secretaire.tilleuls").get(path).status_code == 404
+    with app.app_context():
+        rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).scalars().all()
+        assert any(r.action == "denied" for r in rows)
+        assert not [r.details for r in rows if token in str(r.details)]
+
+
 def test_medical_appointment_is_masked_for_a_role_that_does_not_read_medical(api, people):
     create(api("soin.tilleuls"), titre="Consultation psychiatre", type="rdv_medical", categorie="medical",
            debut="2030-06-03T09:00:00+02:00", fin="2030-06-03T10:00:00+02:00", usager_ids=[people["a"]],

@@ -531,11 +531,3 @@ def feed_for_token(session, raw: str) -> AgendaFeed | None:
     if feed is None or feed.revoked_at is not None:
         return None
     return feed
-
-
-def mask_token(path: str) -> str:
-    """A feed's path as logs may keep it: the token's first characters only."""
-    head, sep, tail = path.rpartition("/flux/")
-    if not sep:
-        return path
-    return f"{head}/flux/{tail[:len(FEED_PREFIX) + 4]}…"

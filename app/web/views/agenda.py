@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Admission, Evenement, Service, Usager
 from ...models.agenda import KINDS
-from ...security.audit import record_event, unaudited_read
+from ...security.audit import logged_path, record_event, unaudited_read
 from ...security.roles import CATEGORIES
 from ...security.scope import current_scope, scope_for_user
 from ...services import agenda, agenda_ics, clock
@@ -282,7 +282,7 @@ class AgendaView(BaseView):
         usagers = sorted({line.usager_id for e in events for line in e.usagers})
         record_event("read", user_id=user.id, username=user.username, entity="Evenement",
                      usager_id=usagers[0] if len(usagers) == 1 else None,
-                     details={"method": request.method, "path": agenda.mask_token(request.path), "status": 200,
+                     details={"method": request.method, "path": logged_path(request.path), "status": 200,
                               "flux": feed.prefix, "ids": {"Evenement": [e.id for e in events][:500]},
                               "usagers": usagers[:500]}, durable=False)
         feed.last_used_at = agenda.utcnow()
