@@ -72,6 +72,11 @@ class Config:
     # it only an addendum. "À lire" lists what is new in the user's services over this many days.
     SILLAGE_TRANSMISSION_CORRECTION_MINUTES = int(os.environ.get("SILLAGE_TRANSMISSION_CORRECTION_MINUTES", "60"))
     SILLAGE_TRANSMISSION_UNREAD_DAYS = int(os.environ.get("SILLAGE_TRANSMISSION_UNREAD_DAYS", "14"))
+    # Calendar feeds (ICS) read by phones: minimal by default (a generic title, the person's
+    # initials, no place or notes of a health category); "1" puts what the user reads in them.
+    SILLAGE_ICS_DETAIL = os.environ.get("SILLAGE_ICS_DETAIL", "0") == "1"
+    SILLAGE_ICS_DAYS_BEFORE = int(os.environ.get("SILLAGE_ICS_DAYS_BEFORE", "31"))
+    SILLAGE_ICS_DAYS_AFTER = int(os.environ.get("SILLAGE_ICS_DAYS_AFTER", "366"))
     SILLAGE_ALLOW_MACRO_DOCUMENTS = os.environ.get("SILLAGE_ALLOW_MACRO_DOCUMENTS", "0") == "1"
     # Largest file accepted by the one upload path (services/attachments.py); beyond: refused (413).
     SILLAGE_UPLOAD_MAX_BYTES = int(os.environ.get("SILLAGE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -1,6 +1,7 @@
 """All mapped classes, imported once so metadata (and Alembic) sees every table."""
 from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB tables share our metadata)
 
+from .agenda import AgendaFeed, Evenement, EvenementParticipant, EvenementUsager
 from .access import CategoryAccess, EmergencyAccess, SecurityStamp
 from .identity import IdentityReferral
 from .audit import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
@@ -26,8 +27,10 @@ from .security import ApiToken, LoginThrottle, RecoveryCode, UserSecurity, WebSe
 from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
-    "AccessRequest", "Aide", "Assurance", "Avenant", "ContratSejour", "Devis", "DevisLigne", "Facture", "JustificatifRessources",
-    "IdentityReferral", "ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditUsager", "Admission", "LoginThrottle", "RecoveryCode",
+    "AccessRequest", "Admission", "AgendaFeed", "Aide", "ApiToken", "Assurance", "AuditCheckpoint",
+    "AuditEvent", "AuditHead", "AuditUsager", "Avenant", "ContratSejour", "Devis", "DevisLigne", "Evenement",
+    "EvenementParticipant", "EvenementUsager", "Facture", "IdentityReferral", "JustificatifRessources",
+    "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",
     "CouvertureSociale", "DemandeAdmission", "Document", "DocumentVersion", "Ecrit", "EcritVersion", "Etablissement", "Evaluation", "EvaluationResult",
     "FormDefinition", "Foyer", "MesureProtection",

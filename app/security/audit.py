@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import re
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Boolean, Date, DateTime, Integer, Text, event, inspect, select
@@ -24,8 +25,9 @@ from sqlalchemy.orm import Session
 from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
     Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale, DemandeAdmission,
-    Devis, Document, Ecrit, Etablissement, Evaluation, EvaluationResult, Facture, Foyer, JustificatifRessources,
-    MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission, TransmissionUsager, Usager,
+    Devis, Document, Ecrit, Etablissement, Evaluation, EvaluationResult, Evenement, EvenementUsager, Facture,
+    Foyer, JustificatifRessources, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission,
+    TransmissionUsager, Usager,
 )
 from ..models.reunion import Decision, PointOrdreDuJour, Tache
 from ..models.base import ArchivableMixin, TrackedMixin, utcnow
@@ -48,7 +50,7 @@ UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginT
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
                 MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
                 Ecrit, PointOrdreDuJour, Decision, Tache, ContratSejour, Avenant, Devis, Facture,
-                JustificatifRessources, Aide, Assurance)
+                JustificatifRessources, Aide, Assurance, Evenement, EvenementUsager)
 
 
 def _plain(value):
@@ -69,6 +71,23 @@ def current_actor() -> tuple[int | None, str]:
     if user is None:
         return None, "anonymous"
     return user.id, user.username
+
+
+# Paths whose last part is a credential (the agenda's feed token): the trail keeps its first
+# characters only, whoever asks and whatever the answer.
+_SECRET_PATH = re.compile(r"(/agenda/flux/.{0,7})[^/]*")
+
+
+def logged_path(path: str) -> str:
+    """A request path as the trail may keep it (credentials in paths masked), at most 300 chars."""
+    return _SECRET_PATH.sub(lambda m: m.group(1) + "…", path)[:300]
+
+
+def _logged_arg(name: str, value):
+    """A route argument as the trail keeps it: a `token` (a credential) masked like its path."""
+    if not isinstance(value, str):
+        return value
+    return value[:7] + "…" if name == "token" else value[:100]
 
 
 def _origin() -> dict:
@@ -324,8 +343,8 @@ def _record_denied(status: int) -> None:
     args = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, (int, str))}
     target = args.get("usager_id") if isinstance(args.get("usager_id"), int) else None
     record_event("denied", user_id=user_id, username=username, entity="Acces", usager_id=target,
-                 details={"method": request.method, "path": request.path[:300], "status": status,
-                          "args": {k: (v[:100] if isinstance(v, str) else v) for k, v in list(args.items())[:10]}},
+                 details={"method": request.method, "path": logged_path(request.path), "status": status,
+                          "args": {k: _logged_arg(k, v) for k, v in list(args.items())[:10]}},
                  durable=False)
 
 
@@ -340,7 +359,7 @@ def init_read_audit(app) -> None:
         if not reads or not current_app.config.get("SILLAGE_AUDIT_READS", True):
             return response
         usagers = sorted(g.pop("sillage_read_usagers", set()))
-        details = {"method": request.method, "path": request.path[:300], "status": response.status_code,
+        details = {"method": request.method, "path": logged_path(request.path), "status": response.status_code,
                    "ids": {name: sorted(ids)[:500] for name, ids in sorted(reads.items())},
                    "usagers": usagers[:500]}
         # (no query string: search terms may hold a name that must not outlive an erasure)

@@ -29,10 +29,11 @@ from . import stamp
 from ..models import (
     AccessRequest, Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale,
     DemandeAdmission, Devis, DevisLigne, Document, DocumentVersion, Ecrit, EcritVersion, ErasureRequest,
-    Etablissement, Evaluation, EvaluationResult, Facture, Foyer, IdentityReferral, JustificatifRessources,
-    MesureProtection, ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif,
-    ProjetParticipation, ProjetPersonnalise, ProjetSignature, RectificationRequest, Service, StaffAssignment,
-    Transmission, TransmissionUsager, TransmissionVersion, Usager,
+    Etablissement, Evaluation, EvaluationResult, Evenement, EvenementParticipant, EvenementUsager, Facture,
+    Foyer, IdentityReferral, JustificatifRessources, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan,
+    ProjetBilanObjectif, ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature,
+    RectificationRequest, Service, StaffAssignment, Transmission, TransmissionUsager, TransmissionVersion,
+    Usager,
 )
 from ..models.reunion import Decision, PointOrdreDuJour, Reunion, ReunionParticipant, Tache
 
@@ -55,6 +56,7 @@ class Scope:
     writable: frozenset | None = None
     # Break-the-glass: usagers opened in an emergency (every category, until the access expires).
     emergency_usager_ids: frozenset = field(default_factory=frozenset)
+    user_id: int | None = None  # the agenda's participants see their events wherever they are
 
     def reads(self, category: str, usager_id=None) -> bool:
         return self.readable is None or category in self.readable or usager_id in self.emergency_usager_ids
@@ -95,6 +97,7 @@ class Scope:
             "cutoff": dt.date.today() - relativedelta(months=self.months_after_exit),
             "statuses": sorted(STATUTS_DEMANDE_OUVERTE), "emergency": sorted(self.emergency_usager_ids),
             "readable": readable_keys(self.readable or ()),
+            "me": [self.user_id] if self.user_id is not None else [],
         }
 
 
@@ -122,6 +125,7 @@ def _bound(name, type_, expanding=True):
 _ETABS, _SERVICES, _SEEN_ETABS = _bound("etabs", Integer), _bound("services", Integer), _bound("seen_etabs", Integer)
 _CUTOFF = _bound("cutoff", Date, expanding=False)
 _STATUSES, _EMERGENCY, _READABLE = _bound("statuses", String), _bound("emergency", Integer), _bound("readable", String)
+_ME = _bound("me", Integer)
 
 
 def _rules(sees_all: bool, all_categories: bool) -> list:
@@ -172,6 +176,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     rules.update(_ecrit_rules(False, all_categories))
     rules.update(_reunion_rules(False, all_categories))
     rules.update(_paper_rules(False, all_categories))
+    rules.update(_agenda_rules())
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -431,6 +436,27 @@ def _paper_rules(sees_all: bool, all_categories: bool) -> dict:
     return rules
 
 
+_EVENT_PERSON = EvenementUsager.__table__.alias("scope_event_person")
+_EVENT_PARTICIPANT = EvenementParticipant.__table__.alias("scope_event_participant")
+
+
+def _seen_event(cls):
+    """One of its people is visible; or it concerns nobody and is in one of the user's
+    établissements (a staff meeting, a service's day); or the user takes part in it."""
+    person, part = _EVENT_PERSON.c, _EVENT_PARTICIPANT.c
+    return or_(exists().where(person.evenement_id == cls.id, _visible(person.usager_id)),
+               and_(~exists().where(person.evenement_id == cls.id), cls.etablissement_id.in_(_SEEN_ETABS)),
+               exists().where(part.evenement_id == cls.id, part.user_id.in_(_ME)))
+
+
+def _agenda_rules() -> dict:
+    """Agenda (models/agenda.py): an event is seen as `_seen_event` says, and each of its people
+    only by who sees that person. The shared secret does not hide the slot (a colleague must
+    know the person is away at 14:00): services.agenda masks its detail when serialising.
+    Organisation-wide roles see every event (masked the same way)."""
+    return {Evenement: lambda cls: _seen_event(cls), EvenementUsager: lambda cls: _visible(cls.usager_id)}
+
+
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
 # (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
 # in each of those statements only cost time.
@@ -466,10 +492,10 @@ def scope_for_user(session: Session, user) -> Scope:
     org_wide = set(current_app.config["SILLAGE_ORG_WIDE_ROLES"])
     if any(role.name in org_wide for role in user.roles):
         return Scope(sees_all=True, months_after_exit=months, readable=readable, writable=writable,
-                     emergency_usager_ids=emergency)
+                     emergency_usager_ids=emergency, user_id=user.id)
     whole, services, service_etabs = stamp.cached(session, ("assignments", user.id),
                                                   lambda: _assignments(session, user.id))
-    return Scope(False, whole, services, service_etabs, months, readable, writable, emergency)
+    return Scope(False, whole, services, service_etabs, months, readable, writable, emergency, user.id)
 
 
 def _assignments(session, user_id) -> tuple[frozenset, frozenset, frozenset]:
@@ -572,7 +598,7 @@ SCOPED_ENTITIES = frozenset((
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
     TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion, Reunion, ReunionParticipant, PointOrdreDuJour,
-    Decision, Tache, *PAPERS))
+    Decision, Tache, *PAPERS, Evenement, EvenementUsager))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -68,26 +68,42 @@ def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12, f
 def occupation(session, etablissement_id: int, on: dt.date) -> list[dict]:
     """Occupied places on `on` (active admissions that day) per service and modality, then per
     modality for the établissement against its authorised capacity (the authorisation is the
-    établissement's: a service's own line has no capacity). `taux` = occupied / capacity, or None."""
+    établissement's: a service's own line has no capacity). `taux` = occupied / capacity, or None.
+    `absents`: of the occupied places, those whose person is away that day (hospital stay,
+    holiday: an absence in the agenda). Their place stays theirs, so it stays counted occupied
+    (the rate is the authorisation's); `absents` says how many beds are empty tonight."""
+    from .agenda import absent_usagers
+
+    away = absent_usagers(session, etablissement_id, on)
     occupied = session.execute(
         select(Admission.service_id, Admission.modalite_id, func.count())
         .where(Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
                Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
         .group_by(Admission.service_id, Admission.modalite_id), execution_options={UNSCOPED: True}).all()
+    absents = dict(((s_id, m_id), n) for s_id, m_id, n in session.execute(
+        select(Admission.service_id, Admission.modalite_id, func.count())
+        .where(Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
+               Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on),
+               Admission.usager_id.in_(sorted(away)))
+        .group_by(Admission.service_id, Admission.modalite_id), execution_options={UNSCOPED: True}).all()) \
+        if away else {}
     capacities = dict(session.execute(select(Capacite.modalite_id, Capacite.places).where(
         Capacite.etablissement_id == etablissement_id), execution_options={UNSCOPED: True}).all())
     codes = dict(session.execute(select(ModaliteAccueil.id, ModaliteAccueil.code),
                                  execution_options={UNSCOPED: True}).all())
     services = dict(session.execute(select(Service.id, Service.name).where(Service.etablissement_id == etablissement_id),
                                     execution_options={UNSCOPED: True}).all())
-    lines, totals = [], {}
+    lines, totals, away_totals = [], {}, {}
     for service_id, modalite_id, count in sorted(occupied, key=lambda r: (services.get(r[0], ""), codes.get(r[1], ""))):
+        gone = absents.get((service_id, modalite_id), 0)
         lines.append({"service_id": service_id, "service": services.get(service_id), "modalite": codes.get(modalite_id),
-                      "capacite": None, "occupes": count, "taux": None})
+                      "capacite": None, "occupes": count, "absents": gone, "taux": None})
         totals[modalite_id] = totals.get(modalite_id, 0) + count
+        away_totals[modalite_id] = away_totals.get(modalite_id, 0) + gone
     for modalite_id in sorted(set(totals) | set(capacities), key=lambda m: codes.get(m, "")):
         capacity, count = capacities.get(modalite_id), totals.get(modalite_id, 0)
         lines.append({"service_id": None, "service": None, "modalite": codes.get(modalite_id), "capacite": capacity,
-                      "occupes": count, "taux": round(count / capacity, 4) if capacity else None})
+                      "occupes": count, "absents": away_totals.get(modalite_id, 0),
+                      "taux": round(count / capacity, 4) if capacity else None})
     return lines
 

@@ -15,6 +15,7 @@ from .params import init_params
 
 def register_web(app, appbuilder):
     from .api.admission import AdmissionApi
+    from .api.agenda import AgendaApi
     from .api.documents import DocumentTypesApi, UsagerDocumentsApi
     from .api.ecrits import UsagerEcritApi
     from .api.papiers import PapiersTypesApi, UsagerPapiersApi
@@ -29,6 +30,7 @@ def register_web(app, appbuilder):
     from .api.transmissions import TransmissionApi, UsagerTransmissionApi
     from .api.usager import UsagerApi
     from .referentiels import init_referentiels
+    from .views.agenda import AgendaView
     from .views.account import AccountView, LanguageView, LockView, PasswordView
     from .views.audit import AccessHistoryView, AuditView
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
@@ -65,6 +67,7 @@ def register_web(app, appbuilder):
                         category="Usagers")
     appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers")
     appbuilder.add_view(ReunionView, "Réunions", label=_l("Réunions"), icon="fa-users", category="Usagers")
+    appbuilder.add_view(AgendaView, "Agenda", label=_l("Agenda"), icon="fa-calendar-o", category="Usagers")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -126,6 +129,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(TransmissionApi)
     appbuilder.add_api(UsagerEcritApi)
     appbuilder.add_api(ReunionApi)
+    appbuilder.add_api(AgendaApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)
@@ -170,6 +174,11 @@ def _template_helpers(app):
     app.add_template_filter(display.decimal, "decimal")
     app.add_template_filter(display.percent, "percent")
     app.add_template_filter(display.linked, "linked")
+
+    @app.template_filter("local_input")
+    def local_input(value):
+        """A stored datetime as a datetime-local field shows it (the structure's time)."""
+        return clock.local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
 
     @app.template_filter("time_fr")
     def time_fr(value):

@@ -33,7 +33,7 @@ class IndicateursApi(BaseApi):
           - {in: query, name: etablissement_id, required: true, schema: {type: integer}}
           - {in: query, name: date, schema: {type: string, format: date}, description: default today}
           responses:
-            200: {description: "{etablissement_id, date, lignes: [{service_id, service, modalite, capacite, occupes,
+            200: {description: "{etablissement_id, date, lignes: [{service_id, service, modalite, capacite, occupes, absents,
               taux}]} — service_id null: the établissement's line for the modality; taux null without capacity"}
             400: {$ref: '#/components/responses/400'}
             404: {$ref: '#/components/responses/404'}

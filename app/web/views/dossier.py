@@ -166,6 +166,7 @@ class DossierView(BaseView):
             foyer_matches=self._foyer_matches(usager), **self._evaluations(usager), **self._projets(usager),
             **documents_panel(self.appbuilder.sm, usager, request.args),
             **self._transmissions(usager), **self._ecrits(usager), **self._reunions(usager),
+            **self._agenda(usager),
         ), status
 
     def _projets(self, usager):
@@ -195,6 +196,7 @@ class DossierView(BaseView):
         from ...services import ecrits
 
         return {"ecrits_recent": ecrits.ecrits_of(db.session, usager.id)[:5], "ecrit_statuts": ecrits.STATUTS}
+
     def _reunions(self, usager):
         """The meetings panel: meetings with an item about the person, only the items the user reads."""
         if not self.appbuilder.sm.has_access("can_read", "Reunion"):
@@ -202,6 +204,20 @@ class DossierView(BaseView):
         from ...services import reunions
 
         return {"reunions_panel": reunions.of_usager(db.session, usager.id)[:10]}
+
+    def _agenda(self, usager):
+        """The agenda panel: the person's next occurrences (masked as services.agenda says)."""
+        if not self.appbuilder.sm.has_access("can_read", "Agenda"):
+            return {"agenda_next": None}
+        import datetime as dt
+
+        from ...security.scope import current_scope
+        from ...services import agenda, clock
+
+        start = agenda.local_day_start(clock.today())
+        occs = agenda.occurrences(db.session, start, start + dt.timedelta(days=31), usager_id=usager.id,
+                                  with_cancelled=False)[:5]
+        return {"agenda_next": [agenda.as_dict(o, current_scope()) for o in occs]}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
