@@ -4,6 +4,7 @@ with the demo staff taking part. Written once (idempotent: nothing if the demo h
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ SERIES = [
     ("Gym douce", "activite", "social_educatif", "Salle d'animation", 3, 15, 45, "FREQ=WEEKLY;BYDAY=TH;COUNT=20", "EHPAD"),
     ("Piscine", "activite", "social_educatif", "Piscine municipale", 2, 14, 90, "FREQ=WEEKLY;BYDAY=WE;COUNT=15", "IME"),
     ("Atelier cuisine", "activite", "social_educatif", "Cuisine pédagogique", 4, 10, 120, "FREQ=WEEKLY;BYDAY=FR;COUNT=15", "IME"),
-    ("Réunion d'équipe", "reunion", "administratif", "Salle de réunion", 0, 14, 60, "FREQ=WEEKLY;BYDAY=MO;COUNT=30", "both"),
+    ("Réunion d'équipe", "reunion", "administratif", "Salle de réunion", 0, 17, 60, "FREQ=WEEKLY;BYDAY=MO;COUNT=30", "both"),
 ]
 SINGLE = [  # (title, kind, category, place, day offset, hour, minutes)
     ("Consultation cardiologue", "rdv_medical", "medical", "Centre hospitalier", 3, 9, 60),
@@ -26,6 +27,9 @@ SINGLE = [  # (title, kind, category, place, day offset, hour, minutes)
     ("Renouvellement de la carte d'identité", "rdv_externe", "administratif", "Mairie", 6, 11, 30),
     ("Visite de la famille", "visite", "social_educatif", "Salon des familles", 5, 15, 90),
 ]
+
+
+DAYS = ("MO", "TU", "WE", "TH", "FR")
 
 
 def _utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -39,7 +43,9 @@ def load(session, today: dt.date) -> int:
     people = _people_by_service(session)
     monday = today - dt.timedelta(days=today.weekday())
     made = 0
+    rank: dict[int, int] = {}  # each service of an établissement on its own days: no demo conflict
     for service in session.execute(select(Service).order_by(Service.id)).scalars():
+        shift = rank[service.etablissement_id] = rank.get(service.etablissement_id, -1) + 1
         usager_ids = people.get(service.id, [])
         ehpad = service.etablissement.categorie.code == "EHPAD"
         staff = [users.get(n) for n in (("soin.tilleuls", "secretaire.tilleuls") if ehpad
@@ -60,6 +66,8 @@ def load(session, today: dt.date) -> int:
         for title, kind, category, place, weekday, hour, minutes, rrule, where in SERIES:
             if where not in ("both", "EHPAD" if ehpad else "IME"):
                 continue
+            weekday = (weekday + shift) % 5
+            rrule = rrule and re.sub(r"BYDAY=\w\w", "BYDAY=" + DAYS[weekday], rrule)
             start = _utc(monday - dt.timedelta(days=14) + dt.timedelta(days=weekday), hour)
             who = usager_ids[:6] if kind == "activite" else []
             event = add(f"{title} — {service.name}" if kind == "reunion" else title, kind, category, place,
@@ -68,7 +76,7 @@ def load(session, today: dt.date) -> int:
                 event.exdates = [(start + dt.timedelta(days=21)).isoformat()]
         for index, (title, kind, category, place, offset, hour, minutes) in enumerate(SINGLE):
             if len(usager_ids) > index:
-                add(title, kind, category, place, _utc(today + dt.timedelta(days=offset), hour), minutes,
+                add(title, kind, category, place, _utc(today + dt.timedelta(days=offset + shift), hour), minutes,
                     who=[usager_ids[index]])
         if ehpad and len(usager_ids) > 4:
             stay = local_day_start(today - dt.timedelta(days=1))
