@@ -76,3 +76,16 @@ def test_anonymisation_erases_transmission_lines_texts_and_documents(app):
                                   execution_options=unscoped).scalars().all() == [other]
         assert not db.session.execute(select(Document.id).where(Document.usager_id == child),
                                       execution_options=unscoped).all()
+
+
+def test_the_export_holds_the_papers_its_maker_reads(app, api, as_user):
+    with app.app_context():
+        usager_id = f.gen_usager(f.TILLEULS).id
+    created = api("compta").post(f"/api/v1/usager/{usager_id}/aides",
+                                 json={"kind": "apa", "organisme": "Conseil départemental", "montant": "320.50",
+                                       "debut": "2026-01-01", "fin": "2026-12-31"})
+    assert created.status_code == 201, created.json
+    data, _names, _archive = _export(as_user("direction"), usager_id)  # reads financier
+    assert [a["organisme"] for a in data["papiers"]["aides"]] == ["Conseil départemental"]
+    data, _names, _archive = _export(as_user("secretaire.tilleuls"), usager_id)  # does not
+    assert data["papiers"]["aides"] == []

@@ -59,7 +59,7 @@ def _evaluation(e: Evaluation) -> dict:
 def collect(session, usager: Usager, complete: bool = False) -> dict:
     """The usager's data as plain JSON values: what the scope and the shared secret let the
     maker read (`complete`: the export for the person, made with every category)."""
-    from . import documents, forms, projets, transmissions
+    from . import documents, forms, papiers, projets, transmissions
     contacts = []
     if usager.foyer_id:
         contacts = [_row(c, ("nom", "prenom", "lien", "roles", "telephone", "email", "adresse"))
@@ -93,6 +93,8 @@ def collect(session, usager: Usager, complete: bool = False) -> dict:
         "projets": [projets.as_dict(p) for p in projets.projets_of(session, usager.id)],
         "documents": [documents.as_dict(d) for d in documents.documents_of(session, usager.id, archived=True)],
         "transmissions": [transmissions.as_dict(t) for t in transmissions.about(session, usager.id)],
+        "papiers": {key: [papiers.as_dict(key, p) for p in papiers.papers_of(session, usager.id, key)]
+                    for key in papiers.KINDS},
         "demandes_rectification": [_row(r, ("received_on", "requested_by", "content", "status", "decision", "decided_at"))
                                    for r in session.execute(select(RectificationRequest)
                                                             .where(RectificationRequest.usager_id == usager.id)).scalars()],
