@@ -267,6 +267,9 @@ def test_signing_keeps_the_pdfs_and_erasure_removes_the_words(app, api, as_user,
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(kept.data)).pages)
     assert "Nager 25 mètres" in text and "Rituel" not in text and "S'endormir" not in text
     assert page.get(f"/projets/{uid}/{pid}/signe.pdf?falc=1").status_code == 200
+    listed = api("educ.sources").get(f"/api/v1/usager/{uid}/documents").json["result"]  # also in the documents
+    assert [d["type_code"] for d in listed if d["titre"].startswith("Projet personnalisé")] == ["projet_personnalise"]
+    assert api("soin.tilleuls").get(f"/api/v1/usager/{uid}/documents").status_code == 404
     assert as_user("soin.tilleuls").get(f"/projets/{uid}/{pid}/signe.pdf").status_code == 404
     with app.app_context():
         from app.services import rgpd

@@ -413,7 +413,26 @@ def sign(session, *, projet: ProjetPersonnalise, signataires: list, expected_ver
         for path in written:
             path.unlink(missing_ok=True)
         raise
+    _file_signed_pdf(session, projet, written[0])
     return projet
+
+
+def _file_signed_pdf(session, projet: ProjetPersonnalise, path) -> None:
+    """The signed version's PDF also lands in the dossier's documents (type « Projet
+    personnalisé », the PP's category), with the version it was made from in its title. Filed by
+    the signature itself (scope=None): whoever may sign the PP may file its PDF."""
+    import io
+
+    from flask_babel import gettext as _
+    from werkzeug.datastructures import FileStorage
+
+    from . import clock, documents
+
+    upload = FileStorage(stream=io.BytesIO(path.read_bytes()), filename=f"projet-personnalise-v{projet.numero}.pdf",
+                         content_type="application/pdf")
+    documents.upload(session, scope=None, usager=projet.usager, type_code="projet_personnalise",
+                     titre=_("Projet personnalisé — version %(n)s signée", n=projet.numero), upload=upload,
+                     date_document=clock.today(), categorie=projet.sensitivity)
 
 
 def _keep_signed_pdfs(session, projet: ProjetPersonnalise) -> list:
