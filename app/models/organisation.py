@@ -1,7 +1,7 @@
 """Organisme gestionnaire → établissements (ESSMS) → services, and staff assignments."""
 from flask_appbuilder import Model
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import relationship
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import deferred, relationship
 
 from .base import ArchivableMixin, TrackedMixin, VersionedMixin
 
@@ -28,6 +28,9 @@ class Etablissement(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     code_postal = Column(String(10))
     commune = Column(String(120))
     telephone = Column(String(30))
+    # The letterhead's logo (PNG or JPEG, checked like any upload): read only by the PDFs
+    logo = deferred(Column(LargeBinary))
+    logo_mime = Column(String(20))
 
     organisme = relationship("Organisme", back_populates="etablissements")
     categorie = relationship("CategorieEtablissement", lazy="joined")

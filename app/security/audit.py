@@ -58,6 +58,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):  # a file's bytes (a logo): its size, never its content
+        return f"{len(value)} octets"
     return value
 
 

@@ -28,7 +28,7 @@ def ecrit_pdf(ecrit, numero: int | None = None) -> bytes:
     person = usager.display_name
     statut = {"brouillon": _("brouillon"), "soumis": _("soumis à validation"), "valide": _("validé"),
               "diffuse": _("diffusé")}.get(ecrit.statut, ecrit.statut)
-    doc = Document(ecrit.type.label, letterhead=letterhead(ecrit.etablissement),
+    doc = Document(ecrit.type.label, letterhead=letterhead(ecrit.etablissement), logo=ecrit.etablissement.logo,
                    footer=_("%(t)s — %(p)s — version %(n)s", t=ecrit.type.label, p=person, n=numero or ""))
     doc.subtitle(ecrit.titre)
     authors = [_name(ecrit.auteur), *(_name(u) for u in ecrit.coauteurs)]

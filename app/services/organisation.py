@@ -71,3 +71,29 @@ def _cached_for_places(session, key, load):
         return load()
     places = (scope.sees_all, scope.etablissement_ids, scope.service_ids, scope.service_etablissement_ids)
     return stamp.cached(session, ("choices", *key, places), load)
+
+
+LOGO_MAX_BYTES = 200 * 1024
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def set_logo(etablissement: Etablissement, filename: str, data: bytes) -> None:
+    """The letterhead logo, checked like any upload (its bytes must be a PNG or JPEG, no active
+    content), small enough to travel in every PDF. ValueError with a French message otherwise."""
+    import tempfile
+    from pathlib import Path
+
+    from . import attachments
+
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in LOGO_TYPES:
+        raise ValueError(_("Logo : une image PNG ou JPEG."))
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValueError(_("Logo : %(n)s Ko au plus.", n=LOGO_MAX_BYTES // 1024))
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        tmp.write(data)
+        tmp.flush()
+        problem = attachments.content_problem(Path(tmp.name), suffix, allow_macros=False)
+    if problem:
+        raise ValueError(_("Logo : %(p)s", p=problem))
+    etablissement.logo, etablissement.logo_mime = data, LOGO_TYPES[suffix]

@@ -27,14 +27,20 @@ def french_date(value: dt.date | dt.datetime | None) -> str:
 class Document:
     """A readable document: `size` is the body's type size in points."""
 
-    def __init__(self, title: str, footer: str = "", size: float = 10.5, letterhead=()):
-        """`letterhead`: lines printed small above the title (the établissement's name first)."""
+    def __init__(self, title: str, footer: str = "", size: float = 10.5, letterhead=(), logo: bytes | None = None):
+        """`letterhead`: lines printed small above the title (the établissement's name first);
+        `logo`: a PNG or JPEG printed at the top right of the first page."""
         self.size = size
         self.pdf = _Pdf(footer=latin1(footer))
         self.pdf.set_title(latin1(title))
         self.pdf.set_auto_page_break(True, margin=18)
         self.pdf.set_margins(18, 16, 18)
         self.pdf.add_page()
+        if logo:
+            import io
+
+            self.pdf.image(io.BytesIO(logo), x=self.pdf.w - self.pdf.r_margin - 35, y=self.pdf.t_margin, h=16,
+                           keep_aspect_ratio=True, w=35)
         for index, line in enumerate(line for line in letterhead if line):
             self.pdf.set_font("Helvetica", "B" if index == 0 else "", size * (1.1 if index == 0 else 0.85))
             self._cell(line, size * 0.5)

@@ -396,10 +396,12 @@ def store_pdfs(session, reunion: Reunion, user_id) -> list:
 
 def render_pdf(reunion: Reunion, points, about: Usager | None = None) -> bytes:
     """The minutes: the meeting, who attended, each item (those given: the reader's) with its decisions."""
+    from .ecrit_pdf import letterhead
     from .pdf import Document
 
     title = _("Compte rendu : %(t)s", t=reunion.type.label)
-    doc = Document(title, footer=_("Sillage — compte rendu de réunion n° %(n)s", n=reunion.id))
+    doc = Document(title, footer=_("Sillage — compte rendu de réunion n° %(n)s", n=reunion.id),
+                   letterhead=letterhead(reunion.etablissement), logo=reunion.etablissement.logo)
     doc.subtitle(f"{reunion.etablissement.name} — {clock.datetime_text(reunion.debut)}"
                  + (f" — {reunion.lieu}" if reunion.lieu else ""))
     doc.pairs([(_("Statut"), str(STATUTS[reunion.statut])),

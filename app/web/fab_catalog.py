@@ -14,6 +14,6 @@ FAB_STRINGS = [
     _l("Security"), _l("Base Permissions"), _l("Views/Menus"), _l("Permission on Views/Menus"),
     _l("User's Statistics"), _l("Sign In"), _l("Enter your login and password below"),
     _l("Invalid login. Please try again."), _l("Your user information"), _l("Reset Password"),
-    _l("Record Count"), _l("Actions"), _l("Copy Role"), _l("Copy the selected roles?"), _l("Is Active?"), _l("Login count"),
+    _l("Record Count"), _l("Actions"), _l("Database Error"), _l("Copy Role"), _l("Copy the selected roles?"), _l("Is Active?"), _l("Login count"),
     _l("Failed login count"), _l("Role"), _l("Passwords must match"), _l("Confirm Password"),
 ]

@@ -1,10 +1,11 @@
 """Organismes, établissements, services and staff assignments (FAB CRUD views, scoped)."""
 from flask_appbuilder import ModelView
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import FileField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from ...models import Capacite, Etablissement, Organisme, Service, StaffAssignment
+from ...services.organisation import set_logo
 from ..base import ScopedViewMixin, datamodel
 from ..validators import Finess, Siren
 
@@ -67,11 +68,31 @@ class EtablissementView(SillageModelView):
     show_columns = ["name", "organisme", "categorie", "finess", "adresse", "code_postal", "commune",
                     "telephone", "archived_at"]
     add_columns = edit_columns = ["organisme", "name", "categorie", "finess", "adresse", "code_postal",
-                                  "commune", "telephone"]
+                                  "commune", "telephone", "logo_fichier"]
     search_columns = ["name", "finess", "commune", "categorie"]
     validators_columns = {"finess": [Optional(), Finess()]}
     related_views = [ServiceView, CapaciteView]
     show_template = "appbuilder/general/model/show_cascade.html"
+    add_form_extra_fields = edit_form_extra_fields = {
+        "logo_fichier": FileField(_l("Logo (en-tête des documents)"),
+                                  description=_l("Image PNG ou JPEG de 200 Ko au plus, imprimée en tête des comptes "
+                                                 "rendus et rapports ; vide : le logo actuel est gardé.")),
+    }
+
+    def _take_logo(self, item):
+        """A logo sent with the form (checked by services.organisation.set_logo); the form's
+        field is not a column."""
+        upload = item.__dict__.pop("logo_fichier", None)
+        if upload is not None and getattr(upload, "filename", ""):
+            set_logo(item, upload.filename, upload.read())
+
+    def pre_add(self, item):
+        self._take_logo(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._take_logo(item)
+        super().pre_update(item)
 
 
 class OrganismeView(SillageModelView):
