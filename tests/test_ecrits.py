@@ -161,3 +161,30 @@ def test_pages_write_submit_validate(as_user, child):
     assert "Incident à la cantine" in listing.text
     pdf = chef.get(f"/ecrits/{eid}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_an_ecrit_is_built_from_its_types_form(app, api, as_user):
+    """The shipped « Note d'incident » form (kind ecrit): its answers, checked by the forms engine,
+    compose the écrit's text; a missing answer is refused under its code."""
+    with app.app_context():
+        usager_id = f.gen_usager(f.SOURCES).id
+    client = api("educ.sources")
+    incomplete = client.post(f"/api/v1/usager/{usager_id}/ecrits", json={
+        "type_code": "note_incident", "titre": "Chute dans la cour", "reponses": {"lieu": "Cour"}})
+    assert incomplete.status_code == 422 and "description" in incomplete.json["message"]
+    made = client.post(f"/api/v1/usager/{usager_id}/ecrits", json={
+        "type_code": "note_incident", "titre": "Chute dans la cour", "categorie": "social_educatif",
+        "reponses": {"date_heure": "2026-12-01T10:30", "lieu": "Cour <script>x</script>",
+                     "description": "Glissade sur le sol mouillé.", "consequences": "legere",
+                     "mesures": "Glace, surveillance une heure.", "famille_informee": True,
+                     "autorites_informees": False}})
+    assert made.status_code == 201, made.json
+    contenu = made.json["contenu"] if "contenu" in made.json else made.json["result"]["contenu"]
+    assert "Ce qui s'est passé" in contenu.replace("&#39;", "'") and "Glissade sur le sol mouillé." in contenu
+    assert "Blessure légère ou malaise" in contenu and "<script>" not in contenu
+    page = as_user("educ.sources").get(f"/ecrits/usager/{usager_id}").data.decode()
+    assert 'id="formulaire-note_incident"' in page and 'name="a-description"' in page
+    refused = as_user("educ.sources").post(f"/ecrits/usager/{usager_id}/nouveau", data={
+        "type_code": "note_incident", "formulaire": "note_incident", "titre": "Incident", "categorie": "social_educatif",
+        "a-lieu": "Réfectoire"})
+    assert refused.status_code == 422 and 'value="Réfectoire"' in refused.data.decode()  # nothing typed is lost

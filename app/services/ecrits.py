@@ -116,6 +116,49 @@ def worklist_rows(session, user_id: int) -> list[dict]:
 
 # --- writing ---------------------------------------------------------------------------------------
 
+def form_of(session, type_: TypeEcrit | None):
+    """The published form definition (kind « ecrit ») an écrit of this type can be built from:
+    the one whose code is the type's code, if the quality officer published one."""
+    from . import forms
+
+    if type_ is None:
+        return None
+    return next((d for d in forms.published(session, "ecrit") if d.code == type_.code), None)
+
+
+def composed_text(session, type_: TypeEcrit | None, answers, errors: dict) -> str | None:
+    """The text of an écrit built from its type's form: the answers checked by the forms engine
+    (required, conditions, constraints: French messages per field, under their codes), then
+    written out section by section (each answered field, label then value) as the écrit's
+    starting text, which its authors reread and complete."""
+    from markupsafe import escape
+
+    from ..domain.forms.display import readable_answers
+    from . import forms
+
+    definition = form_of(session, type_)
+    if definition is None:
+        errors["reponses"] = _("Ce type d'écrit n'a pas de formulaire.")
+        return None
+    if not isinstance(answers, dict):
+        errors["reponses"] = _("Réponses attendues (objet par code de champ).")
+        return None
+    result = forms.compute(session, definition.code, answers, definition.version)
+    if result.errors:
+        errors.update({code: message if isinstance(message, str) else ", ".join(map(str, message))
+                       for code, message in result.errors.items()})
+        return None
+    shown = dict(readable_answers(definition.data, result.answers))
+    parts = []
+    for section in definition.data.get("sections", []):
+        lines = [(f.get("label") or f["code"], shown[f.get("label") or f["code"]])
+                 for f in section.get("items", []) if (f.get("label") or f["code"]) in shown]
+        if lines:
+            parts.append(f"<h2>{escape(section.get('title') or '')}</h2>")
+            parts += [f"<p><strong>{escape(label)}</strong> : {escape(value)}</p>" for label, value in lines]
+    return text.sanitise("\n".join(parts))
+
+
 def _content(values: dict, errors: dict, current: Ecrit | None = None) -> dict:
     out = {}
     if "titre" in values or current is None:
@@ -197,6 +240,10 @@ def create(session, *, scope, user, usager: Usager, values: dict) -> Ecrit:
     type_ = type_by_code(session, values.get("type_code"))
     if type_ is None:
         errors["type_code"] = _("Type d'écrit inconnu.")
+    if "reponses" in values:  # built from the type's form: the answers make the starting text
+        composed = composed_text(session, type_, values["reponses"], errors)
+        values = {**values, "contenu": composed or ""}
+        values.pop("texte", None)
     content = _content(values, errors)
     categorie = _category(values, type_, scope, errors)
     coauthors = _coauthors(session, values, user.id, errors)

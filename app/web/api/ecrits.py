@@ -71,7 +71,8 @@ class UsagerEcritApi(BaseApi):
     @service_errors
     def post_ecrit(self, pk):
         """A new draft: `{"type_code", "titre", "contenu"? (HTML, sanitised), "texte"? (light
-        markup), "categorie"?, "coauteurs"? [user ids], "etablissement_id"?}`.
+        markup), "reponses"? (answers to the type's form: the text is composed from them),
+        "categorie"?, "coauteurs"? [user ids], "etablissement_id"?}`.
         ---
         post:
           parameters:
@@ -87,7 +88,7 @@ class UsagerEcritApi(BaseApi):
         payload = json_body()
         if payload is None:
             return self.response_400(message=_("Le corps de la requête doit être un objet JSON."))
-        unknown = {k: [_("Champ inconnu ou non modifiable.")] for k in payload if k not in FIELDS}
+        unknown = {k: [_("Champ inconnu ou non modifiable.")] for k in payload if k not in (*FIELDS, "reponses")}
         if unknown:
             return self.response_422(message=unknown)
         item = ecrits.create(db.session, scope=current_scope(), user=g.user, usager=usager, values=payload)

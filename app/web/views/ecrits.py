@@ -66,9 +66,17 @@ class EcritView(BaseView):
         person = db.session.get(Usager, usager_id)
         if person is None:
             abort(404)
+        forms_by_type = {t.code: d for t in ecrits.types(db.session) if (d := ecrits.form_of(db.session, t))}
+        posted_form = request.form.get("formulaire") if errors else None
+        answers = {}
+        if posted_form and posted_form in forms_by_type:
+            from .evaluations import answers_from_form
+
+            answers = answers_from_form(forms_by_type[posted_form].data, request.form)
         return self.render_template("ecrits/usager.html", title=_("Écrits"), usager=person,
                                     rows=ecrits.ecrits_of(db.session, person.id), errors=errors or {},
-                                    posted=request.form if errors else {}, **self._common()), status
+                                    posted=request.form if errors else {}, forms_by_type=forms_by_type,
+                                    posted_form=posted_form, answers=answers, **self._common()), status
 
     @expose("/usager/<int:usager_id>/nouveau", methods=["POST"])
     @has_access
@@ -76,9 +84,14 @@ class EcritView(BaseView):
         person = db.session.get(Usager, usager_id)
         if person is None:
             abort(404)
+        values = _values(request.form)
+        if request.form.get("formulaire"):  # the type's form: its answers compose the text
+            from .evaluations import answers_from_form
+
+            definition = ecrits.form_of(db.session, ecrits.type_by_code(db.session, values.get("type_code")))
+            values["reponses"] = answers_from_form(definition.data, request.form) if definition else {}
         try:
-            item = ecrits.create(db.session, scope=current_scope(), user=g.user, usager=person,
-                                 values=_values(request.form))
+            item = ecrits.create(db.session, scope=current_scope(), user=g.user, usager=person, values=values)
         except ValidationFailed as exc:
             db.session.rollback()
             return self.usager(usager_id, errors=exc.errors, status=422)
