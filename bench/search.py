@@ -9,7 +9,7 @@ Each URL is a database already loaded (`flask sillage demo` then `flask sillage 
   `secretaire.tilleuls` (one établissement): query, scope, audit and template.
 "Before" is the LIKE scan: on SQLite SILLAGE_SEARCH_INDEX off, alternated request by request with
 the index on; on PostgreSQL the trigram index dropped (phases index / no index / index again,
-the last to show drift). Medians in ms.
+the last to show drift, after a warm-up phase not counted). Medians in ms.
 """
 from __future__ import annotations
 
@@ -110,6 +110,7 @@ def run_postgresql(app, queries, requests):
                 conn.execute(text("ANALYZE usager"))
             db.session.remove()
 
+    phase()  # warm-up (cold caches, first plans): not counted
     indexed = phase()
     ddl("DROP INDEX ix_usager_search_trgm")
     try:
