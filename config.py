@@ -51,6 +51,9 @@ class Config:
     # Roles whose members see every établissement of the organisation.
     SILLAGE_ORG_WIDE_ROLES = ("Administrateur", "Direction", "DPO")
     SILLAGE_PAGE_SIZE = 25
+    # SQLite: the usager search reads the FTS5 trigram table (migration 0029); "0": LIKE over every
+    # row, only to measure what the index saves (bench/search.py). PostgreSQL's index needs no switch.
+    SILLAGE_SEARCH_INDEX = os.environ.get("SILLAGE_SEARCH_INDEX", "1") == "1"
     # GMP: an AGGIR older than this is still counted, and listed as to be renewed.
     # The address users reach Sillage at (e.g. https://dui.example.org): FHIR canonical URLs; if
     # empty, the host of the request.

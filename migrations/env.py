@@ -95,6 +95,12 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    # The SQLite search index (made by 0029_search_index) is no model, and a PostgreSQL-only index
+    # is not missing on SQLite: autogenerate must propose neither to drop nor to add them.
+    from app.models.usager import comparison_filters
+
+    for key, value in comparison_filters(connectable.dialect.name).items():
+        conf_args.setdefault(key, value)
 
     with connectable.connect() as connection:
         context.configure(

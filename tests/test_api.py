@@ -1,5 +1,9 @@
 """REST API v1: login, list/get/post/put/archive, JSON field errors, optimistic concurrency."""
+import datetime as dt
+
 import pytest
+
+from app.services.fake import make_nir
 
 from . import factories as f
 
@@ -59,6 +63,39 @@ def test_update_without_version_is_refused(api, tilleuls_id):
                                                "etablissement_id": tilleuls_id}).json["id"]
     response = client.put(f"/api/v1/usager/{uid}", json={"commune": "Riom"})
     assert response.status_code == 422 and "version" in response.json["message"]
+
+
+def test_put_validates_only_what_it_changes(app, api):
+    """A number stored before today's rules (as in the demo, issue 20) blocks no other change;
+    changing it, or a change that makes another field wrong, is still refused."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Usager
+
+    with app.app_context():
+        birth = dt.date(1944, 6, 1)
+        usager = f.gen_usager(matricule_ins=make_nir("F", birth, "63113", 9), oid_ins="1.2.250.1.213.1.4.8",
+                              date_naissance=birth)
+        uid = usager.id
+        db.session.execute(update(Usager).where(Usager.id == uid).values(telephone_mobile="06 00"))
+        db.session.commit()
+    client = api("secretaire.tilleuls")
+    version = client.get(f"/api/v1/usager/{uid}").json["result"]["version"]
+    changed = client.put(f"/api/v1/usager/{uid}", json={"version": version, "commune": "Riom"})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["result"]["commune"] == "Riom" and changed.json["result"]["telephone_mobile"] == "06 00"
+    version = changed.json["result"]["version"]
+    resent = client.put(f"/api/v1/usager/{uid}", json={"version": version, "telephone_mobile": "06 00",
+                                                        "commune": "Thiers"})
+    assert resent.status_code == 200 and resent.json["result"]["telephone_mobile"] == "06 00"
+    version = resent.json["result"]["version"]
+    still_bad = client.put(f"/api/v1/usager/{uid}", json={"version": version, "telephone_mobile": "06 01"})
+    assert still_bad.status_code == 422 and "telephone_mobile" in still_bad.json["message"]
+    breaks_nir = client.put(f"/api/v1/usager/{uid}", json={"version": version, "date_naissance": "1950-01-01"})
+    assert breaks_nir.status_code == 422 and "matricule_ins" in breaks_nir.json["message"]
+    fixed = client.put(f"/api/v1/usager/{uid}", json={"version": version, "telephone_mobile": "06 11 22 33 45"})
+    assert fixed.status_code == 200 and fixed.json["result"]["telephone_mobile"] == "+33611223345"
 
 
 @pytest.mark.parametrize("payload, field", [

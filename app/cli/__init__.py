@@ -42,6 +42,7 @@ def demo_command(password, totp_secret):
     from ..domain.passwords import password_problems
     from ..security.roles import sync_roles
     from ..services.demo import ACCOUNTS, enrol_demo_accounts, load_demo
+    from ..services.maintenance import refresh_statistics
 
     if password and (problems := password_problems(password, current_app.config["SILLAGE_PASSWORD_MIN_LENGTH"])):
         raise click.BadParameter(problems[0], param_hint="--password")
@@ -57,6 +58,8 @@ def demo_command(password, totp_secret):
     created, used, new_people = load_demo(current_app.appbuilder.sm, db.session, password)
     if totp_secret:
         enrol_demo_accounts(current_app.appbuilder.sm, db.session, totp_secret)
+    if new_people:
+        refresh_statistics(db.session)  # a bulk load: the planner's statistics are out of date
     pw_file = _password_file()
     if created and not password:
         pw_file.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +87,7 @@ def demo_command(password, totp_secret):
 def generate_command(count, seed):
     """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
     from ..services.generate import generate
+    from ..services.maintenance import refresh_statistics
     from ..services.referentiels import load_reference_data
 
     load_reference_data(db.session)
@@ -99,6 +103,18 @@ def generate_command(count, seed):
         except LookupError:
             raise click.ClickException("Aucun service : lancez d'abord « flask sillage demo ».")
     click.echo(f"{count} usagers créés.")
+    refresh_statistics(db.session)  # a bulk load: the planner's statistics are out of date
+    click.echo("Statistiques de la base mises à jour.")
+
+
+@sillage_cli.command("maintenance")
+def maintenance_command():
+    """Statistiques du planificateur (ANALYZE) et index de recherche : après un chargement en masse, ou chaque nuit."""
+    from ..services.maintenance import refresh_statistics
+
+    for statement in refresh_statistics(db.session):
+        click.echo(statement)
+    click.echo("Statistiques de la base mises à jour.")
 
 
 from . import rgpd, security  # noqa: E402,F401  (register their commands on sillage_cli)

@@ -7,9 +7,40 @@ from ..domain import vocab
 from .base import ArchivableMixin, JSONType, TrackedMixin, VersionedMixin
 
 
+# SQLite only: an FTS5 table (trigram tokenizer) mirroring usager.search_text, kept in sync by
+# triggers (migration 0029_search_index), read by services.usagers.search_usagers. Neither the
+# virtual table, its shadow tables (usager_fts_data, _idx, ...) nor the triggers are models.
+SEARCH_INDEX_TABLE = "usager_fts"
+
+
+def is_search_index_table(name: str) -> bool:
+    """The FTS5 table and its shadow tables: in the database, not in the models."""
+    return name == SEARCH_INDEX_TABLE or name.startswith(SEARCH_INDEX_TABLE + "_")
+
+
+def comparison_filters(dialect_name: str) -> dict:
+    """Alembic's include_name / include_object for comparing the models with a database (autogenerate
+    and tests/test_migrations.py): leave out the SQLite search index, which has no model, and the
+    models' objects made on another database only (`.ddl_if(dialect=...)`, which Alembic ignores)."""
+    def include_name(name, type_, _parent):
+        return not (type_ == "table" and is_search_index_table(name))
+
+    def include_object(obj, _name, _type, _reflected, _compare_to):
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return ddl_if is None or ddl_if.dialect is None or ddl_if.dialect == dialect_name
+
+    return {"include_name": include_name, "include_object": include_object}
+
+
 class Usager(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
     __tablename__ = "usager"
-    __table_args__ = (Index("ix_usager_dup_key", "dup_key"), Index("ix_usager_phon_key", "phon_key"))
+    __table_args__ = (
+        Index("ix_usager_dup_key", "dup_key"), Index("ix_usager_phon_key", "phon_key"),
+        # The search's substring match (LIKE '%tok%') through trigrams (pg_trgm). SQLite has no such
+        # index type: its equivalent is the FTS5 table SEARCH_INDEX_TABLE (migration 0029).
+        Index("ix_usager_search_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     id = Column(Integer, primary_key=True)
     # RNIV traits stricts

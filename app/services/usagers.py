@@ -6,13 +6,14 @@ import datetime as dt
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, func, or_, select, table
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import duplicates, identity, phonetic, places, text, vocab
 from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
+from ..models.usager import SEARCH_INDEX_TABLE
 from ..models.base import utcnow
 from ..security.scope import UNSCOPED, OutOfScope
 from .concurrency import changes_since, check_version
@@ -212,11 +213,25 @@ def update_usager(session, usager: Usager, data: dict, expected_version) -> Usag
             and isinstance(kept, dt.datetime) and kept.date() == data["ins_recupere_le"]):
         data = {**data, "ins_recupere_le": kept}  # a form shows the day: the time the user did not touch stays
     values, errors = validate_usager({**current, **data})
-    if current.get("lieu_naissance_code") and values.get("lieu_naissance_code") == current["lieu_naissance_code"]:
-        errors.pop("lieu_naissance_code", None)  # typed before the list was checked: kept until changed
+    before, errors_before = validate_usager(current)
+    # A change is validated, not the whole record: a value stored before a newer rule (a phone
+    # number, a birthplace code typed before the list was checked) stays until someone changes
+    # it, and blocks no edit of another field. An error is kept when its field changes, or when
+    # it is new (a change elsewhere made it: a NIR that no longer matches the new birth date).
+    typed = _clean(data)
+
+    def unchanged(field):
+        return (field not in data or typed[field] == current[field]
+                or (values.get(field) is not None and values.get(field) == before.get(field)))
+
+    stored_as_is = {field for field, message in errors.items()
+                    if unchanged(field) and errors_before.get(field) == message}
+    errors = {field: message for field, message in errors.items() if field not in stored_as_is}
     if errors:
         raise ValidationFailed(errors)
-    changed = identity.strict_traits_changed(validate_usager(current)[0], values)
+    for field in stored_as_is:
+        values[field] = current[field]  # not normalised (the rule refuses it): kept as it is
+    changed = identity.strict_traits_changed(before, values)
     if changed and current.get("statut_identite") in identity.VERIFIED:
         data = {**data, "statut_identite": "provisoire"}
         values["statut_identite"] = "provisoire"
@@ -311,6 +326,30 @@ LIST_COLUMNS = (Usager.nom_naissance, Usager.prenoms_naissance, Usager.premier_p
                 Usager.prenom_utilise, Usager.date_naissance, Usager.sexe, Usager.statut_identite, Usager.archived_at)
 
 
+_FTS = table(SEARCH_INDEX_TABLE, column("rowid"), column(SEARCH_INDEX_TABLE))
+TRIGRAM = 3  # the shortest token a trigram index can answer
+
+
+def _text_conditions(session, q) -> list:
+    """Every folded token of `q` is a substring of search_text (accents, case, order ignored).
+
+    PostgreSQL answers `LIKE '%tok%'` from the trigram index by itself (migration 0029). SQLite's
+    LIKE reads every row: tokens of 3 characters or more go to the FTS5 trigram table instead
+    (the same substring match, quoted as a phrase), shorter ones keep LIKE on the rows it leaves.
+    SILLAGE_SEARCH_INDEX=False uses LIKE alone (the benchmark's "before", and a fallback).
+    """
+    tokens = text.fold(q).split()
+    indexed = []
+    if session.get_bind().dialect.name == "sqlite" and current_app.config.get("SILLAGE_SEARCH_INDEX", True):
+        indexed = [t for t in tokens if len(t) >= TRIGRAM]
+    conditions = [Usager.search_text.contains(t, autoescape=True) for t in tokens if t not in indexed]
+    if indexed:
+        phrase = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
+        conditions.append(Usager.id.in_(
+            select(_FTS.c.rowid).where(_FTS.c[SEARCH_INDEX_TABLE].op("MATCH")(phrase))))
+    return conditions
+
+
 def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissement_id=None,
                    service_id=None, statut=None, page=1, page_size=25, today=None):
     """Scoped search (the scope hook filters rows) → (usagers of the page, total count).
@@ -318,9 +357,7 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     `statut`: "admis" (an active admission), "attente" (an open demande), "sorti" (admissions
     all ended), "archive" (archived dossiers; otherwise archived ones are left out).
     """
-    query = select(Usager)
-    for token in text.fold(q).split():
-        query = query.where(Usager.search_text.contains(token, autoescape=True))
+    query = select(Usager).where(*_text_conditions(session, q))
     if date_naissance:
         query = query.where(Usager.date_naissance == date_naissance)
     if ins:

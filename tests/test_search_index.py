@@ -1,0 +1,131 @@
+"""Usager search through an index (pg_trgm on PostgreSQL, FTS5 trigram on SQLite): the same
+results as the LIKE scan it replaces, the scope untouched, the index in step with the dossiers,
+and the maintenance command that refreshes the planner's statistics."""
+import datetime as dt
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from app.services import usagers
+from app.services.fake import make_nir
+from app.services.rgpd import anonymise
+
+from . import factories as f
+
+
+@pytest.fixture(scope="module")
+def people(app):
+    with app.app_context():
+        family = f.unique_name("ÉLOÏSE-D'AUBIGNÉ")
+        birth = dt.date(1938, 2, 11)
+        renee = f.gen_usager(nom_naissance=family, prenoms_naissance="Renée Ana", date_naissance=birth,
+                             matricule_ins=make_nir("F", birth, "63113", 7), oid_ins="1.2.250.1.213.1.4.8",
+                             nom_utilise="Qÿ")
+        anais = f.gen_usager(nom_naissance=family, prenoms_naissance="Anaïs", admitted=False)
+        elsewhere = f.gen_usager(f.SOURCES, nom_naissance=family, prenoms_naissance="Renée")
+        return {"family": family, "renee": renee.id, "anais": anais.id, "elsewhere": elsewhere.id,
+                "nir": renee.matricule_ins}
+
+
+@contextmanager
+def without_index():
+    """The search as it was: LIKE over every row (SQLite: the switch; PostgreSQL: the planner
+    forbidden to use any index, so the trigram index cannot answer)."""
+    if db.engine.dialect.name == "sqlite":
+        from flask import current_app
+
+        current_app.config["SILLAGE_SEARCH_INDEX"] = False
+        try:
+            yield
+        finally:
+            current_app.config["SILLAGE_SEARCH_INDEX"] = True
+    else:
+        db.session.execute(text("SET LOCAL enable_bitmapscan = off"))
+        db.session.execute(text("SET LOCAL enable_indexscan = off"))
+        try:
+            yield
+        finally:
+            db.session.rollback()
+
+
+def found(q, **filters):
+    return {u.id for u in usagers.search_usagers(db.session, q=q, page_size=100, **filters)[0]}
+
+
+QUERIES = [
+    "{family}", "{family_plain}", "{family_lower} renee", "RENÉE {family_plain}", "ana {family}",
+    "{family_plain} an", "{family_plain} lo", "{family_plain} qy", "{family_plain} é", "{family_middle}", "{family_plain} nee",
+    "\"{family_plain}\" 'renee'", "{family_plain} ana renee", "{family_plain} zzz", "{nir_part} {family_plain}",
+    "{family_plain} %", "{family_plain} _",
+]
+
+
+@pytest.mark.parametrize("template", QUERIES)
+def test_results_are_the_same_with_and_without_the_index(ctx, people, template):
+    family = people["family"]
+    plain = family.replace("É", "E").replace("Ï", "I")
+    q = template.format(family=family, family_plain=plain, family_lower=plain.lower(),
+                        family_middle=plain[3:-3], nir_part=people["nir"][3:9])
+    with_index = found(q)
+    with without_index():
+        scanned = found(q)
+    assert with_index == scanned
+    assert with_index <= {people["renee"], people["anais"], people["elsewhere"]}
+
+
+def test_accents_case_and_several_tokens_find_the_person(ctx, people):
+    plain = people["family"].replace("É", "e").replace("Ï", "i").lower()
+    assert found(f"{plain} RENÉE") == {people["renee"], people["elsewhere"]}
+    assert found(f"{people['family']} anaïs") == {people["anais"]}
+    assert found(f"{plain} QY") == {people["renee"]}  # a short token (below a trigram) still counts
+
+
+def test_secretary_does_not_find_another_etablissements_usager(as_user, people):
+    page = as_user("secretaire.tilleuls").get(f"/usagers/?q={people['family']} renee").data.decode()
+    assert f'href="/dossier/{people["renee"]}"' in page
+    assert f'href="/dossier/{people["elsewhere"]}"' not in page
+    wide = as_user("direction").get(f"/usagers/?q={people['family']} renee").data.decode()
+    assert f'href="/dossier/{people["elsewhere"]}"' in wide
+
+
+def test_index_follows_create_update_and_anonymise(app, ctx):
+    name = f.unique_name("INDEXE")
+    usager = f.gen_usager(nom_naissance=name, prenoms_naissance="Gaspard")
+    assert found(f"{name} gaspard") == {usager.id}
+    renamed = f.unique_name("RENOMME")
+    usagers.update_usager(db.session, usager, {"nom_naissance": renamed}, usager.version)
+    assert found(name) == set() and found(f"{renamed} gaspard") == {usager.id}
+    anonymise(db.session, usager, app.config["SILLAGE_DATA_DIR"], "test")
+    db.session.commit()
+    assert found(renamed, statut="archive") == set()
+    if db.engine.dialect.name == "sqlite":  # the FTS5 table checked row by row against usager
+        db.session.execute(text("INSERT INTO usager_fts(usager_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_the_index_answers_substring_queries(ctx, people):
+    if db.engine.dialect.name == "sqlite":
+        query = usagers.select(usagers.Usager.id).where(*usagers._text_conditions(db.session, "eloise renee"))
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(r) for r in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        assert "VIRTUAL TABLE INDEX" in plan and "usager_fts" in plan, plan
+    else:  # a small table is scanned anyway: the index must be usable, not necessarily chosen
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = " ".join(r[0] for r in db.session.execute(
+            text("EXPLAIN SELECT id FROM usager WHERE search_text LIKE '%eloise%'")))
+        assert "ix_usager_search_trgm" in plan, plan
+
+
+def test_maintenance_command_refreshes_statistics(app):
+    result = app.test_cli_runner().invoke(args=["sillage", "maintenance"])
+    assert result.exit_code == 0, result.output
+    assert "ANALYZE" in result.output
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'usager'")).scalar() > 0
+        else:
+            assert db.session.execute(text(
+                "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'usager'")).scalar()
+        db.session.remove()
