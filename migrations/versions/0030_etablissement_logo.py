@@ -1,7 +1,7 @@
 """The établissement's letterhead logo (PNG or JPEG) printed on its PDFs
 
 Revision ID: 0030_etablissement_logo
-Revises: 0027_agenda
+Revises: 0029_search_index
 Create Date: 2026-12-04 06:50:18.702247
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0030_etablissement_logo'
-down_revision = '0027_agenda'
+down_revision = '0029_search_index'
 branch_labels = None
 depends_on = None
 
