@@ -44,8 +44,9 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "chromium absent : installez le paquet Debian 'chromium' pour les tests navigateur"; fi; fi
 
-# Two processes by default (JOBS=1 for one); a file at a time per process (its fixtures stay together).
-JOBS ?= 2
+# One process by default; JOBS=2 shares the files between two (pytest-xdist, a file at a time each,
+# each its own databases) — faster, but a few tests still depend on the order files run in.
+JOBS ?= 1
 test: dev translations browser
 	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile) $(PYTEST_ARGS)
 

@@ -32,7 +32,9 @@ _table = SecurityStamp.__table__
 _read = select(_table.c.version).where(_table.c.id == 1)
 _bump = update(_table).where(_table.c.id == 1).values(version=_table.c.version + 1)
 _lock = threading.Lock()
-_cache: dict = {"version": None, "entries": {}}
+# One cache per database: a process serving (or testing) two databases must never answer one's
+# request with the other's rows because their stamps happen to have the same number.
+_caches: dict = {}
 
 
 @event.listens_for(Session, "before_flush")
@@ -66,6 +68,11 @@ def cached(session, key, load):
     current = version(session)
     if current is None:
         return load()
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    _cache = _caches.get(database)
+    if _cache is None:
+        with _lock:
+            _cache = _caches.setdefault(database, {"version": None, "entries": {}})
     entries = _cache["entries"]
     if _cache["version"] != current:
         with _lock:
