@@ -101,4 +101,4 @@ def generate_command(count, seed):
     click.echo(f"{count} usagers créés.")
 
 
-from . import rgpd, security  # noqa: E402,F401  (register their commands on sillage_cli)
+from . import messages, rgpd, security  # noqa: E402,F401  (register their commands on sillage_cli)
