@@ -132,7 +132,7 @@ def send(session, *, scope, author, destinataires=None, service_ids=None, sujet=
              .scalars()} if user_ids else {}
     if set(user_ids) - set(users):
         errors["destinataires"] = _("Destinataire inconnu.")
-    services = {s.id for s in session.execute(select(Service.id).where(Service.id.in_(svc_ids))).scalars()} \
+    services = {s for s in session.execute(select(Service.id).where(Service.id.in_(svc_ids))).scalars()} \
         if svc_ids else set()
     if set(svc_ids) - services:
         errors["service_ids"] = _("Service inconnu.")
@@ -141,7 +141,7 @@ def send(session, *, scope, author, destinataires=None, service_ids=None, sujet=
     via = {uid: sid for uid, sid in _service_members(session, svc_ids).items() if uid not in users}
     if via:
         users.update({u.id: u for u in session.execute(
-            select(User).where(User.id.in_(via), User.active.is_(True))).scalars()})
+            select(User).where(User.id.in_(sorted(via)), User.active.is_(True))).scalars()})
     users.pop(author.id, None)
     if not users:
         raise ValidationFailed({"destinataires": _("Choisissez au moins un destinataire (ou un service qui a "
