@@ -201,3 +201,39 @@ def test_archive_page_and_purge_after_retention(as_user, api, app):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.get(MessageThread, tid) is None
+
+
+def test_reading_a_thread_about_an_usager_is_audited_as_a_read_of_their_dossier(api, app, tilleuls_usager):
+    tid = send(api("direction"), app, ["soin.tilleuls"], usager_id=tilleuls_usager).json["id"]
+    assert api("soin.tilleuls").get(f"/api/v1/messages/{tid}").status_code == 200
+    with app.app_context():
+        reads = db.session.query(AuditEvent).filter_by(action="read", usager_id=tilleuls_usager,
+                                                       user_id=user_id(app, "soin.tilleuls")).all()
+        assert reads
+
+
+def test_a_participant_who_no_longer_sees_the_usager_no_longer_reads_the_thread(api, app, make_user):
+    make_user("educ.mobile", "Éducatif", [f.TILLEULS])
+    with app.app_context():
+        uid = f.gen_usager(f.TILLEULS).id
+    tid = send(api("direction"), app, ["educ.mobile"], usager_id=uid).json["id"]
+    assert api("educ.mobile").get(f"/api/v1/messages/{tid}").status_code == 200
+    with app.app_context():
+        from app.models import StaffAssignment
+
+        user = db.session.query(User).filter_by(username="educ.mobile").one()
+        for assignment in db.session.query(StaffAssignment).filter_by(user_id=user.id):
+            db.session.delete(assignment)  # (the security stamp moves: cached scopes are dropped)
+        db.session.commit()
+    assert api("educ.mobile").get(f"/api/v1/messages/{tid}").status_code == 404
+
+
+def test_anonymisation_erases_the_threads_about_the_person(api, app, tilleuls_usager):
+    from app.models import Usager
+    from app.services import rgpd
+
+    tid = send(api("direction"), app, ["soin.tilleuls"], usager_id=tilleuls_usager).json["id"]
+    other = send(api("direction"), app, ["soin.tilleuls"]).json["id"]
+    with app.app_context():
+        rgpd.anonymise(db.session, db.session.get(Usager, tilleuls_usager), app.config["SILLAGE_DATA_DIR"], "test")
+        assert db.session.get(MessageThread, tid) is None and db.session.get(MessageThread, other) is not None

@@ -336,6 +336,24 @@ def purge(session, days: int | None = None, now: dt.datetime | None = None) -> i
     return len(ids)
 
 
+def erase_for_usager(session, usager_id: int) -> list:
+    """Anonymisation: the threads about the person go, with their messages and attachments (the
+    files are in the usager's folder, which the anonymisation deletes). Bulk statements, by ids
+    read unscoped: the DPO takes part in none of them. Returns the entities erased, for the
+    audit trail's values."""
+    ids = list(session.execute(select(MessageThread.id).where(MessageThread.usager_id == usager_id),
+                               execution_options={UNSCOPED: True}).scalars())
+    if not ids:
+        return []
+    message_ids = list(session.execute(select(Message.id).where(Message.thread_id.in_(ids)),
+                                       execution_options={UNSCOPED: True}).scalars())
+    options = {"synchronize_session": False}
+    for model in (MessageAttachment, MessageRecipient, Message):
+        session.execute(delete(model).where(model.thread_id.in_(ids)), execution_options=options)
+    session.execute(delete(MessageThread).where(MessageThread.id.in_(ids)), execution_options=options)
+    return [["MessageThread", i] for i in ids] + [["Message", i] for i in message_ids]
+
+
 def _stored(attachment) -> Path | None:
     base = documents_dir(current_app.config["SILLAGE_DATA_DIR"], attachment.usager_id) \
         if attachment.usager_id is not None else Path(current_app.config["SILLAGE_DATA_DIR"]) / SUBDIR
