@@ -7,8 +7,11 @@ forget the rule; an id outside scope simply does not exist (404).
 
 Rule: a user sees an usager through an admission in one of their établissements (or services)
 that is current or ended less than SILLAGE_SCOPE_MONTHS_AFTER_EXIT months ago, or through an open
-demande d'admission there. Organisation-wide roles see everything. Outside a request (CLI,
-migrations) nothing is filtered: those run as the system.
+demande d'admission there. Organisation-wide roles see everything, except the internal
+messaging: a thread is seen only by its participants, and one about an usager only while they see
+that usager (`_message_rules`; `sees_usager` checks another user's view of an usager, e.g. each
+recipient of a message). Outside a request (CLI, migrations) nothing is filtered: those run as the
+system.
 """
 from __future__ import annotations
 

@@ -282,7 +282,8 @@ def inbox(session, user_id, *, archived=False, non_lus=False, q=None, limit=200)
     query = (select(MessageThread, MessageRecipient)
              .join(MessageRecipient, MessageRecipient.thread_id == MessageThread.id)
              .where(MessageRecipient.user_id == user_id))
-    query = query.where(MessageRecipient.archived_at.is_not(None) if archived else MessageRecipient.archived_at.is_(None))
+    archived_at = MessageRecipient.archived_at
+    query = query.where(archived_at.is_not(None) if archived else archived_at.is_(None))
     if non_lus:
         query = query.where(MessageRecipient.read_at.is_(None))
     for word in (q or "").split()[:5]:

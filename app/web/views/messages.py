@@ -66,9 +66,10 @@ class MessageView(BaseView):
     @has_access
     def send(self):
         try:
-            thread = messages.send(db.session, scope=current_scope(), author=g.user, destinataires=_ids("destinataires"),
-                                   service_ids=_ids("service_ids"), sujet=request.form.get("sujet"),
-                                   texte=request.form.get("texte"), usager_id=params.arg("usager_id", request.form),
+            thread = messages.send(db.session, scope=current_scope(), author=g.user,
+                                   destinataires=_ids("destinataires"), service_ids=_ids("service_ids"),
+                                   sujet=request.form.get("sujet"), texte=request.form.get("texte"),
+                                   usager_id=params.arg("usager_id", request.form),
                                    uploads=request.files.getlist("fichier"))
         except ValidationFailed as exc:
             db.session.rollback()
