@@ -45,10 +45,14 @@ class MessageView(BaseView):
         rows = messages.inbox(db.session, g.user.id, archived=archived, q=q)
         return self.render_template("messages/index.html", title=_("Messagerie"), rows=rows, archived=archived, q=q)
 
-    def _usagers(self) -> list[Usager]:
-        """The people the user sees, for "about an usager" (the first 300 by name)."""
-        return list(db.session.execute(select(Usager).where(Usager.archived_at.is_(None))
-                                       .order_by(Usager.nom_naissance, Usager.prenoms_naissance).limit(300)).scalars())
+    def _usagers(self, chosen=None) -> list[Usager]:
+        """The people the user sees, for "about an usager" (the first 300 by name, and the one
+        the page was opened for, from their dossier)."""
+        people = list(db.session.execute(select(Usager).where(Usager.archived_at.is_(None))
+                                         .order_by(Usager.nom_naissance, Usager.prenoms_naissance).limit(300)).scalars())
+        if chosen and chosen not in {u.id for u in people} and (person := db.session.get(Usager, chosen)) is not None:
+            people.insert(0, person)
+        return people
 
     @expose("/nouveau")
     @has_access
@@ -58,7 +62,7 @@ class MessageView(BaseView):
         return self.render_template(
             "messages/compose.html", title=_("Nouveau message"), errors=errors or {}, posted=posted,
             people=messages.directory(db.session, g.user.id, limit=500), services=messages.inbox_services(db.session),
-            usagers=self._usagers(), chosen_usager=chosen_usager,
+            usagers=self._usagers(chosen_usager), chosen_usager=chosen_usager,
             chosen_people=set(_ids("destinataires")) if errors else set(),
             chosen_services=set(_ids("service_ids")) if errors else set()), status
 
