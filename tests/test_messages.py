@@ -244,3 +244,11 @@ def test_the_dossier_offers_to_write_about_the_person(as_user, tilleuls_usager):
     assert f"/messages/nouveau?usager_id={tilleuls_usager}" in client.get(f"/dossier/{tilleuls_usager}").get_data(as_text=True)
     page = client.get(f"/messages/nouveau?usager_id={tilleuls_usager}").get_data(as_text=True)
     assert f'<option value="{tilleuls_usager}" selected>' in page
+
+
+def test_demo_holds_a_thread_about_a_resident_and_a_service_inbox_message(api):
+    direction = {t["sujet"]: t for t in api("direction").get("/api/v1/messages").json["result"]}
+    assert direction["Retour d'hospitalisation"]["usager_id"] is not None
+    assert "Réunion d'équipe de mardi" in direction
+    educ = [t["sujet"] for t in api("educ.sources").get("/api/v1/messages").json["result"]]
+    assert "Transports de la semaine prochaine" in educ
