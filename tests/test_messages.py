@@ -118,6 +118,9 @@ def test_attachments_pass_the_safe_upload_and_file_into_the_dossier(as_user, api
     (attachment,) = thread["messages"][0]["pieces_jointes"]
     director = as_user("direction")
     assert director.get(f"/messages/piece/{attachment['id']}").data == PDF
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="piece_jointe_telechargee", entity_id=attachment["id"],
+                                                      usager_id=tilleuls_usager).count() == 1
     assert director.get(f"/messages/{tid}").get_data(as_text=True).count("Classer dans le dossier") == 1
     filed = director.post(f"/messages/piece/{attachment['id']}/classer",
                           data={"type_code": "courrier", "titre": "Ordonnance du médecin"})

@@ -31,6 +31,7 @@ from ..models import (
     Usager,
 )
 from ..models.base import utcnow
+from ..security.audit import record_event
 from ..security.scope import UNSCOPED, scope_for_user, sees_usager
 from . import attachments, documents
 from .errors import ValidationFailed
@@ -224,6 +225,12 @@ def attachment_path(attachment: MessageAttachment) -> Path | None:
     return path
 
 
+def record_download(attachment: MessageAttachment) -> None:
+    """A download is a read of what the file holds (about the usager, if any): audited."""
+    record_event("piece_jointe_telechargee", entity="MessageAttachment", entity_id=attachment.id,
+                 usager_id=attachment.usager_id)
+
+
 def file_into_dossier(session, *, scope, attachment: MessageAttachment, type_code, titre, user_id):
     """Copy a message's attachment into the dossier's documents (through documents.upload: the
     same checks again, the document's category and the writer's rights)."""
@@ -331,6 +338,8 @@ def purge(session, days: int | None = None, now: dt.datetime | None = None) -> i
         for model in (MessageAttachment, MessageRecipient, Message):
             session.execute(delete(model).where(model.thread_id.in_(ids)))
         session.execute(delete(MessageThread).where(MessageThread.id.in_(ids)))
+        record_event("messages_purges", entity="MessageThread", details={"fils": len(ids), "avant": cutoff.isoformat()},
+                     connection=session.connection())
         session.commit()
     for path in files:
         path.unlink(missing_ok=True)

@@ -128,6 +128,7 @@ class MessageView(BaseView):
         path = messages.attachment_path(item)
         if path is None:
             abort(410)
+        messages.record_download(item)
         return send_file(path, mimetype=item.type_mime, as_attachment=True, download_name=item.nom)
 
     @expose("/piece/<int:aid>/classer", methods=["POST"])
