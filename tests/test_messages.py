@@ -3,8 +3,12 @@ a thread about an usager refused with the names of who does not see them, attach
 safe upload and filed into the dossier, bodies kept out of the audit trail, the content-free
 e-mail notice, retention, the API contract, and nobody else reads a thread."""
 import datetime as dt
+import email
+import email.policy
 import io
 import json
+import socketserver
+import threading
 
 import pytest
 
@@ -142,35 +146,52 @@ def test_message_bodies_and_subjects_never_reach_the_audit_trail(api, app):
         assert any(r.entity == "Message" and r.action == "create" for r in rows if r.entity_id)
 
 
-def test_email_notice_says_only_that_there_is_a_message(api, app, monkeypatch):
-    sent = []
+class TinySMTP(socketserver.StreamRequestHandler):
+    """Just enough of an SMTP server (RFC 5321) to receive mails in a test: each DATA is kept."""
 
-    class FakeSMTP:
-        def __init__(self, host, port, timeout=None):
-            self.host = host
+    received: list = []
 
-        def __enter__(self):
-            return self
+    def handle(self):
+        self.wfile.write(b"220 test\r\n")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                self.wfile.write(b"354 go\r\n")
+                data = b"".join(iter(self.rfile.readline, b".\r\n"))
+                self.received.append(data.decode())
+                self.wfile.write(b"250 ok\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
 
-        def __exit__(self, *exc):
-            return False
 
-        def send_message(self, mail):
-            sent.append(mail)
+@pytest.fixture
+def smtp_server():
+    TinySMTP.received = []
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), TinySMTP)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], TinySMTP.received
+    server.shutdown()
+    server.server_close()
 
-    import app.services.messages as service
-    monkeypatch.setattr(service.smtplib, "SMTP", FakeSMTP)
+
+def test_email_notice_says_only_that_there_is_a_message(api, app, monkeypatch, smtp_server):
+    port, received = smtp_server
     subject, body = f.unique_name("Sujet"), f.unique_name("Corps")
+    monkeypatch.setitem(app.config, "SILLAGE_SMTP_PORT", port)
     send(api("direction"), app, ["soin.tilleuls"], sujet=subject, texte=body)
-    assert sent == []  # default: no notice
-    monkeypatch.setitem(app.config, "SILLAGE_SMTP_HOST", "smtp.test.invalid")
+    assert received == []  # default: no SMTP host, no notice
+    monkeypatch.setitem(app.config, "SILLAGE_SMTP_HOST", "127.0.0.1")
     send(api("direction"), app, ["soin.tilleuls"], sujet=subject, texte=body)
-    (mail,) = sent
-    text = mail.as_string()
+    (raw,) = received
+    mail = email.message_from_string(raw, policy=email.policy.default)
     assert mail["Subject"] == "Vous avez un message dans Sillage"
     assert mail.get_content().strip() == "Vous avez un message dans Sillage."
     for secret in (subject, body, full_name(app, "direction"), "direction"):
-        assert secret not in text
+        assert secret not in raw
 
 
 def test_recipient_directory_api_contract(api):
