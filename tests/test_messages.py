@@ -265,7 +265,8 @@ def test_anonymisation_erases_the_threads_about_the_person(api, app, tilleuls_us
 
 def test_the_dossier_offers_to_write_about_the_person(as_user, tilleuls_usager):
     client = as_user("soin.tilleuls")
-    assert f"/messages/nouveau?usager_id={tilleuls_usager}" in client.get(f"/dossier/{tilleuls_usager}").get_data(as_text=True)
+    dossier = client.get(f"/dossier/{tilleuls_usager}").get_data(as_text=True)
+    assert f"/messages/nouveau?usager_id={tilleuls_usager}" in dossier
     page = client.get(f"/messages/nouveau?usager_id={tilleuls_usager}").get_data(as_text=True)
     assert f'<option value="{tilleuls_usager}" selected>' in page
 
