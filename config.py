@@ -81,6 +81,16 @@ class Config:
     SILLAGE_ICS_DAYS_BEFORE = int(os.environ.get("SILLAGE_ICS_DAYS_BEFORE", "31"))
     SILLAGE_ICS_DAYS_AFTER = int(os.environ.get("SILLAGE_ICS_DAYS_AFTER", "366"))
     SILLAGE_ALLOW_MACRO_DOCUMENTS = os.environ.get("SILLAGE_ALLOW_MACRO_DOCUMENTS", "0") == "1"
+    # Internal messaging: threads whose last message is older than this many days are deleted by
+    # `flask sillage messages purge` (0: kept). E-mail notice of a new message ("Vous avez un
+    # message dans Sillage", nothing else) only when SILLAGE_SMTP_HOST is set.
+    SILLAGE_MESSAGE_RETENTION_DAYS = int(os.environ.get("SILLAGE_MESSAGE_RETENTION_DAYS", "730"))
+    SILLAGE_SMTP_HOST = os.environ.get("SILLAGE_SMTP_HOST") or None
+    SILLAGE_SMTP_PORT = int(os.environ.get("SILLAGE_SMTP_PORT", "25"))
+    SILLAGE_SMTP_USER = os.environ.get("SILLAGE_SMTP_USER") or None
+    SILLAGE_SMTP_PASSWORD = os.environ.get("SILLAGE_SMTP_PASSWORD") or None
+    SILLAGE_SMTP_STARTTLS = os.environ.get("SILLAGE_SMTP_STARTTLS", "0") == "1"
+    SILLAGE_SMTP_FROM = os.environ.get("SILLAGE_SMTP_FROM", "sillage@localhost")
     # Largest file accepted by the one upload path (services/attachments.py); beyond: refused (413).
     SILLAGE_UPLOAD_MAX_BYTES = int(os.environ.get("SILLAGE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
     # clamd's socket ("/run/clamav/clamd.ctl" or "host:3310"): every upload scanned; unset: no scan.

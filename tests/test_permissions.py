@@ -27,6 +27,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Reunion": "/reunions/",
     "Papiers": "/api/v1/papiers/types",
     "Agenda": "/agenda/",
+    "Message": "/messages/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo",

@@ -117,4 +117,4 @@ def maintenance_command():
     click.echo("Statistiques de la base mises à jour.")
 
 
-from . import rgpd, security  # noqa: E402,F401  (register their commands on sillage_cli)
+from . import messages, rgpd, security  # noqa: E402,F401  (register their commands on sillage_cli)

@@ -12,6 +12,7 @@ from .foyer import ContactPerson, Foyer
 from .forms import Evaluation, EvaluationResult, FormDefinition
 from .organisation import Capacite, Etablissement, Organisme, Service, StaffAssignment
 from .papiers import Aide, Assurance, Avenant, ContratSejour, Devis, DevisLigne, Facture, JustificatifRessources
+from .message import Message, MessageAttachment, MessageRecipient, MessageThread
 from .parcours import Admission, DemandeAdmission
 from .referentiels import (
     CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe,
@@ -37,6 +38,7 @@ __all__ = [
     "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
     "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",
     "Decision", "PointOrdreDuJour", "Reunion", "ReunionParticipant", "Tache", "TypeReunion",
+    "Message", "MessageAttachment", "MessageRecipient", "MessageThread",
     "Transmission", "TransmissionRead", "TransmissionUsager", "TransmissionVersion",
     "TypeDocument", "TypeEcrit", "Usager", "User", "ValeurListe",
 ]

@@ -26,7 +26,7 @@ from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
     Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale, DemandeAdmission,
     Devis, Document, Ecrit, Etablissement, Evaluation, EvaluationResult, Evenement, EvenementUsager, Facture,
-    Foyer, JustificatifRessources, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission,
+    Foyer, JustificatifRessources, Message, MessageThread, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission,
     TransmissionUsager, Usager,
 )
 from ..models.reunion import Decision, PointOrdreDuJour, Tache
@@ -50,7 +50,7 @@ UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginT
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
                 MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
                 Ecrit, PointOrdreDuJour, Decision, Tache, ContratSejour, Avenant, Devis, Facture,
-                JustificatifRessources, Aide, Assurance, Evenement, EvenementUsager)
+                JustificatifRessources, Aide, Assurance, Evenement, EvenementUsager, MessageThread, Message)
 
 
 def _plain(value):

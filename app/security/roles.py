@@ -32,6 +32,7 @@ RESOURCES = {
     "Papiers": _l("Papiers administratifs et financiers : contrats de séjour, devis, factures, ressources, aides, "
                   "assurances"),
     "Agenda": _l("Agenda : rendez-vous, activités, réunions, visites, absences ; flux ICS"),
+    "Message": _l("Messagerie interne sécurisée : ses propres échanges, boîtes des services, pièces jointes"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
 # reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
@@ -49,29 +50,33 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
-    "Direction": {"Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW,
+    "Direction": {"Message": RW,
+                  "Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW,
                   "Affectation": RW, "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R,
                   "Rgpd": RW, "Urgence": R, "VigilanceIdentite": RW, "Indicateur": R, "Transmission": RW,
                   "Reunion": RWA, "Papiers": RW},
-    "Chef de service": {"Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA,
+    "Chef de service": {"Message": RW, "Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA,
                         "Etablissement": R, "Affectation": R, "Formulaire": R, "Evaluation": RW, "Projet": RWA,
                         "Rgpd": RW, "Urgence": R, "Indicateur": R, "Transmission": RW, "Reunion": RWA,
                         "Papiers": RW},
-    "Secrétariat": {"Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R,
+    "Secrétariat": {"Message": RW,
+                    "Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R,
                     "Formulaire": R, "Evaluation": R, "Rgpd": RW, "Transmission": R, "Reunion": RW, "Papiers": RW},
     # Reads the people and their admissions (to find a contract's admission), never their care.
-    "Comptabilité": {"Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Papiers": RW},
-    "Éducatif": {"Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R,
+    "Comptabilité": {"Message": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R, "Papiers": RW},
+    "Éducatif": {"Message": RW,
+                 "Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R,
                  "Formulaire": R, "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW, "Reunion": RW,
                  "Papiers": R},
-    "Soin": {"Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R,
+    "Soin": {"Message": RW, "Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R,
              "Formulaire": R, "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW, "Reunion": RW,
              "Papiers": R},
-    "Psychologue": {"Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R,
+    "Psychologue": {"Message": RW,
+                    "Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": R, "Parcours": R, "Etablissement": R,
                     "Formulaire": R, "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW,
                     "Reunion": RW, "Papiers": R},
-    "Qualité": {"Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Agenda": R, "Ecrit": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R,
+    "Qualité": {"Message": RW, "Etablissement": R, "Referentiels": RW, "Formulaire": RW},
+    "DPO": {"Message": RW, "Agenda": R, "Ecrit": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R,
             "Affectation": R, "Formulaire": R, "Evaluation": R, "Projet": R, "Audit": R, "HistoriqueAcces": R,
             "Rgpd": RW, "Transmission": R, "Reunion": R, "Papiers": R},
 }
@@ -142,6 +147,7 @@ MENUS = {
     "Ecrit": ["Usagers", "Écrits"],
     "Reunion": ["Usagers", "Réunions"],
     "Agenda": ["Usagers", "Agenda"],
+    "Message": ["Messagerie"],
     "Indicateur": ["Pilotage", "GMP et GIR"],
     "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }

@@ -7,8 +7,11 @@ forget the rule; an id outside scope simply does not exist (404).
 
 Rule: a user sees an usager through an admission in one of their établissements (or services)
 that is current or ended less than SILLAGE_SCOPE_MONTHS_AFTER_EXIT months ago, or through an open
-demande d'admission there. Organisation-wide roles see everything. Outside a request (CLI,
-migrations) nothing is filtered: those run as the system.
+demande d'admission there. Organisation-wide roles see everything, except the internal
+messaging: a thread is seen only by its participants, and one about an usager only while they see
+that usager (`_message_rules`; `sees_usager` checks another user's view of an usager, e.g. each
+recipient of a message). Outside a request (CLI, migrations) nothing is filtered: those run as the
+system.
 """
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ from ..models import (
     AccessRequest, Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale,
     DemandeAdmission, Devis, DevisLigne, Document, DocumentVersion, Ecrit, EcritVersion, ErasureRequest,
     Etablissement, Evaluation, EvaluationResult, Evenement, EvenementParticipant, EvenementUsager, Facture,
-    Foyer, IdentityReferral, JustificatifRessources, MesureProtection, ProjetAction, ProjetAttente, ProjetBilan,
+    Foyer, IdentityReferral, JustificatifRessources, Message, MessageAttachment, MessageRecipient, MessageThread,
+    MesureProtection, ProjetAction, ProjetAttente, ProjetBilan,
     ProjetBilanObjectif, ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature,
     RectificationRequest, Service, StaffAssignment, Transmission, TransmissionUsager, TransmissionVersion,
     Usager,
@@ -133,9 +137,11 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     form, computed once per entity) over the parameters above; only the shape of the rules
     depends on the user (organisation-wide or not, shared secret or not)."""
     if sees_all:  # org-wide: only the shared secret filters
+        messages = [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _message_rules(True).items()]
         if all_categories:
-            return []
+            return messages
         return [
+            *messages,
             (Evaluation.__tablename__, with_loader_criteria(Evaluation, lambda cls: _readable_evaluation(cls))),
             (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, lambda cls: _readable_result(cls))),
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _projet_rules(True, False).items()],
@@ -177,6 +183,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
     rules.update(_reunion_rules(False, all_categories))
     rules.update(_paper_rules(False, all_categories))
     rules.update(_agenda_rules())
+    rules.update(_message_rules(False))
     return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
 
 
@@ -457,6 +464,52 @@ def _agenda_rules() -> dict:
     return {Evenement: lambda cls: _seen_event(cls), EvenementUsager: lambda cls: _visible(cls.usager_id)}
 
 
+_THREAD = MessageThread.__table__.alias("scope_message_thread")
+_PARTICIPANT = MessageRecipient.__table__.alias("scope_message_participant")
+
+
+def _takes_part(thread_id):
+    part = _PARTICIPANT.c
+    return exists().where(part.thread_id == thread_id, part.user_id.in_(_ME))
+
+
+def _thread_seen(thread_id):
+    """The user takes part in the thread, and sees the usager it is about (if any)."""
+    th = _THREAD.c
+    return and_(_takes_part(thread_id), exists().where(th.id == thread_id, _about_visible(th.usager_id)))
+
+
+def _message_rules(sees_all: bool) -> dict:
+    """Messaging (models/message.py): a thread is seen only by its participants (whoever the
+    user is: an organisation-wide role reads no one else's mail), and one about an usager only
+    while they see that usager (a colleague who left the établissement no longer reads it).
+    Its messages, attachments and participants follow it."""
+    if sees_all:  # every usager is visible: taking part is the rule
+        return {MessageThread: lambda cls: _takes_part(cls.id),
+                **{m: (lambda cls: _takes_part(cls.thread_id)) for m in (Message, MessageAttachment, MessageRecipient)}}
+    return {MessageThread: lambda cls: and_(_takes_part(cls.id), _about_visible(cls.usager_id)),
+            **{m: (lambda cls: _thread_seen(cls.thread_id)) for m in (Message, MessageAttachment, MessageRecipient)}}
+
+
+def sees_usager(session: Session, scope: Scope, usager_id: int) -> bool:
+    """Does the user of `scope` (not necessarily the request's) see this usager? The same rule as
+    every query's, evaluated with that scope (e.g. for each recipient of a message about an
+    usager)."""
+    if scope.sees_all or usager_id in scope.emergency_usager_ids:
+        return True
+    if not has_request_context():
+        raise RuntimeError("sees_usager needs a request (the scope's parameters are read from it)")
+    saved = g.get("sillage_scope")
+    g.sillage_scope = scope
+    try:
+        return session.execute(select(Usager.id).where(Usager.id == usager_id)).first() is not None
+    finally:
+        if saved is None:
+            g.pop("sillage_scope", None)
+        else:
+            g.sillage_scope = saved
+
+
 # Relationship loads whose parent's rule implies the child's: the dossier page loads an usager
 # (filtered) then its coverage, measures, admissions... Repeating the usager's visibility test
 # in each of those statements only cost time.
@@ -598,7 +651,7 @@ SCOPED_ENTITIES = frozenset((
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
     TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion, Reunion, ReunionParticipant, PointOrdreDuJour,
-    Decision, Tache, *PAPERS, Evenement, EvenementUsager))
+    Decision, Tache, *PAPERS, Evenement, EvenementUsager, MessageThread, Message, MessageAttachment, MessageRecipient))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

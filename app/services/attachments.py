@@ -93,11 +93,13 @@ def name_problem(filename: str | None) -> str | None:
     return None
 
 
-def receive(data_dir: str, usager_id: int, code: str, upload, subdir: str, keep_name: bool = False) -> Received:
+def receive(data_dir: str, usager_id: int | None, code: str, upload, subdir: str, keep_name: bool = False,
+            base: Path | None = None) -> Received:
     """Check and write an uploaded file into `subdir` of the usager's folder, or raise
     ValidationFailed({code: message}) (FileTooLarge beyond the limit) leaving nothing behind.
     The stored name is made by the server (`keep_name`: a random prefix and the cleaned sent
-    name, as the forms engine's references are)."""
+    name, as the forms engine's references are). `base`: a folder other than the usager's (the
+    attachments of a message about nobody in particular)."""
     problem = name_problem(getattr(upload, "filename", None))
     if problem:
         raise ValidationFailed({code: problem})
@@ -107,7 +109,7 @@ def receive(data_dir: str, usager_id: int, code: str, upload, subdir: str, keep_
         raise ValidationFailed({code: _("Type de fichier refusé ; acceptés : %(t)s", t=", ".join(sorted(ALLOWED)))})
     token = secrets.token_urlsafe(12)
     reference = f"{subdir}/{token}-{name}" if keep_name else f"{subdir}/{token}{suffix}"
-    path = documents_dir(data_dir, usager_id) / reference
+    path = (base if base is not None else documents_dir(data_dir, usager_id)) / reference
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     limit = max_bytes()
     digest, size = hashlib.sha256(), 0

@@ -14,7 +14,7 @@ from ..models import (
     Admission, Capacite, CategorieEtablissement, ContactPerson, DemandeAdmission, Etablissement,
     Foyer, ModaliteAccueil, MotifSortie, Organisme, Service, StaffAssignment,
 )
-from . import demo_agenda, demo_evaluations, demo_projets, demo_transmissions
+from . import demo_agenda, demo_evaluations, demo_messages, demo_projets, demo_transmissions
 from .fake import PeopleFactory
 from .referentiels import by_code, load_reference_data
 
@@ -166,6 +166,7 @@ def load_demo(sm, session, password: str | None = None, today: dt.date | None = 
         demo_evaluations.load(session, today)
         demo_transmissions.load(session, today)
     demo_agenda.load(session, today)  # (idempotent: a demo made before the agenda gets one too)
+    demo_messages.load(session, today)  # (idempotent, as the agenda)
     return created, password, not existed
 
 

@@ -148,11 +148,12 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
         session.delete(foyer)
     drafts.erase_for_usager(session, usager.id)
     projets.erase_for_usager(session, usager.id)
-    from . import documents, papiers, transmissions  # (documents imports this module's documents_dir)
+    from . import documents, messages, papiers, transmissions  # (documents imports this module's documents_dir)
 
     papiers.erase_for_usager(session, usager.id)  # (before the documents their rows point to)
     documents.erase_for_usager(session, usager.id)
     erased_entities += transmissions.erase_for_usager(session, usager.id)
+    erased_entities += messages.erase_for_usager(session, usager.id)
     session.flush()
     connection = session.connection()
     audit_chain.erase_values(connection, usager.id, erased_entities)

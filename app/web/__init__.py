@@ -24,6 +24,7 @@ def register_web(app, appbuilder):
     from .api.forms import FormsApi
     from .api.indicateurs import IndicateursApi
     from .api.lieux import LieuNaissanceApi
+    from .api.messages import MessageApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
     from .api.reunions import ReunionApi
@@ -36,6 +37,7 @@ def register_web(app, appbuilder):
     from .views.emergency import CategoryMatrixView, EmergencyReviewView, EmergencyView
     from .views.identity import IdentityReferralView
     from .views.indicateurs import IndicateursView
+    from .views.messages import MessageView
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.documents import DocumentView
@@ -68,6 +70,7 @@ def register_web(app, appbuilder):
     appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers")
     appbuilder.add_view(ReunionView, "Réunions", label=_l("Réunions"), icon="fa-users", category="Usagers")
     appbuilder.add_view(AgendaView, "Agenda", label=_l("Agenda"), icon="fa-calendar-o", category="Usagers")
+    appbuilder.add_view(MessageView, "Messagerie", label=_l("Messagerie"), icon="fa-envelope")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
     appbuilder.add_view(EmergencyView, "Accès d'urgence", label=_l("Accès d'urgence"), icon="fa-exclamation-triangle",
@@ -130,6 +133,7 @@ def register_web(app, appbuilder):
     appbuilder.add_api(UsagerEcritApi)
     appbuilder.add_api(ReunionApi)
     appbuilder.add_api(AgendaApi)
+    appbuilder.add_api(MessageApi)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)
@@ -215,6 +219,20 @@ def _template_helpers(app):
             return {"active": active, "to_review": to_review}
 
         return {"emergency_banner": emergency_banner}
+
+    @app.context_processor
+    def _messages():
+        def unread_messages():
+            """The navbar's badge: threads with something new for the user (one COUNT), or None
+            when the user has no messaging."""
+            from ..extensions import db
+            from ..services.messages import unread_count
+
+            if not current_user.is_authenticated or not app.appbuilder.sm.has_access("can_read", "Message"):
+                return None
+            return unread_count(db.session, current_user.id)
+
+        return {"unread_messages": unread_messages}
 
     @app.template_global()
     def shown_audit_changes(entry):

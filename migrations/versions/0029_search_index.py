@@ -6,7 +6,7 @@ more) without reading every row. The SQLite table is external-content (it stores
 the text stays in usager) and is filled here from the existing rows.
 
 Revision ID: 0029_search_index
-Revises: 0027_agenda
+Revises: 0028_messages
 Create Date: 2026-12-04 07:05:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0029_search_index'
-down_revision = '0027_agenda'
+down_revision = '0028_messages'
 branch_labels = None
 depends_on = None
 
