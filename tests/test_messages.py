@@ -277,3 +277,36 @@ def test_demo_holds_a_thread_about_a_resident_and_a_service_inbox_message(api):
     assert "Réunion d'équipe de mardi" in direction
     educ = [t["sujet"] for t in api("educ.sources").get("/api/v1/messages").json["result"]]
     assert "Transports de la semaine prochaine" in educ
+
+
+def test_the_rgpd_export_holds_the_threads_about_the_person(as_user, api, app, tilleuls_usager):
+    """Messages about a person are data about them: the export of a participant holds the threads
+    they take part in (files included), not the others, and the complete export the DPO makes for
+    the person every thread about them."""
+    import zipfile
+
+    from app.models import AccessRequest
+
+    form = {"destinataires": [str(user_id(app, "soin.tilleuls"))], "usager_id": str(tilleuls_usager),
+            "sujet": "Chute du matin", "texte": "Pas de blessure, famille prévenue."}
+    assert as_user("direction").post("/messages/nouveau", data={**form, "fichier": (io.BytesIO(PDF), "constat.pdf")}) \
+        .status_code == 302
+    assert send(api("soin.tilleuls"), app, ["secretaire.tilleuls"], sujet="Rendez-vous dentiste",
+                usager_id=tilleuls_usager).status_code == 201
+
+    archive = zipfile.ZipFile(io.BytesIO(as_user("direction").get(f"/rgpd/dossier/{tilleuls_usager}/export").data))
+    data, names = json.loads(archive.read("usager.json")), archive.namelist()
+    (thread,) = data["messages"]
+    assert thread["sujet"] == "Chute du matin"
+    assert thread["messages"][0]["texte"] == "Pas de blessure, famille prévenue."
+    assert thread["messages"][0]["pieces_jointes"] == ["constat.pdf"]
+    assert thread["messages"][0]["auteur"] == full_name(app, "direction")
+    assert sum(n.startswith("documents/") and n.endswith(".pdf") for n in names) == 1
+    dpo = as_user("dpo")
+    assert dpo.post(f"/rgpd/dossier/{tilleuls_usager}/acces", data={
+        "requested_by": "La personne", "qualite": "personne", "received_on": dt.date.today().isoformat()}).status_code == 302
+    with app.app_context():
+        request_id = db.session.query(AccessRequest).filter_by(usager_id=tilleuls_usager).one().id
+    archive = zipfile.ZipFile(io.BytesIO(dpo.post(f"/rgpd/acces/{request_id}/export").data))
+    assert [t["sujet"] for t in json.loads(archive.read("usager.json"))["messages"]] == \
+        ["Chute du matin", "Rendez-vous dentiste"]

@@ -302,6 +302,36 @@ def inbox(session, user_id, *, archived=False, non_lus=False, q=None, limit=200)
     return list(session.execute(query).all())
 
 
+def exported(session, usager_id: int, *, everyone: bool = False) -> tuple[list[dict], set[str]]:
+    """The threads about one person as the RGPD export holds them (who wrote what and when, files
+    by name), oldest first, and the stored names of their files: the threads the user takes part
+    in, or with `everyone` every thread about them — the person's own complete export, whose
+    maker (the DPO) takes part in none; the person was loaded through the maker's scope. Columns
+    only, so the threads' ids are the one scoped read."""
+    options = {UNSCOPED: True} if everyone else {}
+    threads = session.execute(select(MessageThread.id, MessageThread.sujet, MessageThread.created_at)
+                              .where(MessageThread.usager_id == usager_id)
+                              .order_by(MessageThread.created_at, MessageThread.id), execution_options=options).all()
+    ids = [t.id for t in threads]
+    unscoped = {UNSCOPED: True}
+    files, by_message = set(), {}
+    for a in session.execute(select(MessageAttachment.message_id, MessageAttachment.nom, MessageAttachment.fichier)
+                             .where(MessageAttachment.thread_id.in_(ids)).order_by(MessageAttachment.id),
+                             execution_options=unscoped):
+        by_message.setdefault(a.message_id, []).append(a.nom)
+        files.add(a.fichier)
+    by_thread = {}
+    for m in session.execute(select(Message.id, Message.thread_id, Message.texte, Message.created_at, User.first_name,
+                                    User.last_name, User.username).join(User, User.id == Message.author_id)
+                             .where(Message.thread_id.in_(ids)).order_by(Message.created_at, Message.id),
+                             execution_options=unscoped):
+        by_thread.setdefault(m.thread_id, []).append(
+            {"auteur": f"{m.first_name} {m.last_name}".strip() or m.username, "cree_le": m.created_at.isoformat(),
+             "texte": m.texte, "pieces_jointes": by_message.get(m.id, [])})
+    return [{"id": t.id, "sujet": t.sujet, "cree_le": t.created_at.isoformat(), "messages": by_thread.get(t.id, [])}
+            for t in threads], files
+
+
 def as_dict(thread: MessageThread, part: MessageRecipient | None, with_messages=False) -> dict:
     last = thread.messages[-1] if thread.messages else None
     out = {"id": thread.id, "sujet": thread.sujet, "usager_id": thread.usager_id,

@@ -59,7 +59,7 @@ def _evaluation(e: Evaluation) -> dict:
 def collect(session, usager: Usager, complete: bool = False) -> dict:
     """The usager's data as plain JSON values: what the scope and the shared secret let the
     maker read (`complete`: the export for the person, made with every category)."""
-    from . import documents, forms, papiers, projets, transmissions
+    from . import documents, forms, messages, papiers, projets, transmissions
     contacts = []
     if usager.foyer_id:
         contacts = [_row(c, ("nom", "prenom", "lien", "roles", "telephone", "email", "adresse"))
@@ -93,6 +93,7 @@ def collect(session, usager: Usager, complete: bool = False) -> dict:
         "projets": [projets.as_dict(p) for p in projets.projets_of(session, usager.id)],
         "documents": [documents.as_dict(d) for d in documents.documents_of(session, usager.id, archived=True)],
         "transmissions": [transmissions.as_dict(t) for t in transmissions.about(session, usager.id)],
+        "messages": messages.exported(session, usager.id, everyone=complete)[0],
         "papiers": {key: [papiers.as_dict(key, p) for p in papiers.papers_of(session, usager.id, key)]
                     for key in papiers.KINDS},
         "demandes_rectification": [_row(r, ("received_on", "requested_by", "content", "status", "decision", "decided_at"))
@@ -118,7 +119,8 @@ def workbook(data: dict) -> bytes:
         sheet.row([key, _flat(value)])
     sections = {"Contacts": (data["foyer"] or {}).get("contacts", []), "Protection": data["mesures_protection"],
                 "Demandes": data["demandes_admission"], "Admissions": data["admissions"],
-                "Évaluations": data["evaluations"], "Rectifications": data["demandes_rectification"]}
+                "Évaluations": data["evaluations"], "Rectifications": data["demandes_rectification"],
+                "Messages": [dict(fil=t["id"], sujet=t["sujet"], **m) for t in data["messages"] for m in t["messages"]]}
     if data["couverture_sociale"]:
         sections["Couverture"] = [data["couverture_sociale"]]
     for title, rows in sections.items():
@@ -212,6 +214,10 @@ def summary_pdf(data: dict) -> bytes:
         doc.pairs([(_("Début"), _date(p["date_debut"])), (_("Statut"), p["statut_libelle"])])
         doc.bullets([f"« {a['texte']} »" for a in p["attentes"]])
         doc.bullets([o["libelle"] + "".join(f" ; {a['libelle']}" for a in o["actions"]) for o in p["objectifs"]])
+    if data["messages"]:
+        doc.heading(_("Messagerie interne"))
+        doc.bullets([_("%(d)s : %(s)s (%(n)s message(s))", d=_date(t["cree_le"]), s=t["sujet"], n=len(t["messages"]))
+                     for t in data["messages"]])
     if data["demandes_rectification"]:
         doc.heading(_("Demandes de rectification"))
         doc.bullets([f"{_date(r['received_on'])} : {r['content']}" for r in data["demandes_rectification"]])
@@ -223,7 +229,7 @@ def readable_files(session, usager: Usager, folder: Path, complete: bool) -> lis
     personnalisés the scope and the shared secret let them load (a prescription attached to a
     medical evaluation is not a secretary's). A file of unknown origin has no known category:
     only the complete export (every category) holds it."""
-    from . import attachments, documents, forms, projets
+    from . import attachments, documents, forms, messages, projets
 
     if not folder.is_dir():
         return []
@@ -237,6 +243,7 @@ def readable_files(session, usager: Usager, folder: Path, complete: bool) -> lis
         references |= {r for r in (p.pdf_path, p.falc_path, *(s.scan_path for s in p.signatures)) if r}
     for d in documents.documents_of(session, usager.id, archived=True):
         references |= {v.fichier for v in d.versions}
+    references |= messages.exported(session, usager.id)[1]
     return [p for p in everything if p.relative_to(folder).as_posix() in references]
 
 
