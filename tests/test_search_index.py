@@ -106,10 +106,16 @@ def test_index_follows_create_update_and_anonymise(app, ctx):
 
 def test_the_index_answers_substring_queries(ctx, people):
     if db.engine.dialect.name == "sqlite":
-        query = usagers.select(usagers.Usager.id).where(*usagers._text_conditions(db.session, "eloise renee"))
+        query = usagers._matching(db.session, "eloise renee", [usagers.Usager.id])
         compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(r) for r in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
         assert "VIRTUAL TABLE INDEX" in plan and "usager_fts" in plan, plan
+        # many matches: the page walks the name index and only checks each row against the matches
+        query = usagers._matching(db.session, "eloise", [usagers.Usager.id], walk=True) \
+            .order_by(*usagers.NAME_ORDER).limit(25)
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(r) for r in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        assert "ix_usager_name_order" in plan and "TEMP B-TREE" not in plan, plan
     else:  # a small table is scanned anyway: the index must be usable, not necessarily chosen
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = " ".join(r[0] for r in db.session.execute(
@@ -129,3 +135,34 @@ def test_maintenance_command_refreshes_statistics(app):
                 "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL FROM pg_stat_user_tables "
                 "WHERE relname = 'usager'")).scalar()
         db.session.remove()
+
+
+@pytest.mark.parametrize("cap", [2, 3, 100])
+def test_beyond_the_cap_the_count_says_more_and_the_page_is_the_same(app, as_user, monkeypatch, cap):
+    """Many matches: the count stops at COUNT_CAP + 1 and the page is read walking the name index;
+    it holds what a full sort of every match gives, within the user's scope."""
+    with app.app_context():
+        family = f.unique_name("Capdeville")
+        names = ["Zoé", "Anne", "Marc", "Léa", "Yves"]
+        ids = [f.gen_usager(nom_naissance=family + suffix, prenoms_naissance=p).id
+               for suffix, p in zip("BACAB", names)]  # Tilleuls
+        f.gen_usager(f.SOURCES, nom_naissance=family + "A", prenoms_naissance="Ailleurs")
+    monkeypatch.setattr(usagers, "COUNT_CAP", cap)
+    with app.test_request_context():
+        from flask import g
+
+        from app.models import User
+        from app.security.scope import scope_for_user
+
+        g.sillage_scope = scope_for_user(db.session, db.session.query(User).filter_by(
+            username="secretaire.tilleuls").one())
+        rows, total = usagers.search_usagers(db.session, q=family, page_size=2)
+        everything = sorted(db.session.query(usagers.Usager).filter(usagers.Usager.id.in_(ids)).all(),
+                            key=lambda u: (u.nom_naissance, u.premier_prenom_naissance, u.id))
+        assert [u.id for u in rows] == [u.id for u in everything[:2]]
+        assert total == (5 if cap >= 5 else cap + 1)
+        page2, _ = usagers.search_usagers(db.session, q=family, page=2, page_size=2)
+        assert [u.id for u in page2] == ([u.id for u in everything[2:4]] if cap > 2 else [])
+        db.session.remove()
+    page = as_user("secretaire.tilleuls").get(f"/usagers/?q={family}").get_data(as_text=True)
+    assert (f"Plus de {cap} usagers" in page) == (cap < 5)

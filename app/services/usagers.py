@@ -330,8 +330,9 @@ _FTS = table(SEARCH_INDEX_TABLE, column("rowid"), column(SEARCH_INDEX_TABLE))
 TRIGRAM = 3  # the shortest token a trigram index can answer
 
 
-def _text_conditions(session, q) -> list:
-    """Every folded token of `q` is a substring of search_text (accents, case, order ignored).
+def _text_match(session, q) -> tuple:
+    """(FTS5 MATCH phrase or None, LIKE conditions): every folded token of `q` is a substring of
+    search_text (accents, case, order ignored).
 
     PostgreSQL answers `LIKE '%tok%'` from the trigram index by itself (migration 0029). SQLite's
     LIKE reads every row: tokens of 3 characters or more go to the FTS5 trigram table instead
@@ -342,26 +343,48 @@ def _text_conditions(session, q) -> list:
     indexed = []
     if session.get_bind().dialect.name == "sqlite" and current_app.config.get("SILLAGE_SEARCH_INDEX", True):
         indexed = [t for t in tokens if len(t) >= TRIGRAM]
-    conditions = [Usager.search_text.contains(t, autoescape=True) for t in tokens if t not in indexed]
-    if indexed:
-        phrase = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
-        conditions.append(Usager.id.in_(
-            select(_FTS.c.rowid).where(_FTS.c[SEARCH_INDEX_TABLE].op("MATCH")(phrase))))
-    return conditions
+    likes = [Usager.search_text.contains(t, autoescape=True) for t in tokens if t not in indexed]
+    if not indexed:
+        return None, likes
+    return _FTS.c[SEARCH_INDEX_TABLE].op("MATCH")(" AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)), likes
+
+
+def _matching(session, q, columns, *, walk=False):
+    """SELECT `columns` of the usagers whose text matches `q`. From the FTS5 matches, joined (they
+    stream: a LIMIT stops early), or with `walk` only checked against them (`id + 0` keeps
+    SQLite from starting there), so that a scan in name order can stop at the page."""
+    match, likes = _text_match(session, q)
+    query = select(*columns).where(*likes)
+    if match is None:
+        return query
+    if walk:
+        return query.where((Usager.id + 0).in_(select(_FTS.c.rowid).where(match)))
+    return query.join_from(_FTS, Usager, Usager.id == _FTS.c.rowid).where(match)
+
+
+# A search counts its results up to COUNT_CAP and says "more than" beyond: the count, and the sort
+# of the matches by name, then cost the same at 3,000 or 30,000 usagers (issue 20) and nobody
+# reads 500 results — the page asks to narrow the search.
+COUNT_CAP = 500
+NAME_ORDER = (Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
 
 
 def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissement_id=None,
                    service_id=None, statut=None, page=1, page_size=25, today=None):
-    """Scoped search (the scope hook filters rows) → (usagers of the page, total count).
+    """Scoped search (the scope hook filters rows) → (usagers of the page, total count), the
+    count capped at COUNT_CAP + 1 (read: "more than COUNT_CAP").
 
     `statut`: "admis" (an active admission), "attente" (an open demande), "sorti" (admissions
     all ended), "archive" (archived dossiers; otherwise archived ones are left out).
+
+    Few matches (≤ COUNT_CAP): they are read from the index, sorted and counted. Many: the page
+    is read walking the name index (ix_usager_name_order) and stops once it is full.
     """
-    query = select(Usager).where(*_text_conditions(session, q))
+    conditions = []
     if date_naissance:
-        query = query.where(Usager.date_naissance == date_naissance)
+        conditions.append(Usager.date_naissance == date_naissance)
     if ins:
-        query = query.where(Usager.matricule_ins == identity.compact_nir(ins))
+        conditions.append(Usager.matricule_ins == identity.compact_nir(ins))
     active = select(Admission.usager_id).where(Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
     place = []
     if etablissement_id:
@@ -373,31 +396,29 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
         demand_place = select(DemandeAdmission.usager_id).where(
             *[c for c in (DemandeAdmission.etablissement_id == etablissement_id if etablissement_id else None,
                           DemandeAdmission.service_id == service_id if service_id else None) if c is not None])
-        query = query.where(or_(Usager.id.in_(in_place), Usager.id.in_(demand_place)))
+        conditions.append(or_(Usager.id.in_(in_place), Usager.id.in_(demand_place)))
     if statut == "archive":
-        query = query.where(Usager.archived_at.is_not(None))
+        conditions.append(Usager.archived_at.is_not(None))
     else:
-        query = query.where(Usager.archived_at.is_(None))
+        conditions.append(Usager.archived_at.is_(None))
     if statut == "admis":
-        query = query.where(Usager.id.in_(active.where(*place)))
+        conditions.append(Usager.id.in_(active.where(*place)))
     elif statut == "attente":
-        query = query.where(Usager.id.in_(select(DemandeAdmission.usager_id).where(
+        conditions.append(Usager.id.in_(select(DemandeAdmission.usager_id).where(
             DemandeAdmission.statut.in_(vocab.STATUTS_DEMANDE_OUVERTE))))
     elif statut == "sorti":
-        query = query.where(Usager.id.in_(select(Admission.usager_id)), Usager.id.not_in(active))
-    # One scan gives the page and the total (a window count), of the columns a result list shows
-    # (the sort then carries a fifth of each row; anything else read later loads on access).
-    page_rows = session.execute(
-        query.add_columns(func.count().over())
-        .options(load_only(*LIST_COLUMNS))
-        .order_by(Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
+        conditions.append(Usager.id.in_(select(Admission.usager_id)))
+        conditions.append(Usager.id.not_in(active))
+    matching = _matching(session, q, [Usager.id]).where(*conditions).limit(COUNT_CAP + 1)
+    total = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
+    if total == 0 or (page - 1) * page_size >= min(total, COUNT_CAP):
+        return [], total
+    rows = session.execute(
+        _matching(session, q, [Usager], walk=total > COUNT_CAP).where(*conditions)
+        .options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
-    ).all()
-    if page_rows:
-        return [row[0] for row in page_rows], page_rows[0][1]
-    if page <= 1:
-        return [], 0
-    return [], session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    ).scalars().all()
+    return list(rows), total
 
 
 PHOTO_TYPE = "photo"  # the document type whose latest image the banner shows

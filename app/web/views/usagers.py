@@ -8,8 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...services import organisation, parcours
-from ...services.usagers import search_usagers
+from ...services import organisation, parcours, usagers
 from .. import params
 
 STATUTS = {"": "—", "admis": _l("Admis"), "attente": _l("En liste d'attente"), "sorti": _l("Sorti"),
@@ -38,7 +37,7 @@ class UsagerSearchView(BaseView):
         page = max(params.arg("page") or 1, 1)
         size = current_app.config["SILLAGE_PAGE_SIZE"]
         q = (request.args.get("q") or "")[:200]
-        rows, total = search_usagers(
+        rows, total = usagers.search_usagers(
             db.session, q=q, date_naissance=birth, ins=(request.args.get("ins") or "")[:30] or None,
             etablissement_id=params.arg("etablissement_id"), service_id=params.arg("service_id"),
             statut=statut or None, page=page, page_size=size,
@@ -49,7 +48,8 @@ class UsagerSearchView(BaseView):
                       for usager_id, ids in parcours.current_services(db.session, [u.id for u in rows]).items()}
         args = {k: v for k, v in request.args.items() if k != "page" and v}
         return self.render_template(
-            "usagers/search.html", rows=rows, total=total, page=page, pages=max(math.ceil(total / size), 1),
+            "usagers/search.html", rows=rows, total=total, more=total > usagers.COUNT_CAP, cap=usagers.COUNT_CAP,
+            page=page, pages=max(math.ceil(min(total, usagers.COUNT_CAP) / size), 1),
             placements=placements, args=args, errors=errors, etablissements=etabs, services=services, statuts=STATUTS,
             can_write=self.appbuilder.sm.has_access("can_write", "Usager"),
         )
