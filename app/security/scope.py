@@ -9,7 +9,8 @@ Rule: a user sees an usager through an admission in one of their établissements
 that is current or ended less than SILLAGE_SCOPE_MONTHS_AFTER_EXIT months ago, or through an open
 demande d'admission there. Organisation-wide roles see everything, except the internal
 messaging: a thread is seen only by its participants, and one about an usager only while they see
-that usager (`_message_rules`; `sees_usager` checks another user's view of an usager, e.g. each
+that usager (`_message_rules`; a portal session (services/portal.py `portal_scope`) sees the
+usagers of its accesses only, as an emergency access would, and filters categories itself; `sees_usager` checks another user's view of an usager, e.g. each
 recipient of a message). Outside a request (CLI, migrations) nothing is filtered: those run as the
 system.
 """
@@ -34,7 +35,7 @@ from ..models import (
     DemandeAdmission, Devis, DevisLigne, Document, DocumentVersion, Ecrit, EcritVersion, ErasureRequest,
     Etablissement, Evaluation, EvaluationResult, Evenement, EvenementParticipant, EvenementUsager, Facture,
     Foyer, IdentityReferral, JustificatifRessources, Message, MessageAttachment, MessageRecipient, MessageThread,
-    MesureProtection, ProjetAction, ProjetAttente, ProjetBilan,
+    MesureProtection, PortalAccess, ProjetAction, ProjetAttente, ProjetBilan,
     ProjetBilanObjectif, ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature,
     RectificationRequest, Service, StaffAssignment, Transmission, TransmissionUsager, TransmissionVersion,
     Usager,
@@ -169,6 +170,8 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         ErasureRequest: lambda cls: _visible(cls.usager_id),
         AccessRequest: lambda cls: _visible(cls.usager_id),
         IdentityReferral: lambda cls: _visible(cls.usager_id),
+        # Portal accesses (services/portal.py): seen with their usager (the dossier's portal page).
+        PortalAccess: lambda cls: _visible(cls.usager_id),
     }
     if all_categories:
         rules[Evaluation] = lambda cls: _visible(cls.usager_id)
@@ -651,7 +654,8 @@ SCOPED_ENTITIES = frozenset((
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
     TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion, Reunion, ReunionParticipant, PointOrdreDuJour,
-    Decision, Tache, *PAPERS, Evenement, EvenementUsager, MessageThread, Message, MessageAttachment, MessageRecipient))
+    Decision, Tache, *PAPERS, Evenement, EvenementUsager, MessageThread, Message, MessageAttachment, MessageRecipient,
+    PortalAccess))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -44,7 +44,18 @@ NOTICE = "Vous avez un message dans Sillage"  # the whole e-mail: no content, no
 
 
 def full_name(user) -> str:
+    if user is None:
+        return ""
     return f"{user.first_name} {user.last_name}".strip() or user.username
+
+
+def author_name(message: Message) -> str:
+    """A message's author: a colleague, or a person writing from the portal (services/portal.py)."""
+    if message.author is not None:
+        return full_name(message.author)
+    if message.portal_author is not None:
+        return _("%(n)s (portail des familles)", n=message.portal_author.display_name)
+    return ""
 
 
 # --- who one may write to -----------------------------------------------------------------------
@@ -180,7 +191,8 @@ def reply(session, *, thread: MessageThread, author, texte, uploads=()) -> Messa
             others.append(part.user)
     thread.last_message_at = now
     message = _add_message(session, thread, author.id, texte, uploads, now)
-    notify([u.email for u in others if u is not None and u.active])
+    notify([u.email for u in others if u is not None and u.active]
+           + ([thread.portal_account.email] if thread.portal_account is not None else []))
     return message
 
 
@@ -305,20 +317,21 @@ def inbox(session, user_id, *, archived=False, non_lus=False, q=None, limit=200)
 def as_dict(thread: MessageThread, part: MessageRecipient | None, with_messages=False) -> dict:
     last = thread.messages[-1] if thread.messages else None
     out = {"id": thread.id, "sujet": thread.sujet, "usager_id": thread.usager_id,
-           "auteur": full_name(thread.created_by) if thread.created_by else None,
+           "auteur": full_name(thread.created_by) if thread.created_by else
+           (thread.portal_account.display_name if thread.portal_account else None),
            "cree_le": thread.created_at.isoformat(), "dernier_message_le": thread.last_message_at.isoformat(),
            "lu": part is not None and part.read_at is not None,
            "archive": part is not None and part.archived_at is not None,
            "participants": [{"id": p.user_id, "nom": full_name(p.user), "service_id": p.service_id,
                              "lu_le": p.read_at.isoformat() if p.read_at else None} for p in thread.recipients]}
     if with_messages:
-        out["messages"] = [{"id": m.id, "auteur_id": m.author_id, "auteur": full_name(m.author), "texte": m.texte,
+        out["messages"] = [{"id": m.id, "auteur_id": m.author_id, "auteur": author_name(m), "texte": m.texte,
                             "cree_le": m.created_at.isoformat(),
                             "pieces_jointes": [{"id": a.id, "nom": a.nom, "type_mime": a.type_mime,
                                                 "taille": a.taille} for a in m.attachments]}
                            for m in thread.messages]
     elif last is not None:
-        out["dernier_message"] = {"auteur": full_name(last.author), "texte": last.texte}
+        out["dernier_message"] = {"auteur": author_name(last), "texte": last.texte}
     return out
 
 
