@@ -640,6 +640,25 @@ def current_service_id(session, usager_id: int) -> int | None:
         execution_options={UNSCOPED: True}).scalars().first()
 
 
+def _etablissement_team(session, service_id: int) -> dict[int, int]:
+    """A service without members of its own: its inbox reaches the staff assigned to its whole
+    établissement whose role reads the dossiers and the messaging (an établissement-wide
+    assignment covers each of its services)."""
+    from ..security.roles import MATRIX, READ
+
+    roles = sorted(r for r, rights in MATRIX.items() if READ in rights.get("Usager", ()) and READ in
+                   rights.get("Message", ()) and r != "Administrateur")
+    etab = session.execute(select(Service.etablissement_id).where(Service.id == service_id),
+                           execution_options={UNSCOPED: True}).scalar()
+    users = session.execute(select(StaffAssignment.user_id).where(
+        StaffAssignment.etablissement_id == etab, StaffAssignment.service_id.is_(None)),
+        execution_options={UNSCOPED: True}).scalars().all()
+    if not users:
+        return {}
+    with_role = session.execute(select(User).where(User.id.in_(sorted(set(users))))).unique().scalars().all()
+    return {u.id: service_id for u in with_role if any(r.name in roles for r in u.roles)}
+
+
 def threads(session, access: PortalAccess) -> list[dict]:
     """The account's threads about this usager, newest first, with their messages; staff named
     by first name and role only."""
@@ -704,6 +723,8 @@ def write(session, access: PortalAccess, *, sujet=None, texte=None, thread_id=No
         errors["sujet"] = _("%(n)s caractères au plus.", n=200)
     service_id = current_service_id(session, access.usager_id)
     members = _service_members(session, [service_id]) if service_id else {}
+    if service_id and not members:
+        members = _etablissement_team(session, service_id)
     if not errors and not members:
         errors["texte"] = _("Aucun service ne reçoit de messages pour ce dossier : contactez la structure par "
                             "téléphone.")
