@@ -69,6 +69,9 @@ def demo_command(password, totp_secret):
     click.echo("Comptes de démonstration :")
     for username, *_rest, role, _places in ACCOUNTS:
         click.echo(f"  {username:<22} {role}")
+    from ..services.demo_portal import EMAIL
+
+    click.echo(f"Portail des familles (/portail/) : {EMAIL}, même mot de passe et même second facteur.")
     if created:
         click.echo(f"Mot de passe des comptes créés : {used}")
     elif pw_file.exists():
