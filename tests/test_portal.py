@@ -21,6 +21,7 @@ from app.services import clock, foyers, portal
 
 from . import factories as f
 from .test_accessibility import Controls
+from .test_messages import smtp_server  # noqa: F401  (fixture)
 from .test_projets import _signed
 
 NEW_PASSWORD = "une longue phrase de passe pour le portail"
@@ -381,3 +382,84 @@ def test_anonymisation_removes_the_accesses_and_the_export_lists_them(app, api, 
         rgpd.anonymise(db.session, usager, app.config["SILLAGE_DATA_DIR"], reason="test")
         assert db.session.get(PortalAccess, made["id"]) is None
         db.session.remove()
+
+
+def test_documents_only_of_the_granted_types_and_categories(app, api, family):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import documents
+
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    ids = {}
+    with app.app_context():
+        usager = db.session.get(Usager, family["uid"])
+        for key, type_code, titre, category in (("ok", "courrier", "Courrier de rentrée", None),
+                                                ("medical", "courrier", "Courrier du pédopsychiatre", "medical"),
+                                                ("other_type", "identite", "Carte d'identité", None)):
+            upload = FileStorage(stream=io.BytesIO(pdf), filename=f"{key}.pdf", content_type="application/pdf")
+            ids[key] = documents.upload(db.session, scope=None, usager=usager, type_code=type_code, titre=titre,
+                                        upload=upload, **({"categorie": category} if category else {})).id
+        db.session.remove()
+    client = signup(app, invite(api, family, ["documents:courrier"])["url"])
+    text = client.get(f"/portail/{family['uid']}/documents").data.decode()
+    assert "Courrier de rentrée" in text and "pédopsychiatre" not in text and "Carte d'identité" not in text
+    got = client.get(f"/portail/{family['uid']}/documents/{ids['ok']}")
+    assert got.status_code == 200 and got.data == pdf
+    for key in ("medical", "other_type"):
+        assert client.get(f"/portail/{family['uid']}/documents/{ids[key]}").status_code == 404
+    none = signup(app, invite(api, family, ["agenda"], contact=None, email=f"soi{family['uid']}@exemple.fr")["url"])
+    assert none.get(f"/portail/{family['uid']}/documents/{ids['ok']}").status_code == 404
+
+
+def test_an_existing_account_adds_an_access_with_its_own_password(app, api, family):
+    client = signup(app, invite(api, family, ["agenda"])["url"])
+    assert client.get(f"/portail/{family['uid']}/coordonnees").status_code == 404
+    second = invite(api, family, ["coordonnees"])
+    other = app.test_client()
+    page = other.get(path_of(second["url"]))
+    assert "déjà un compte" in page.data.decode() and "data-secret" not in page.data.decode()
+    assert other.post(path_of(second["url"]), data={"password": "pas le bon"}).status_code == 400
+    added = other.post(path_of(second["url"]), data={"password": NEW_PASSWORD})
+    assert added.status_code == 302 and "/portail/connexion" in added.headers["Location"]
+    assert other.get(f"/portail/{family['uid']}/agenda").status_code == 302  # the password alone opens nothing
+    assert client.get(f"/portail/{family['uid']}/coordonnees").status_code == 200
+    assert client.get(f"/portail/{family['uid']}/agenda").status_code == 200
+    with app.app_context():
+        accounts = {a.account_id for a in db.session.execute(select(PortalAccess).where(
+            PortalAccess.id.in_([second["id"]]))).scalars()}
+        assert len(accounts) == 1 and None not in accounts
+        db.session.remove()
+
+
+def _mail_text(raw):
+    import email
+    import email.policy
+
+    return email.message_from_string(raw, policy=email.policy.default).get_content()
+
+
+def test_with_smtp_the_link_goes_by_mail_and_the_second_factor_may_be_an_emailed_code(app, api, family,
+                                                                                       monkeypatch, smtp_server):
+    port, received = smtp_server
+    monkeypatch.setitem(app.config, "SILLAGE_SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "SILLAGE_SMTP_HOST", "127.0.0.1")
+    made = invite(api, family, ["agenda"])
+    assert made["url"] in _mail_text(received[-1])
+    client = app.test_client()
+    page = client.get(path_of(made["url"])).data.decode()
+    assert 'value="email"' in page
+    form = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "second_factor": "email"}
+    asked = client.post(path_of(made["url"]), data={**form, "action": "envoyer"})
+    assert asked.status_code == 400 and "être envoyé à" in asked.data.decode()
+    code = re.search(r"\b(\d{6})\b", _mail_text(received[-1])).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    assert client.post(path_of(made["url"]), data={**form, "code": wrong}).status_code == 400
+    assert client.post(path_of(made["url"]), data={**form, "code": code}).status_code == 302
+    assert client.get(f"/portail/{family['uid']}/agenda").status_code == 200
+    again = app.test_client()
+    again.post("/portail/connexion", data={"email": family["email"], "password": NEW_PASSWORD})
+    code = re.search(r"\b(\d{6})\b", _mail_text(received[-1])).group(1)
+    assert again.post("/portail/connexion/code", data={"code": code}).status_code == 302
+    assert again.get(f"/portail/{family['uid']}/agenda").status_code == 200

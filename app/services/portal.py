@@ -206,14 +206,17 @@ def check_password_rule(password, confirm, inputs=()) -> dict:
 
 
 def accept(session, access: PortalAccess, *, password, confirm, second_factor, totp_secret=None, code=None,
-           email_code_ok=False) -> PortalAccount:
+           email_code_ok=False, remote_addr=None) -> PortalAccount:
     """Accept an invitation: the account is created (or, for an address that already has one,
-    the access is attached to it after its own password is checked) and the link is spent."""
+    the access is attached to it after its own password is checked, behind the sign-in
+    throttle; it then signs in as usual, with its second factor) and the link is spent."""
     account = session.execute(select(PortalAccount).where(PortalAccount.email == access.email)).scalar_one_or_none()
     if account is not None:
-        if not check_password_hash(account.password, (password or "")[:1024]):
-            raise ValidationFailed({"password": _("Un compte existe déjà pour cette adresse : saisissez son mot de "
-                                                  "passe.")})
+        checked, wait = authenticate(session, access.email, password, remote_addr)
+        if checked is None:
+            raise ValidationFailed({"password": _("Trop d'essais : réessayez dans %(n)s secondes.", n=wait) if wait
+                                    else _("Un compte existe déjà pour cette adresse : saisissez son mot de passe.")})
+        account = checked
     else:
         contact = access.contact
         errors = check_password_rule(password, confirm, (access.email.split("@")[0],
@@ -456,10 +459,8 @@ def page(session, account: PortalAccount, usager_id, right: str | None = None) -
     """The access through which `account` opens this usager's page needing `right`; None when
     there is none in force or it lacks the right (the web answers 404)."""
     for access in active_accesses(session, account):
-        if access.usager_id == usager_id:
-            if right is None or right in (access.droits or []):
-                return access
-            return None
+        if access.usager_id == usager_id and (right is None or right in (access.droits or [])):
+            return access
     return None
 
 

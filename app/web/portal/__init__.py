@@ -95,7 +95,8 @@ def login():
             if account.second_factor == "email":
                 portal.start_email_code(db.session, account)
             return redirect(url_for("portail.code"))
-    return _render("login.html", 401 if error else 200, title=_("Connexion à l'espace famille"), error=error)
+    return _render("login.html", 401 if error else 200, title=_("Connexion à l'espace famille"), error=error,
+                   added=request.args.get("ajoute") == "1")
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
@@ -148,10 +149,13 @@ def invitation(token):
                 account = portal.accept(db.session, access, password=request.form.get("password"),
                                         confirm=request.form.get("confirm"), second_factor=factor,
                                         totp_secret=state["secret"], code=request.form.get("code"),
-                                        email_code_ok=email_code_ok)
+                                        email_code_ok=email_code_ok, remote_addr=request.remote_addr)
             except ValidationFailed as exc:
                 errors = exc.errors
             else:
+                if existing:  # the password alone never signs in: the usual sign-in, with its second factor
+                    _forget()
+                    return redirect(url_for("portail.login", ajoute=1))
                 _begin_session(account)
                 return redirect(url_for("portail.dossier", usager_id=access.usager_id))
     session[SIGNUP] = state
