@@ -348,6 +348,9 @@ def test_staff_page_invites_lists_and_revokes(app, as_user, family):
     staff = as_user(SECRETARY)
     page = staff.get(f"/acces-portail/usager/{family['uid']}")
     assert page.status_code == 200 and "Nadia" in page.data.decode()
+    parser = Controls()
+    parser.feed(page.data.decode())
+    assert parser.problems() == []
     made = staff.post(f"/acces-portail/usager/{family['uid']}/inviter",
                       data={"contact_id": str(family["mother"]), "droits": ["agenda", "messages"]})
     text = made.data.decode()
@@ -365,7 +368,8 @@ def test_portal_pages_have_rgaa_basics(app, api, family):
         parser = Controls()
         parser.feed(client.get(f"/portail/{family['uid']}/{page}").data.decode())
         assert parser.problems() == [], page
-    for url in ("/portail/connexion",):
+    for url in ("/portail/connexion", path_of(invite(api, family, ["agenda"], contact=None,
+                                                     email=f"rgaa{family['uid']}@exemple.fr")["url"])):
         parser = Controls()
         parser.feed(app.test_client().get(url).data.decode())
         assert parser.problems() == [], url
@@ -463,3 +467,18 @@ def test_with_smtp_the_link_goes_by_mail_and_the_second_factor_may_be_an_emailed
     code = re.search(r"\b(\d{6})\b", _mail_text(received[-1])).group(1)
     assert again.post("/portail/connexion/code", data={"code": code}).status_code == 302
     assert again.get(f"/portail/{family['uid']}/agenda").status_code == 200
+
+
+def test_service_ends_a_parents_access_the_day_the_child_comes_of_age(app, api, family):
+    made = invite(api, family, ["agenda"])
+    with app.app_context():
+        contact = db.session.get(ContactPerson, family["mother"])
+        contact.roles = ["representant_legal", "autorite_parentale", "personne_prevenir"]  # as the demo's mothers
+        db.session.commit()
+        access = db.session.get(PortalAccess, made["id"])
+        birthday = dt.date(2014 + 18, 3, 2)
+        assert portal.check_access(db.session, access, today=birthday - dt.timedelta(days=1))
+        assert not portal.check_access(db.session, access, today=birthday)
+        assert access.end_reason == "majorité de l'usager" and access.ended_at is not None
+        assert portal.status(access) == "termine"
+        db.session.remove()

@@ -107,15 +107,13 @@ def _parse_date(value, key, errors):
         return None
     if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if len(str(value)) == 10 else _raise()
-    except ValueError:
-        errors[key] = _("Date attendue au format AAAA-MM-JJ.")
-        return None
-
-
-def _raise():
-    raise ValueError
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    errors[key] = _("Date attendue au format AAAA-MM-JJ.")
+    return None
 
 
 def invite(session, *, usager: Usager, contact_id, email, droits, expire_le, invited_by_id: int,
@@ -421,7 +419,9 @@ def _role_ended(session, usager: Usager, contact: ContactPerson | None, today: d
             (MesureProtection.date_fin.is_(None)) | (MesureProtection.date_fin >= today))).first()
         if in_force is None:
             return _("fin de la mesure de protection")
-    if PARENT_ROLE in roles and not roles & {TUTOR_ROLE, "representant_legal", "personne_confiance"} \
+    # A parent's rights end at majority (C. civ. art. 371-1, 414), also as legal representative;
+    # a tutor or a personne de confiance keeps the access their own role gives.
+    if PARENT_ROLE in roles and not roles & {TUTOR_ROLE, "personne_confiance"} \
             and current_app.config["SILLAGE_PORTAIL_FIN_MAJORITE"] and _age(usager.date_naissance, today) >= 18:
         return _("majorité de l'usager")
     return None
@@ -504,7 +504,8 @@ def agenda(session, access: PortalAccess, start: dt.date, days: int = 31) -> lis
     for occ in agenda_service.occurrences(session, begin, end, usager_id=access.usager_id):
         event = occ.event
         detail = event.sensitivity in readable
-        out.append({"debut": occ.start, "fin": occ.end, "journee": event.all_day, "annule": occ.cancelled,
+        out.append({"debut": occ.start, "fin": occ.end, "jour": clock.local(occ.start).date(),
+                    "journee": event.all_day, "annule": occ.cancelled,
                     "titre": event.titre if detail else agenda_service.masked_title(event),
                     "lieu": event.lieu if detail else None, "masque": not detail})
     return out
