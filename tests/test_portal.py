@@ -482,3 +482,20 @@ def test_service_ends_a_parents_access_the_day_the_child_comes_of_age(app, api, 
         assert access.end_reason == "majorité de l'usager" and access.ended_at is not None
         assert portal.status(access) == "termine"
         db.session.remove()
+
+
+def test_wrong_codes_are_throttled(app, api, family):
+    made = invite(api, family, ["agenda"])
+    signup(app, made["url"])
+    with app.app_context():
+        account = db.session.get(PortalAccess, made["id"]).account
+        account.totp_last_step, secret = None, account.totp_secret
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    elsewhere = {"REMOTE_ADDR": "10.9.8.7"}  # (its own address: the suite's other sign-ins are not slowed)
+    client.post("/portail/connexion", data={"email": family["email"], "password": NEW_PASSWORD}, environ_base=elsewhere)
+    for _ in range(app.config["SILLAGE_LOGIN_FREE_ATTEMPTS"] + 1):
+        client.post("/portail/connexion/code", data={"code": "000000"}, environ_base=elsewhere)
+    refused = client.post("/portail/connexion/code", data={"code": pyotp.TOTP(secret).now()}, environ_base=elsewhere)
+    assert refused.status_code == 401  # even the right code waits

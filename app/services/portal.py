@@ -345,8 +345,10 @@ def authenticate(session, email: str, password: str, remote_addr) -> tuple[Porta
 
 
 def second_factor_ok(session, account: PortalAccount, code: str, remote_addr) -> bool:
-    from ..security.auth import clear_failures, register_failure
+    from ..security.auth import clear_failures, register_failure, throttled_for
 
+    if throttled_for(_throttle_name(account.email), remote_addr):  # (codes are tried behind the same throttle)
+        return False
     if account.second_factor == "email":
         ok = check_email_code(account.email_code_hash, account.email_code_expires_at, code)
         if ok:
