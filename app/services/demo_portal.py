@@ -36,8 +36,8 @@ def load(session, password: str, totp_secret: str | None = None) -> PortalAccoun
         return None
     usager, mother = found
     mother.email = EMAIL
-    account = PortalAccount(email=EMAIL, prenom=mother.prenom, nom=mother.nom, password=generate_password_hash(password),
-                            second_factor="totp", totp_secret=totp_secret or pyotp.random_base32(),
+    account = PortalAccount(email=EMAIL, prenom=mother.prenom, nom=mother.nom,
+                            password=generate_password_hash(password), second_factor="totp", totp_secret=totp_secret or pyotp.random_base32(),
                             session_stamp=secrets.token_hex(16), created_at=utcnow())
     session.add(account)
     session.add(PortalAccess(usager_id=usager.id, contact_id=mother.id, account=account, email=EMAIL, droits=RIGHTS,

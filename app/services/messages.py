@@ -386,9 +386,17 @@ def _stored(attachment) -> Path | None:
 def notify(addresses) -> int:
     """The e-mail notice to each address, when SMTP is configured; never blocks a send (a mail
     server down is logged). The number of mails sent."""
-    config = current_app.config
     addresses = sorted({a for a in addresses if a and "@" in a})
-    if not config.get("SILLAGE_SMTP_HOST") or not addresses:
+    return send_mails([(address, NOTICE, NOTICE + ".\n") for address in addresses])
+
+
+def send_mails(mails) -> int:
+    """Send (address, subject, body) mails through the configured SMTP server (nothing when
+    SILLAGE_SMTP_HOST is unset); a server down is logged, never raised. The number sent. The
+    one mail path of Sillage (messaging notices, portal invitations and codes)."""
+    config = current_app.config
+    mails = [m for m in mails if m[0] and "@" in m[0]]
+    if not config.get("SILLAGE_SMTP_HOST") or not mails:
         return 0
     sent = 0
     try:
@@ -397,14 +405,14 @@ def notify(addresses) -> int:
                 smtp.starttls()
             if config.get("SILLAGE_SMTP_USER"):
                 smtp.login(config["SILLAGE_SMTP_USER"], config.get("SILLAGE_SMTP_PASSWORD") or "")
-            for address in addresses:
+            for address, subject, body in mails:
                 mail = EmailMessage()
                 mail["From"] = config.get("SILLAGE_SMTP_FROM") or "sillage@localhost"
                 mail["To"] = address
-                mail["Subject"] = NOTICE
-                mail.set_content(NOTICE + ".\n")
+                mail["Subject"] = subject
+                mail.set_content(body)
                 smtp.send_message(mail)
                 sent += 1
     except (OSError, smtplib.SMTPException) as exc:
-        current_app.logger.warning("message notice not sent: %s", type(exc).__name__)
+        current_app.logger.warning("mail not sent: %s", type(exc).__name__)
     return sent

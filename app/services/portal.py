@@ -30,9 +30,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import smtplib
 import time
-from email.message import EmailMessage
 
 import pyotp
 from flask import current_app
@@ -291,26 +289,10 @@ def check_email_code(code_hash, expires_at, code) -> bool:
 
 
 def send_mail(address: str, subject: str, body: str) -> int:
-    """One mail when SMTP is configured (never blocks: a server down is logged). 1 if sent."""
-    config = current_app.config
-    if not config.get("SILLAGE_SMTP_HOST") or not address or "@" not in address:
-        return 0
-    try:
-        with smtplib.SMTP(config["SILLAGE_SMTP_HOST"], config.get("SILLAGE_SMTP_PORT", 25), timeout=10) as smtp:
-            if config.get("SILLAGE_SMTP_STARTTLS"):
-                smtp.starttls()
-            if config.get("SILLAGE_SMTP_USER"):
-                smtp.login(config["SILLAGE_SMTP_USER"], config.get("SILLAGE_SMTP_PASSWORD") or "")
-            mail = EmailMessage()
-            mail["From"] = config.get("SILLAGE_SMTP_FROM") or "sillage@localhost"
-            mail["To"] = address
-            mail["Subject"] = subject
-            mail.set_content(body)
-            smtp.send_message(mail)
-            return 1
-    except (OSError, smtplib.SMTPException) as exc:
-        current_app.logger.warning("portal mail not sent: %s", type(exc).__name__)
-        return 0
+    """One mail when SMTP is configured (services/messages.py `send_mails`, the one mail path)."""
+    from .messages import send_mails
+
+    return send_mails([(address, subject, body)])
 
 
 # --- sign-in ---------------------------------------------------------------------------------------
