@@ -131,7 +131,7 @@ def invite(session, *, usager: Usager, contact_id, email, droits, expire_le, inv
         errors["email"] = _("Adresse e-mail attendue.")
         email = None
     address = (email or (contact.email if contact else usager.email) or "").strip().lower()
-    if not errors and ("@" not in address or len(address) > 254 or " " in address):
+    if not errors and ("@" not in address or len(address) > 254 or any(c.isspace() or ord(c) < 32 for c in address)):
         errors["email"] = _("Une adresse e-mail valide est nécessaire (celle du contact ou saisie ici).")
     try:
         droits = check_rights(session, droits)
