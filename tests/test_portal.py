@@ -178,6 +178,12 @@ def test_each_right_opens_its_page_only(app, api, family):
             assert client.get(f"/portail/{other}/{page}").status_code == 404
     home = client.get(f"/portail/{uid}/").data.decode()
     assert "/agenda" in home and "/projet" not in home and "/messages" not in home
+    with app.app_context():  # a probe of another dossier leaves a trace, as the portal account's
+        probes = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "denied", AuditEvent.usager_id == family["elsewhere"],
+            AuditEvent.username.like("portail:%"))).scalars().all()
+        assert probes and all(p.user_id is None for p in probes)
+        db.session.remove()
 
 
 def test_agenda_masks_other_categories_and_shows_no_one_else(app, api, family):
