@@ -1,6 +1,7 @@
 """Demo: one mother of a child at IME Les Sources already has her portal account (`make run`
 shows the portal): famille.demo@demo.sillage.invalid, the demo accounts' password, the demo
-second factor (or a new one, printed by `flask sillage demo`). Idempotent."""
+second factor (`demo --totp-secret`), or a key of its own that `flask sillage demo` prints.
+Idempotent."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,6 +16,10 @@ from ..models.base import utcnow
 
 EMAIL = "famille.demo@demo.sillage.invalid"
 RIGHTS = ["agenda", "projet", "messages", "consultations", "coordonnees", "documents:projet_personnalise"]
+
+
+def demo_account(session) -> PortalAccount | None:
+    return session.execute(select(PortalAccount).where(PortalAccount.email == EMAIL)).scalar_one_or_none()
 
 
 def load(session, password: str, totp_secret: str | None = None) -> PortalAccount | None:
