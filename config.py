@@ -91,6 +91,17 @@ class Config:
     SILLAGE_SMTP_PASSWORD = os.environ.get("SILLAGE_SMTP_PASSWORD") or None
     SILLAGE_SMTP_STARTTLS = os.environ.get("SILLAGE_SMTP_STARTTLS", "0") == "1"
     SILLAGE_SMTP_FROM = os.environ.get("SILLAGE_SMTP_FROM", "sillage@localhost")
+    # Portal for usagers and families (/portail/): days an invitation link stays valid; parents'
+    # access ends when the child comes of age (1, default); staff names shown in "who opened the
+    # dossier" (0, default: service and role only); categories of the shared secret a portal user
+    # may read (an agenda entry of another category shows "Rendez-vous" and the time).
+    SILLAGE_PORTAIL_LIEN_JOURS = int(os.environ.get("SILLAGE_PORTAIL_LIEN_JOURS", "7"))
+    SILLAGE_PORTAIL_FIN_MAJORITE = os.environ.get("SILLAGE_PORTAIL_FIN_MAJORITE", "1") == "1"
+    SILLAGE_PORTAIL_NOMS_PERSONNEL = os.environ.get("SILLAGE_PORTAIL_NOMS_PERSONNEL", "0") == "1"
+    SILLAGE_PORTAIL_CATEGORIES = tuple(c for c in os.environ.get(
+        "SILLAGE_PORTAIL_CATEGORIES", "administratif,social_educatif").split(",") if c)
+    # Public address of Sillage, for the invitation links (empty: the address of the request).
+    SILLAGE_PUBLIC_URL = os.environ.get("SILLAGE_PUBLIC_URL", "").rstrip("/")
     # Largest file accepted by the one upload path (services/attachments.py); beyond: refused (413).
     SILLAGE_UPLOAD_MAX_BYTES = int(os.environ.get("SILLAGE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
     # clamd's socket ("/run/clamav/clamd.ctl" or "host:3310"): every upload scanned; unset: no scan.

@@ -28,6 +28,7 @@ RESOURCE_PAGES = {  # a page per resource, read with GET
     "Papiers": "/api/v1/papiers/types",
     "Agenda": "/agenda/",
     "Message": "/messages/",
+    "Portail": "/acces-portail/",
 }
 ROLE_USERS = {"Administrateur": "admin", "Direction": "direction", "Secrétariat": "secretaire.tilleuls",
               "Éducatif": "educ.sources", "Soin": "soin.tilleuls", "Qualité": "qualite", "DPO": "dpo",

@@ -69,6 +69,12 @@ def demo_command(password, totp_secret):
     click.echo("Comptes de démonstration :")
     for username, *_rest, role, _places in ACCOUNTS:
         click.echo(f"  {username:<22} {role}")
+    from ..services.demo_portal import demo_account
+
+    family = demo_account(db.session)
+    if family is not None:  # (a demo account: its key is shown like the demo password)
+        click.echo(f"Portail des familles (/portail/connexion) : {family.email}, même mot de passe ; "
+                   f"clé TOTP à saisir dans l'application : {family.totp_secret}")
     if created:
         click.echo(f"Mot de passe des comptes créés : {used}")
     elif pw_file.exists():

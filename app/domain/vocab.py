@@ -126,6 +126,9 @@ AUDIT_ACTIONS = {
     "password_changed": _l("mot de passe changé"), "session_locked": _l("session verrouillée"),
     "session_unlocked": _l("session déverrouillée"), "backup": _l("sauvegarde"),
     "audit_reanchor": _l("journal réancré"), "annulation_sortie": _l("sortie annulée"),
+    "portail_connexion": _l("connexion au portail"), "portail_connexion_refusee": _l("connexion au portail refusée"),
+    "portail_code_refuse": _l("code du portail refusé"), "portail_invitation_acceptee": _l("invitation au portail acceptée"),
+    "portail_acces_termine": _l("accès au portail terminé"),
 }
 AUDIT_ENTITIES = {
     "Usager": _l("Usager"), "Admission": _l("Admission"), "DemandeAdmission": _l("Demande d'admission"),
@@ -133,6 +136,7 @@ AUDIT_ENTITIES = {
     "MesureProtection": _l("Mesure de protection"), "Evaluation": _l("Évaluation"),
     "EvaluationResult": _l("Résultat d'évaluation"), "FormDefinition": _l("Définition de formulaire"),
     "FormDraft": _l("Saisie en cours"), "ProjetPersonnalise": _l("Projet personnalisé"),
+    "PortalAccess": _l("Accès au portail"), "PortalAccount": _l("Compte du portail"),
     "ProjetAttente": _l("Attente (projet)"), "ProjetObjectif": _l("Objectif (projet)"),
     "ProjetAction": _l("Action (projet)"), "ProjetBilan": _l("Bilan (projet)"),
     "ProjetBilanObjectif": _l("Bilan d'objectif (projet)"), "ProjetParticipation": _l("Participation (projet)"),

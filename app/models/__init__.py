@@ -14,6 +14,7 @@ from .organisation import Capacite, Etablissement, Organisme, Service, StaffAssi
 from .papiers import Aide, Assurance, Avenant, ContratSejour, Devis, DevisLigne, Facture, JustificatifRessources
 from .message import Message, MessageAttachment, MessageRecipient, MessageThread
 from .parcours import Admission, DemandeAdmission
+from .portal import PortalAccess, PortalAccount
 from .referentiels import (
     CategorieEtablissement, ModaliteAccueil, MotifSortie, TypeDocument, ValeurListe,
 )
@@ -38,7 +39,7 @@ __all__ = [
     "ModaliteAccueil", "MotifSortie", "Organisme", "ProjetAction", "ProjetAttente", "ProjetBilan",
     "ProjetBilanObjectif", "ProjetObjectif", "ProjetParticipation", "ProjetPersonnalise", "ProjetSignature", "Role", "Service", "StaffAssignment",
     "Decision", "PointOrdreDuJour", "Reunion", "ReunionParticipant", "Tache", "TypeReunion",
-    "Message", "MessageAttachment", "MessageRecipient", "MessageThread",
+    "Message", "MessageAttachment", "MessageRecipient", "MessageThread", "PortalAccess", "PortalAccount",
     "Transmission", "TransmissionRead", "TransmissionUsager", "TransmissionVersion",
     "TypeDocument", "TypeEcrit", "Usager", "User", "ValeurListe",
 ]

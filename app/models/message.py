@@ -23,7 +23,8 @@ class MessageThread(Model):
     id = Column(Integer, primary_key=True)
     sujet = Column(String(200), nullable=False)
     usager_id = Column(Integer, ForeignKey("usager.id"), index=True)  # a thread "about an usager"
-    created_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    created_by_id = Column(Integer, ForeignKey("ab_user.id"))  # None: written from the portal
+    portal_account_id = Column(Integer, ForeignKey("portal_account.id"), index=True)  # a thread with a portal user
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_message_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
@@ -33,6 +34,7 @@ class MessageThread(Model):
                               order_by="MessageRecipient.id")
     usager = relationship("Usager")
     created_by = relationship("User", foreign_keys=[created_by_id])
+    portal_account = relationship("PortalAccount")
 
 
 class Message(Model):
@@ -40,12 +42,14 @@ class Message(Model):
     audit_copies_values = False
     id = Column(Integer, primary_key=True)
     thread_id = Column(Integer, ForeignKey("message_thread.id", ondelete="CASCADE"), nullable=False, index=True)
-    author_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    author_id = Column(Integer, ForeignKey("ab_user.id"))  # None: written from the portal
+    portal_author_id = Column(Integer, ForeignKey("portal_account.id"))
     texte = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     thread = relationship("MessageThread", back_populates="messages")
     author = relationship("User", lazy="joined")
+    portal_author = relationship("PortalAccount", lazy="joined")
     attachments = relationship("MessageAttachment", back_populates="message", cascade="all, delete-orphan",
                                order_by="MessageAttachment.id")
 

@@ -18,6 +18,7 @@ class RectificationRequest(Model):
     decision = Column(Text)
     decided_at = Column(DateTime)
     recorded_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    portal_account_id = Column(Integer, ForeignKey("portal_account.id"))  # asked from the portal
     decided_by_id = Column(Integer, ForeignKey("ab_user.id"))
 
 
@@ -29,7 +30,8 @@ class ErasureRequest(Model):
     usager_id = Column(Integer, ForeignKey("usager.id"), nullable=False, index=True)
     reason = Column(Text, nullable=False)
     early_justification = Column(Text)  # required while the retention period runs
-    requested_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    requested_by_id = Column(Integer, ForeignKey("ab_user.id"))  # None: asked from the portal
+    portal_account_id = Column(Integer, ForeignKey("portal_account.id"))
     requested_at = Column(DateTime, nullable=False, default=utcnow)
     status = Column(String(12), nullable=False, default="attente")  # attente, refusee, executee
     decided_by_id = Column(Integer, ForeignKey("ab_user.id"))
@@ -47,7 +49,8 @@ class AccessRequest(Model):
     requested_by = Column(String(200), nullable=False)  # who asked, as they named themselves
     qualite = Column(String(30), nullable=False)  # personne, representant_legal, autre
     received_on = Column(Date, nullable=False)
-    recorded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    recorded_by_id = Column(Integer, ForeignKey("ab_user.id"))  # None: asked from the portal
+    portal_account_id = Column(Integer, ForeignKey("portal_account.id"))
     recorded_at = Column(DateTime, nullable=False, default=utcnow)
     status = Column(String(12), nullable=False, default="recue")  # recue, repondue
     answered_at = Column(DateTime)

@@ -26,7 +26,8 @@ from ..domain.forms.definition import all_fields, answer_categories
 from ..models import (
     Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale, DemandeAdmission,
     Devis, Document, Ecrit, Etablissement, Evaluation, EvaluationResult, Evenement, EvenementUsager, Facture,
-    Foyer, JustificatifRessources, Message, MessageThread, MesureProtection, ProjetPersonnalise, Service, StaffAssignment, Transmission,
+    Foyer, JustificatifRessources, Message, MessageThread, MesureProtection, PortalAccess, ProjetPersonnalise, Service,
+    StaffAssignment, Transmission,
     TransmissionUsager, Usager,
 )
 from ..models.reunion import Decision, PointOrdreDuJour, Tache
@@ -36,7 +37,7 @@ from . import audit_chain
 IGNORED_FIELDS = {"version", "created_at", "updated_at", "created_by_id", "updated_by_id",
                   "search_text", "dup_key", "phon_key", "changed_on", "created_on", "last_login", "login_count",
                   "fail_login_count", "totp_last_step", "last_used_at"}
-REDACTED_FIELDS = {"password", "totp_secret", "code_hash", "token_hash"}  # changed, never copied
+REDACTED_FIELDS = {"password", "totp_secret", "code_hash", "token_hash", "email_code_hash"}  # changed, never copied
 ADMINISTRATIVE = "administratif"
 # What the trail may copy of a row of another category than administratif (a care evaluation, a
 # PP objective): who, when, which state; never what it says.
@@ -50,7 +51,8 @@ UNAUDITED = {"AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginT
 READ_AUDITED = (Usager, Admission, DemandeAdmission, Foyer, ContactPerson, CouvertureSociale,
                 MesureProtection, Evaluation, ProjetPersonnalise, Document, Transmission, TransmissionUsager,
                 Ecrit, PointOrdreDuJour, Decision, Tache, ContratSejour, Avenant, Devis, Facture,
-                JustificatifRessources, Aide, Assurance, Evenement, EvenementUsager, MessageThread, Message)
+                JustificatifRessources, Aide, Assurance, Evenement, EvenementUsager, MessageThread, Message,
+                PortalAccess)
 
 
 def _plain(value):
@@ -64,9 +66,12 @@ def _plain(value):
 
 
 def current_actor() -> tuple[int | None, str]:
-    """(user id, username) of whoever acts now; the system outside a request."""
+    """(user id, username) of whoever acts now; the system outside a request. A portal session
+    (app/web/portal) acts as "portail:<account id>", never as a staff account."""
     if not has_request_context():
         return None, "system"
+    if g.get("portal_actor"):
+        return None, g.portal_actor
     from .scope import _request_user
 
     user = _request_user()
@@ -340,7 +345,7 @@ def _record_denied(status: int) -> None:
     """A signed-in user refused (403) or sent to a page outside their scope (404): a probe of
     other établissements' ids leaves a trace, under the usager it aimed at."""
     user_id, username = current_actor()
-    if user_id is None:
+    if user_id is None and not g.get("portal_actor"):
         return
     args = {k: v for k, v in (request.view_args or {}).items() if isinstance(v, (int, str))}
     target = args.get("usager_id") if isinstance(args.get("usager_id"), int) else None

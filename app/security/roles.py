@@ -33,11 +33,13 @@ RESOURCES = {
                   "assurances"),
     "Agenda": _l("Agenda : rendez-vous, activités, réunions, visites, absences ; flux ICS"),
     "Message": _l("Messagerie interne sécurisée : ses propres échanges, boîtes des services, pièces jointes"),
+    "Portail": _l("Portail des familles : inviter une personne du foyer, voir ses accès, les révoquer"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
-# reading who consulted a dossier, opening one in an emergency and answering RGPD requests are
-# acts on the people supported, not on the installation.
-NOT_ADMIN = {"Audit", "HistoriqueAcces", "Urgence", "Rgpd"}
+# reading who consulted a dossier, opening one in an emergency, answering RGPD requests and
+# opening a dossier to a family on the portal are acts on the people supported, not on the
+# installation.
+NOT_ADMIN = {"Audit", "HistoriqueAcces", "Urgence", "Rgpd", "Portail"}
 ADMIN_CATEGORIES = {"administratif"}  # what the Administrateur reads of the shared secret, at most
 
 
@@ -50,16 +52,16 @@ ADMIN_ROLE = "Administrateur"
 
 MATRIX = {
     "Administrateur": {r: RWA for r in RESOURCES if r not in NOT_ADMIN},
-    "Direction": {"Message": RW,
+    "Direction": {"Message": RW, "Portail": RW,
                   "Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA, "Etablissement": RW,
                   "Affectation": RW, "Formulaire": R, "Evaluation": RW, "Projet": RWA, "HistoriqueAcces": R,
                   "Rgpd": RW, "Urgence": R, "VigilanceIdentite": RW, "Indicateur": R, "Transmission": RW,
                   "Reunion": RWA, "Papiers": RW},
-    "Chef de service": {"Message": RW, "Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA,
+    "Chef de service": {"Message": RW, "Portail": RW, "Agenda": RW, "Ecrit": RW, "Document": RWA, "Usager": RWA, "Parcours": RWA,
                         "Etablissement": R, "Affectation": R, "Formulaire": R, "Evaluation": RW, "Projet": RWA,
                         "Rgpd": RW, "Urgence": R, "Indicateur": R, "Transmission": RW, "Reunion": RWA,
                         "Papiers": RW},
-    "Secrétariat": {"Message": RW,
+    "Secrétariat": {"Message": RW, "Portail": RW,
                     "Agenda": RW, "Ecrit": RW, "Document": RW, "Usager": RW, "Parcours": RW, "Etablissement": R,
                     "Formulaire": R, "Evaluation": R, "Rgpd": RW, "Transmission": R, "Reunion": RW, "Papiers": RW},
     # Reads the people and their admissions (to find a contract's admission), never their care.
@@ -76,7 +78,7 @@ MATRIX = {
                     "Formulaire": R, "Evaluation": RW, "Projet": RW, "Urgence": R, "Transmission": RW,
                     "Reunion": RW, "Papiers": R},
     "Qualité": {"Message": RW, "Etablissement": R, "Referentiels": RW, "Formulaire": RW},
-    "DPO": {"Message": RW, "Agenda": R, "Ecrit": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R,
+    "DPO": {"Message": RW, "Portail": R, "Agenda": R, "Ecrit": R, "Document": R, "Usager": R, "Parcours": R, "Etablissement": R,
             "Affectation": R, "Formulaire": R, "Evaluation": R, "Projet": R, "Audit": R, "HistoriqueAcces": R,
             "Rgpd": RW, "Transmission": R, "Reunion": R, "Papiers": R},
 }
@@ -148,6 +150,7 @@ MENUS = {
     "Reunion": ["Usagers", "Réunions"],
     "Agenda": ["Usagers", "Agenda"],
     "Message": ["Messagerie"],
+    "Portail": ["Usagers", "Portail des familles"],
     "Indicateur": ["Pilotage", "GMP et GIR"],
     "HistoriqueAcces": ["Administration", "Accès d'urgence à revoir"],
 }

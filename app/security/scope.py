@@ -10,7 +10,8 @@ that is current or ended less than SILLAGE_SCOPE_MONTHS_AFTER_EXIT months ago, o
 demande d'admission there. Organisation-wide roles see everything, except the internal
 messaging: a thread is seen only by its participants, and one about an usager only while they see
 that usager (`_message_rules`; `sees_usager` checks another user's view of an usager, e.g. each
-recipient of a message). Outside a request (CLI, migrations) nothing is filtered: those run as the
+recipient of a message). A portal session (services/portal.py `portal_scope`) sees the usagers of
+its accesses only, by id, and reads them through the shared secret like anyone. Outside a request (CLI, migrations) nothing is filtered: those run as the
 system.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ..models import (
     DemandeAdmission, Devis, DevisLigne, Document, DocumentVersion, Ecrit, EcritVersion, ErasureRequest,
     Etablissement, Evaluation, EvaluationResult, Evenement, EvenementParticipant, EvenementUsager, Facture,
     Foyer, IdentityReferral, JustificatifRessources, Message, MessageAttachment, MessageRecipient, MessageThread,
-    MesureProtection, ProjetAction, ProjetAttente, ProjetBilan,
+    MesureProtection, PortalAccess, ProjetAction, ProjetAttente, ProjetBilan,
     ProjetBilanObjectif, ProjetObjectif, ProjetParticipation, ProjetPersonnalise, ProjetSignature,
     RectificationRequest, Service, StaffAssignment, Transmission, TransmissionUsager, TransmissionVersion,
     Usager,
@@ -61,6 +62,9 @@ class Scope:
     # Break-the-glass: usagers opened in an emergency (every category, until the access expires).
     emergency_usager_ids: frozenset = field(default_factory=frozenset)
     user_id: int | None = None  # the agenda's participants see their events wherever they are
+    # Usagers seen by id, their rows read through the shared secret like any other (`readable`):
+    # a portal session (services/portal.py `portal_scope`) sees its accesses' usagers only.
+    listed_usager_ids: frozenset = field(default_factory=frozenset)
 
     def reads(self, category: str, usager_id=None) -> bool:
         return self.readable is None or category in self.readable or usager_id in self.emergency_usager_ids
@@ -100,6 +104,7 @@ class Scope:
             "seen_etabs": sorted(self.visible_etablissement_ids),
             "cutoff": dt.date.today() - relativedelta(months=self.months_after_exit),
             "statuses": sorted(STATUTS_DEMANDE_OUVERTE), "emergency": sorted(self.emergency_usager_ids),
+            "by_id": sorted(self.emergency_usager_ids | self.listed_usager_ids),
             "readable": readable_keys(self.readable or ()),
             "me": [self.user_id] if self.user_id is not None else [],
         }
@@ -130,6 +135,7 @@ _ETABS, _SERVICES, _SEEN_ETABS = _bound("etabs", Integer), _bound("services", In
 _CUTOFF = _bound("cutoff", Date, expanding=False)
 _STATUSES, _EMERGENCY, _READABLE = _bound("statuses", String), _bound("emergency", Integer), _bound("readable", String)
 _ME = _bound("me", Integer)
+_BY_ID = _bound("by_id", Integer)
 
 
 def _rules(sees_all: bool, all_categories: bool) -> list:
@@ -169,6 +175,8 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
         ErasureRequest: lambda cls: _visible(cls.usager_id),
         AccessRequest: lambda cls: _visible(cls.usager_id),
         IdentityReferral: lambda cls: _visible(cls.usager_id),
+        # Portal accesses (services/portal.py): seen with their usager (the dossier's portal page).
+        PortalAccess: lambda cls: _visible(cls.usager_id),
     }
     if all_categories:
         rules[Evaluation] = lambda cls: _visible(cls.usager_id)
@@ -209,14 +217,15 @@ def _placed(table):
 
 def _visible(usager_id):
     """Condition "the usager `usager_id` is visible": an admission in the user's places, current
-    or ended after `cutoff`, or an open demande there, or an emergency access."""
+    or ended after `cutoff`, or an open demande there, or seen by id (an emergency access, a
+    portal session)."""
     adm, dem = _ADMISSION.c, _DEMANDE.c
     return or_(
         exists().where(adm.usager_id == usager_id, _placed(adm), adm.archived_at.is_(None),
                        or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)),
         exists().where(dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
                        dem.statut.in_(_STATUSES)),
-        usager_id.in_(_EMERGENCY),
+        usager_id.in_(_BY_ID),
     )
 
 
@@ -495,7 +504,7 @@ def sees_usager(session: Session, scope: Scope, usager_id: int) -> bool:
     """Does the user of `scope` (not necessarily the request's) see this usager? The same rule as
     every query's, evaluated with that scope (e.g. for each recipient of a message about an
     usager)."""
-    if scope.sees_all or usager_id in scope.emergency_usager_ids:
+    if scope.sees_all or usager_id in scope.emergency_usager_ids | scope.listed_usager_ids:
         return True
     if not has_request_context():
         raise RuntimeError("sees_usager needs a request (the scope's parameters are read from it)")
@@ -651,7 +660,8 @@ SCOPED_ENTITIES = frozenset((
     ProjetObjectif, ProjetAction, ProjetBilan, ProjetBilanObjectif, ProjetParticipation, ProjetSignature,
     RectificationRequest, ErasureRequest, AccessRequest, IdentityReferral, Document, DocumentVersion, Transmission,
     TransmissionUsager, TransmissionVersion, Ecrit, EcritVersion, Reunion, ReunionParticipant, PointOrdreDuJour,
-    Decision, Tache, *PAPERS, Evenement, EvenementUsager, MessageThread, Message, MessageAttachment, MessageRecipient))
+    Decision, Tache, *PAPERS, Evenement, EvenementUsager, MessageThread, Message, MessageAttachment, MessageRecipient,
+    PortalAccess))
 SCOPED_TABLES = frozenset(m.__tablename__ for m in SCOPED_ENTITIES)
 
 

@@ -12,9 +12,9 @@ from stdnum import luhn
 
 from ..models import (
     Admission, Capacite, CategorieEtablissement, ContactPerson, DemandeAdmission, Etablissement,
-    Foyer, ModaliteAccueil, MotifSortie, Organisme, Service, StaffAssignment,
+    Foyer, ModaliteAccueil, MotifSortie, Organisme, PortalAccount, Service, StaffAssignment,
 )
-from . import demo_agenda, demo_evaluations, demo_messages, demo_projets, demo_transmissions
+from . import demo_agenda, demo_evaluations, demo_messages, demo_portal, demo_projets, demo_transmissions
 from .fake import PeopleFactory
 from .referentiels import by_code, load_reference_data
 
@@ -167,6 +167,8 @@ def load_demo(sm, session, password: str | None = None, today: dt.date | None = 
         demo_transmissions.load(session, today)
     demo_agenda.load(session, today)  # (idempotent: a demo made before the agenda gets one too)
     demo_messages.load(session, today)  # (idempotent, as the agenda)
+    if created:  # (the password is known only when the accounts are made)
+        demo_portal.load(session, password)
     return created, password, not existed
 
 
@@ -179,3 +181,7 @@ def enrol_demo_accounts(sm, session, secret: str) -> None:
         if user is not None:
             enrol_with_secret(user, secret)
     session.commit()
+    account = session.execute(select(PortalAccount).where(PortalAccount.email == demo_portal.EMAIL)).scalar_one_or_none()
+    if account is not None:  # the demo family's portal account: the same second factor
+        account.totp_secret, account.totp_last_step = secret, None
+        session.commit()

@@ -27,8 +27,8 @@ from sqlalchemy import delete, func, or_, select
 from werkzeug.datastructures import FileStorage
 
 from ..models import (
-    Etablissement, Message, MessageAttachment, MessageRecipient, MessageThread, Service, StaffAssignment, User,
-    Usager,
+    Etablissement, Message, MessageAttachment, MessageRecipient, MessageThread, PortalAccount, Service,
+    StaffAssignment, User, Usager,
 )
 from ..models.base import utcnow
 from ..security.audit import record_event
@@ -44,7 +44,18 @@ NOTICE = "Vous avez un message dans Sillage"  # the whole e-mail: no content, no
 
 
 def full_name(user) -> str:
+    if user is None:
+        return ""
     return f"{user.first_name} {user.last_name}".strip() or user.username
+
+
+def author_name(message: Message) -> str:
+    """A message's author: a colleague, or a person writing from the portal (services/portal.py)."""
+    if message.author is not None:
+        return full_name(message.author)
+    if message.portal_author is not None:
+        return _("%(n)s (portail des familles)", n=message.portal_author.display_name)
+    return ""
 
 
 # --- who one may write to -----------------------------------------------------------------------
@@ -180,7 +191,8 @@ def reply(session, *, thread: MessageThread, author, texte, uploads=()) -> Messa
             others.append(part.user)
     thread.last_message_at = now
     message = _add_message(session, thread, author.id, texte, uploads, now)
-    notify([u.email for u in others if u is not None and u.active])
+    notify([u.email for u in others if u is not None and u.active]
+           + ([thread.portal_account.email] if thread.portal_account is not None else []))
     return message
 
 
@@ -322,12 +334,20 @@ def exported(session, usager_id: int, *, everyone: bool = False) -> tuple[list[d
         files.add(a.fichier)
     by_thread = {}
     for m in session.execute(select(Message.id, Message.thread_id, Message.texte, Message.created_at, User.first_name,
-                                    User.last_name, User.username).join(User, User.id == Message.author_id)
+                                    User.last_name, User.username, PortalAccount.prenom, PortalAccount.nom,
+                                    PortalAccount.email)
+                             .outerjoin(User, User.id == Message.author_id)
+                             .outerjoin(PortalAccount, PortalAccount.id == Message.portal_author_id)
                              .where(Message.thread_id.in_(ids)).order_by(Message.created_at, Message.id),
                              execution_options=unscoped):
+        if m.username is not None:
+            author = f"{m.first_name} {m.last_name}".strip() or m.username
+        else:
+            author = _("%(n)s (portail des familles)",
+                       n=f"{m.prenom or ''} {m.nom or ''}".strip() or m.email) if m.email else ""
         by_thread.setdefault(m.thread_id, []).append(
-            {"auteur": f"{m.first_name} {m.last_name}".strip() or m.username, "cree_le": m.created_at.isoformat(),
-             "texte": m.texte, "pieces_jointes": by_message.get(m.id, [])})
+            {"auteur": author, "cree_le": m.created_at.isoformat(), "texte": m.texte,
+             "pieces_jointes": by_message.get(m.id, [])})
     return [{"id": t.id, "sujet": t.sujet, "cree_le": t.created_at.isoformat(), "messages": by_thread.get(t.id, [])}
             for t in threads], files
 
@@ -335,20 +355,21 @@ def exported(session, usager_id: int, *, everyone: bool = False) -> tuple[list[d
 def as_dict(thread: MessageThread, part: MessageRecipient | None, with_messages=False) -> dict:
     last = thread.messages[-1] if thread.messages else None
     out = {"id": thread.id, "sujet": thread.sujet, "usager_id": thread.usager_id,
-           "auteur": full_name(thread.created_by) if thread.created_by else None,
+           "auteur": full_name(thread.created_by) if thread.created_by else
+           (thread.portal_account.display_name if thread.portal_account else None),
            "cree_le": thread.created_at.isoformat(), "dernier_message_le": thread.last_message_at.isoformat(),
            "lu": part is not None and part.read_at is not None,
            "archive": part is not None and part.archived_at is not None,
            "participants": [{"id": p.user_id, "nom": full_name(p.user), "service_id": p.service_id,
                              "lu_le": p.read_at.isoformat() if p.read_at else None} for p in thread.recipients]}
     if with_messages:
-        out["messages"] = [{"id": m.id, "auteur_id": m.author_id, "auteur": full_name(m.author), "texte": m.texte,
+        out["messages"] = [{"id": m.id, "auteur_id": m.author_id, "auteur": author_name(m), "texte": m.texte,
                             "cree_le": m.created_at.isoformat(),
                             "pieces_jointes": [{"id": a.id, "nom": a.nom, "type_mime": a.type_mime,
                                                 "taille": a.taille} for a in m.attachments]}
                            for m in thread.messages]
     elif last is not None:
-        out["dernier_message"] = {"auteur": full_name(last.author), "texte": last.texte}
+        out["dernier_message"] = {"auteur": author_name(last), "texte": last.texte}
     return out
 
 
@@ -403,9 +424,17 @@ def _stored(attachment) -> Path | None:
 def notify(addresses) -> int:
     """The e-mail notice to each address, when SMTP is configured; never blocks a send (a mail
     server down is logged). The number of mails sent."""
-    config = current_app.config
     addresses = sorted({a for a in addresses if a and "@" in a})
-    if not config.get("SILLAGE_SMTP_HOST") or not addresses:
+    return send_mails([(address, NOTICE, NOTICE + ".\n") for address in addresses])
+
+
+def send_mails(mails) -> int:
+    """Send (address, subject, body) mails through the configured SMTP server (nothing when
+    SILLAGE_SMTP_HOST is unset); a server down is logged, never raised. The number sent. The
+    one mail path of Sillage (messaging notices, portal invitations and codes)."""
+    config = current_app.config
+    mails = [m for m in mails if m[0] and "@" in m[0]]
+    if not config.get("SILLAGE_SMTP_HOST") or not mails:
         return 0
     sent = 0
     try:
@@ -414,14 +443,14 @@ def notify(addresses) -> int:
                 smtp.starttls()
             if config.get("SILLAGE_SMTP_USER"):
                 smtp.login(config["SILLAGE_SMTP_USER"], config.get("SILLAGE_SMTP_PASSWORD") or "")
-            for address in addresses:
+            for address, subject, body in mails:
                 mail = EmailMessage()
                 mail["From"] = config.get("SILLAGE_SMTP_FROM") or "sillage@localhost"
                 mail["To"] = address
-                mail["Subject"] = NOTICE
-                mail.set_content(NOTICE + ".\n")
+                mail["Subject"] = subject
+                mail.set_content(body)
                 smtp.send_message(mail)
                 sent += 1
     except (OSError, smtplib.SMTPException) as exc:
-        current_app.logger.warning("message notice not sent: %s", type(exc).__name__)
+        current_app.logger.warning("mail not sent: %s", type(exc).__name__)
     return sent

@@ -138,6 +138,9 @@ def anonymise(session, usager: Usager, data_dir: str, reason: str, request_id: i
         rectification.requested_by = "-"
     _erase_identity_referrals(session, usager.id)
     reunions.erase_for_usager(session, usager.id)  # (before the foyer's contacts go: a proche took part)
+    from . import portal
+
+    erased_entities += portal.erase_for_usager(session, usager.id)  # (before the contacts its accesses name)
     session.flush()
     if foyer is not None and not session.execute(select(Usager.id).where(Usager.foyer_id == foyer.id)).first():
         for contact in session.execute(select(ContactPerson).where(ContactPerson.foyer_id == foyer.id)).scalars():

@@ -59,7 +59,7 @@ def _evaluation(e: Evaluation) -> dict:
 def collect(session, usager: Usager, complete: bool = False) -> dict:
     """The usager's data as plain JSON values: what the scope and the shared secret let the
     maker read (`complete`: the export for the person, made with every category)."""
-    from . import documents, forms, messages, papiers, projets, transmissions
+    from . import documents, forms, messages, papiers, portal, projets, transmissions
     contacts = []
     if usager.foyer_id:
         contacts = [_row(c, ("nom", "prenom", "lien", "roles", "telephone", "email", "adresse"))
@@ -99,6 +99,7 @@ def collect(session, usager: Usager, complete: bool = False) -> dict:
         "demandes_rectification": [_row(r, ("received_on", "requested_by", "content", "status", "decision", "decided_at"))
                                    for r in session.execute(select(RectificationRequest)
                                                             .where(RectificationRequest.usager_id == usager.id)).scalars()],
+        "acces_portail": portal.export_rows(session, usager.id),
     }
 
 

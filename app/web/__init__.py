@@ -25,6 +25,7 @@ def register_web(app, appbuilder):
     from .api.indicateurs import IndicateursApi
     from .api.lieux import LieuNaissanceApi
     from .api.messages import MessageApi
+    from .api.portal import PortalInvitationApi
     from .api.nomenclatures import NomenclatureApi
     from .api.projets import EcheancesApi, ProjetApi
     from .api.reunions import ReunionApi
@@ -38,6 +39,8 @@ def register_web(app, appbuilder):
     from .views.identity import IdentityReferralView
     from .views.indicateurs import IndicateursView
     from .views.messages import MessageView
+    from .views.portal_access import PortalAccessView
+    from .portal import init_portal
     from .views.rgpd import RgpdView
     from .views.dossier import DossierView
     from .views.documents import DocumentView
@@ -70,6 +73,8 @@ def register_web(app, appbuilder):
     appbuilder.add_view(EcritView, "Écrits", label=_l("Écrits"), icon="fa-file-text-o", category="Usagers")
     appbuilder.add_view(ReunionView, "Réunions", label=_l("Réunions"), icon="fa-users", category="Usagers")
     appbuilder.add_view(AgendaView, "Agenda", label=_l("Agenda"), icon="fa-calendar-o", category="Usagers")
+    appbuilder.add_view(PortalAccessView, "Portail des familles", label=_l("Portail des familles"), icon="fa-home",
+                        category="Usagers")
     appbuilder.add_view(MessageView, "Messagerie", label=_l("Messagerie"), icon="fa-envelope")
     appbuilder.add_view(IdentityReferralView, "Vigilance identité", label=_l("Vigilance identité"), icon="fa-id-card",
                         category="Usagers")
@@ -134,6 +139,8 @@ def register_web(app, appbuilder):
     appbuilder.add_api(ReunionApi)
     appbuilder.add_api(AgendaApi)
     appbuilder.add_api(MessageApi)
+    appbuilder.add_api(PortalInvitationApi)
+    init_portal(app)
     init_referentiels(app)
     init_drafts(app)
     display.install(appbuilder)

@@ -160,6 +160,7 @@ class DossierView(BaseView):
             can_write_parcours=self.appbuilder.sm.has_access("can_write", "Parcours"),
             can_archive=self.appbuilder.sm.has_access("can_archive", "Usager"),
             can_history=self.appbuilder.sm.has_access("can_read", "HistoriqueAcces"),
+            can_portal=self.appbuilder.sm.has_access("can_read", "Portail"),
             can_papiers=self.appbuilder.sm.has_access("can_read", "Papiers"),
             can_rgpd=self.appbuilder.sm.has_access("can_write", "Rgpd"),
             can_complete_export=rgpd.may_export_completely(g.user), rgpd_qualites=rgpd.QUALITE_DEMANDEUR,

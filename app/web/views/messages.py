@@ -90,7 +90,7 @@ class MessageView(BaseView):
         return self.render_template(
             "messages/show.html", title=thread.sujet, thread=thread, me=messages.participation(thread, g.user.id),
             errors=errors or {}, can_file=can_file, types=documents.types(db.session) if can_file else [],
-            full_name=messages.full_name), status
+            full_name=messages.full_name, author_name=messages.author_name), status
 
     @expose("/<int:tid>/repondre", methods=["POST"])
     @has_access
