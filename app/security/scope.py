@@ -596,10 +596,23 @@ def _emergency_usagers(session, user_id) -> frozenset:
 
 
 def _request_user():
+    """The request's user: the browser session's (Flask-Login keeps it for the request), else the
+    API token's. A token is checked once per request: FAB's `protect` has usually checked it
+    already (its user is then on `g`), and the scope, the audit of writes and the read audit all
+    ask; each check decodes the token and reads its session row (issue 20)."""
     from flask_login import current_user
 
     if current_user and current_user.is_authenticated:
         return current_user
+    if "sillage_jwt_user" not in g:
+        g.sillage_jwt_user = _jwt_user()
+    return g.sillage_jwt_user
+
+
+def _jwt_user():
+    checked = g.get("_jwt_extended_jwt")
+    if checked and checked.get("type") == "access" and g.get("_jwt_extended_jwt_user"):
+        return g._jwt_extended_jwt_user["loaded_user"] or None  # checked by `protect`, session row included
     try:
         from flask_jwt_extended import current_user as jwt_user, verify_jwt_in_request
 
@@ -643,6 +656,7 @@ def reset_scope():
     """Forget the cached scope (after login, or when assignments change in the request)."""
     if has_request_context():
         g.pop("sillage_scope", None)
+        g.pop("sillage_jwt_user", None)
 
 
 SCOPED_ENTITIES = frozenset((
