@@ -216,6 +216,13 @@ class SillageModelApi(ModelRestApi):
         self.pre_get_list(response)
         return self.response(200, **response)
 
+    def _handle_filters_args(self, rison_args):
+        """FAB's; without filters in the request, the base filters as they are (FAB joins them into
+        a new `Filters`, whose constructor rebuilds a converter for each search column)."""
+        if not rison_args.get("filters"):
+            return self._base_filters
+        return super()._handle_filters_args(rison_args)
+
     def _inner(self, filters):
         """The filters FAB applies to its inner query: all of them when none is dotted (FAB's
         `get_inner_filters` would rebuild the same ones, its filter converters included)."""
