@@ -316,11 +316,12 @@ def _reads_engine(engine):
 def _on_load(target, context):
     if not has_request_context():
         return
-    reads = g.setdefault("sillage_reads", {})
+    request_g = g._get_current_object()  # (once: called for each row of a list)
+    reads = request_g.setdefault("sillage_reads", {})
     reads.setdefault(type(target).__name__, set()).add(target.id)
     usager_id = _usager_id(target)
     if usager_id is not None:
-        g.setdefault("sillage_read_usagers", set()).add(usager_id)
+        request_g.setdefault("sillage_read_usagers", set()).add(usager_id)
 
 
 for _cls in READ_AUDITED:

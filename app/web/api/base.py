@@ -216,6 +216,22 @@ class SillageModelApi(ModelRestApi):
         self.pre_get_list(response)
         return self.response(200, **response)
 
+    def _label_columns_json(self, cols=None):
+        """FAB's labels, translated once per locale (FAB translates each label on each request)."""
+        return self._per_locale("labels", cols, super()._label_columns_json)
+
+    def _description_columns_json(self, cols=None):
+        return self._per_locale("descriptions", cols, super()._description_columns_json)
+
+    def _per_locale(self, kind, cols, build):
+        from flask_babel import get_locale
+
+        key = (kind, tuple(cols or ()), str(get_locale()))
+        kept = self.__dict__.setdefault("_sillage_texts", {})
+        if key not in kept:
+            kept[key] = build(cols)
+        return dict(kept[key])
+
     def _handle_filters_args(self, rison_args):
         """FAB's; without filters in the request, the base filters as they are (FAB joins them into
         a new `Filters`, whose constructor rebuilds a converter for each search column)."""

@@ -73,37 +73,39 @@ def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-_CONVERTERS = {  # marshmallow 3's serialisation of these fields, for a value that is not None
-    fields.String: _text,
-    fields.Integer: int,
-    fields.DateTime: lambda value: value.isoformat(),  # format "iso" (the default)
-    fields.Date: dt.date.isoformat,
-    fields.Raw: lambda value: value,
+def _iso(value):
+    return value.isoformat()
+
+
+class _Never:  # no value has this type: always converted
+    pass
+
+
+# marshmallow 3's serialisation of these fields, for a value that is not None: (the type a value
+# already has when the conversion would give it back unchanged, the conversion)
+_CONVERTERS = {
+    fields.String: (str, _text),
+    fields.Integer: (int, int),
+    fields.DateTime: (_Never, _iso),  # format "iso" (the default)
+    fields.Date: (_Never, dt.date.isoformat),
+    fields.Raw: (object, None),
 }
-_INFERRED = {int: int, str: str}  # fields.Inferred: by the value's type (foreign keys: int)
+RAW, CONVERT, INFERRED, MARSHMALLOW = range(4)
 
 
-def _getter(name: str, field: fields.Field):
-    """(key, function(obj) -> JSON value) of one field, as `schema.dump` computes it."""
+def _field_plan(name: str, field: fields.Field) -> tuple:
+    """(key, attribute, how, exact type, conversion, field) of one field, as `schema.dump` does it."""
     attribute = field.attribute or name
-    convert = _CONVERTERS.get(type(field))
+    found = _CONVERTERS.get(type(field))
     if isinstance(field, fields.DateTime) and field.format not in (None, "iso"):  # (Date is one too)
-        convert = None
-    if convert is not None:
-        def get(obj, attribute=attribute, convert=convert):
-            value = getattr(obj, attribute)
-            return None if value is None else convert(value)
-    elif type(field) is fields.Inferred:
-        def get(obj, attribute=attribute, field=field, name=name):
-            value = getattr(obj, attribute)
-            if value is None:
-                return None
-            convert = _INFERRED.get(type(value))
-            return convert(value) if convert is not None else field.serialize(name, obj)
-    else:  # anything else (nested, booleans, methods…): marshmallow itself
-        def get(obj, field=field, name=name):
-            return field.serialize(name, obj)
-    return field.data_key or name, get
+        found = None
+    key = field.data_key or name
+    if found is not None:
+        exact, convert = found
+        return key, attribute, RAW if convert is None else CONVERT, exact, convert, field
+    if type(field) is fields.Inferred:  # by the value's type: foreign keys (int), texts
+        return key, attribute, INFERRED, None, None, field
+    return key, name, MARSHMALLOW, None, None, field  # nested, booleans, methods…: marshmallow itself
 
 
 class RowPlan:
@@ -113,7 +115,7 @@ class RowPlan:
     def __init__(self, datamodel, columns, schema):
         model = datamodel.obj
         self.load = Load(model).load_only(*(getattr(model, c) for c in columns))
-        self.getters = [_getter(name, field) for name, field in schema.dump_fields.items()]
+        self.fields = [_field_plan(name, field) for name, field in schema.dump_fields.items()]
 
     @staticmethod
     def applies(datamodel, columns, schema) -> bool:
@@ -123,11 +125,24 @@ class RowPlan:
             and hasattr(datamodel.obj, c) for c in columns)
 
     def dump(self, obj) -> dict:
-        return {key: get(obj) for key, get in self.getters}
+        loaded = obj.__dict__  # the loaded columns (others load as through the attribute)
+        out = {}
+        for key, attribute, how, exact, convert, field in self.fields:
+            if how == MARSHMALLOW:
+                out[key] = field.serialize(attribute, obj)
+                continue
+            value = loaded[attribute] if attribute in loaded else getattr(obj, attribute)
+            if value is None or how == RAW or type(value) is exact:
+                out[key] = value
+            elif how == CONVERT:
+                out[key] = convert(value)
+            else:  # INFERRED
+                out[key] = value if type(value) in (int, str) else field.serialize(attribute, obj)
+        return out
 
     def dump_many(self, rows) -> list[dict]:
-        getters = self.getters
-        return [{key: get(obj) for key, get in getters} for obj in rows]
+        dump = self.dump
+        return [dump(obj) for obj in rows]
 
 
 def filters_key(filters):
