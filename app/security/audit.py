@@ -328,6 +328,18 @@ for _cls in READ_AUDITED:
     event.listen(_cls, "load", _on_load)
 
 
+def rows_read(model, ids, usager_ids=()) -> None:
+    """Rows a request read as plain columns, without loading objects (an API list): recorded as
+    their loading would have been."""
+    if not has_request_context() or not issubclass(model, READ_AUDITED):
+        return
+    request_g = g._get_current_object()
+    request_g.setdefault("sillage_reads", {}).setdefault(model.__name__, set()).update(ids)
+    usager_ids = [u for u in usager_ids if u is not None]
+    if usager_ids:
+        request_g.setdefault("sillage_read_usagers", set()).update(usager_ids)
+
+
 def unaudited_read() -> None:
     """This request's loads are not a consultation (a draft autosaved by the user's own browser
     loads the usager to check access: recording it would drown the dossier's real readers)."""

@@ -202,7 +202,16 @@ class SillageModelApi(ModelRestApi):
             query = datamodel.apply_filters(datamodel.session.query(datamodel.obj), self._inner(joined_filters))
             query = datamodel.apply_order_by(query, order_column, order_direction, aliases_mapping={},
                                              bypass_many_to_many=True, add_pk=True)
-            rows = datamodel.apply_pagination(query, page_index, page_size).options(plan.load).all()
+            query = datamodel.apply_pagination(query, page_index, page_size)
+            if plan.reads_columns:  # plain columns, no objects (api/reads.py)
+                rows = query.with_entities(*plan.selected).all()
+                plan.record_read(rows)
+                response[API_RESULT_RES_KEY] = plan.dump_rows(rows)
+                response["ids"] = [row[plan.pk_index] for row in rows]
+                response["count"] = count
+                self.pre_get_list(response)
+                return self.response(200, **response)
+            rows = query.options(plan.load).all()
             response[API_RESULT_RES_KEY] = plan.dump_many(rows)
         else:  # dotted columns, or columns chosen by the request: FAB's path
             query = datamodel.apply_all(datamodel.session.query(datamodel.obj), joined_filters, order_column,
