@@ -216,3 +216,29 @@ def test_count_of_a_filtered_list_is_kept_per_filter(app, api):
     again = client.get(url).json
     assert again["count"] == 1 and again["ids"] == [created.json["id"]]
     assert client.get(LIST).json["count"] > 1
+
+
+@pytest.mark.parametrize("username", ["secretaire.tilleuls", "secretaire.sources", "admin"])
+def test_page_rule_tested_row_by_row_finds_the_same_rows(app, username):
+    """The page's variant of the scope rule (each row looked up, scope.PER_ROW) lets through
+    exactly the rows of the rule itself."""
+    from flask import g
+
+    from app.models import User
+    from app.security.scope import PER_ROW, scope_for_user
+
+    with app.app_context():
+        f.gen_usager(f.SOURCES)
+        f.gen_usager(admitted=False)  # an open demande only
+        db.session.commit()
+    with app.test_request_context():
+        user = db.session.query(User).filter_by(username=username).one()
+        g.sillage_scope = scope_for_user(db.session, user)
+        query = select(Usager.id).order_by(Usager.id)
+        plain = db.session.execute(query).scalars().all()
+        per_row = db.session.execute(query, execution_options={PER_ROW: True}).scalars().all()
+        page = db.session.execute(query.limit(7).offset(3), execution_options={PER_ROW: True}).scalars().all()
+        everyone = db.session.execute(query, execution_options={"sillage_unscoped": True}).scalars().all()
+        db.session.rollback()
+    assert plain == per_row and page == plain[3:10]
+    assert (len(plain) < len(everyone)) == (username != "admin")

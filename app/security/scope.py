@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, g, has_request_context
-from sqlalchemy import Date, Integer, String, and_, bindparam, event, exists, or_, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, event, exists, literal_column, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -42,6 +42,10 @@ from ..models import (
 from ..models.reunion import Decision, PointOrdreDuJour, Reunion, ReunionParticipant, Tache
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
+# Execution option of a page of usagers (LIMIT/OFFSET): test each row's visibility by index lookups,
+# as far as the page goes, rather than let PostgreSQL hash the admissions of every visible usager
+# first (`_visible_per_row`).
+PER_ROW = "sillage_scope_per_row"
 
 
 class OutOfScope(Exception):
@@ -87,10 +91,11 @@ class Scope:
             return True
         return service_id is not None and service_id in self.service_ids
 
-    def criteria(self, relation=None):
+    def criteria(self, relation=None, per_row=False):
         """Loader criteria for every scoped entity. `relation`: the (class, attribute) of a
-        relationship load, whose parent rows this scope let through."""
-        return _criteria(self.sees_all, self.readable is None, relation if relation in IMPLIED else None)
+        relationship load, whose parent rows this scope let through; `per_row`: see PER_ROW."""
+        return _criteria(self.sees_all, self.readable is None, relation if relation in IMPLIED else None,
+                         per_row and not self.sees_all)
 
     @functools.cached_property
     def bound(self) -> dict:
@@ -132,7 +137,7 @@ _STATUSES, _EMERGENCY, _READABLE = _bound("statuses", String), _bound("emergency
 _ME = _bound("me", Integer)
 
 
-def _rules(sees_all: bool, all_categories: bool) -> list:
+def _rules(sees_all: bool, all_categories: bool, per_row: bool = False) -> list:
     """(table name, option) pairs. Each rule is a lambda of the entity (SQLAlchemy's cached
     form, computed once per entity) over the parameters above; only the shape of the rules
     depends on the user (organisation-wide or not, shared secret or not)."""
@@ -154,7 +159,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _paper_rules(True, False).items()],
         ]
     rules = {
-        Usager: lambda cls: _visible(cls.id),
+        Usager: (lambda cls: _visible_per_row(cls.id)) if per_row else (lambda cls: _visible(cls.id)),
         CouvertureSociale: lambda cls: _visible(cls.usager_id),
         MesureProtection: lambda cls: _visible(cls.usager_id),
         Admission: lambda cls: and_(_placed(cls), _visible(cls.usager_id)),
@@ -216,6 +221,24 @@ def _visible(usager_id):
                        or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)),
         exists().where(dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
                        dem.statut.in_(_STATUSES)),
+        usager_id.in_(_EMERGENCY),
+    )
+
+
+def _visible_per_row(usager_id):
+    """`_visible`, each EXISTS fenced by OFFSET 0: PostgreSQL then looks each row up by index
+    instead of choosing a hashed subplan, which reads every admission of the user's places
+    before the first row (its cost grows with the table; a page stops after its last row).
+    Same rows; the count of a whole list is better served hashed, so only pages ask for it."""
+    adm, dem = _ADMISSION.c, _DEMANDE.c
+    one = literal_column("1")
+    return or_(
+        select(one).select_from(_ADMISSION).where(
+            adm.usager_id == usager_id, _placed(adm), adm.archived_at.is_(None),
+            or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)).offset(0).exists(),
+        select(one).select_from(_DEMANDE).where(
+            dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
+            dem.statut.in_(_STATUSES)).offset(0).exists(),
         usager_id.in_(_EMERGENCY),
     )
 
@@ -521,10 +544,10 @@ IMPLIED = {
 
 
 @functools.lru_cache(maxsize=None)
-def _criteria(sees_all: bool, all_categories: bool, relation=None) -> tuple:
+def _criteria(sees_all: bool, all_categories: bool, relation=None, per_row: bool = False) -> tuple:
     """(table name, loader criteria) pairs: immutable, so one tuple serves every statement of
     every request of that shape of scope."""
-    pairs = _rules(sees_all, all_categories)
+    pairs = _rules(sees_all, all_categories, per_row)
     if relation is None or sees_all:
         return tuple(pairs)
     target = IMPLIED[relation]
@@ -710,7 +733,8 @@ def _apply_scope(state):
     scope = current_scope()
     if scope is None or not scope.filters_rows:
         return
-    options = [option for table, option in scope.criteria(relation) if table in tables]
+    per_row = bool(state.execution_options.get(PER_ROW))
+    options = [option for table, option in scope.criteria(relation, per_row) if table in tables]
     if options:
         state.statement = state.statement.options(*options)
 

@@ -24,7 +24,7 @@ from ...extensions import db
 from ...models.base import INTEGER_MAX
 from ...security import stamp
 from ...security.roles import METHOD_ACTIONS
-from ...security.scope import OutOfScope, current_scope
+from ...security.scope import PER_ROW, OutOfScope, current_scope
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
 from ...services.usagers import set_archived
 from .reads import RowPlan, doc_of, filters_key, rison_args
@@ -203,6 +203,8 @@ class SillageModelApi(ModelRestApi):
             query = datamodel.apply_order_by(query, order_column, order_direction, aliases_mapping={},
                                              bypass_many_to_many=True, add_pk=True)
             query = datamodel.apply_pagination(query, page_index, page_size)
+            if page_size and datamodel.session.get_bind().dialect.name == "postgresql":
+                query = query.execution_options(**{PER_ROW: True})  # a page: scope/PER_ROW
             if plan.reads_columns:  # plain columns, no objects (api/reads.py)
                 rows = query.with_entities(*plan.selected).all()
                 plan.record_read(rows)
