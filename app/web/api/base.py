@@ -204,26 +204,22 @@ class SillageModelApi(ModelRestApi):
                                              bypass_many_to_many=True, add_pk=True)
             query = datamodel.apply_pagination(query, page_index, page_size)
             if page_size and datamodel.session.get_bind().dialect.name == "postgresql":
-                query = query.execution_options(**{PER_ROW: True})  # a page: scope/PER_ROW
+                query = query.execution_options(**{PER_ROW: True})  # a page (security/scope.py: PER_ROW)
             if plan.reads_columns:  # plain columns, no objects (api/reads.py)
                 rows = query.with_entities(*plan.selected).all()
                 plan.record_read(rows)
-                response[API_RESULT_RES_KEY] = plan.dump_rows(rows)
-                response["ids"] = [row[plan.pk_index] for row in rows]
-                response["count"] = count
-                self.pre_get_list(response)
-                return self.response(200, **response)
-            rows = query.options(plan.load).all()
-            response[API_RESULT_RES_KEY] = plan.dump_many(rows)
+                result, ids = plan.dump_rows(rows), [row[plan.pk_index] for row in rows]
+            else:
+                rows = query.options(plan.load).all()
+                result, ids = plan.dump_many(rows), datamodel.get_keys(rows)
         else:  # dotted columns, or columns chosen by the request: FAB's path
             query = datamodel.apply_all(datamodel.session.query(datamodel.obj), joined_filters, order_column,
                                         order_direction, page_index, page_size, select_columns,
                                         self.list_outer_default_load)
             rows = [getattr(row, datamodel.obj.__name__, row) for row in query.all()]
             schema = self.model2schemaconverter.convert(pruned) if pruned else self.list_model_schema
-            response[API_RESULT_RES_KEY] = schema.dump(rows, many=True)
-        response["ids"] = datamodel.get_keys(rows)
-        response["count"] = count
+            result, ids = schema.dump(rows, many=True), datamodel.get_keys(rows)
+        response[API_RESULT_RES_KEY], response["ids"], response["count"] = result, ids, count
         self.pre_get_list(response)
         return self.response(200, **response)
 
