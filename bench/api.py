@@ -10,7 +10,9 @@ same model and columns, no scope, no audit (bench/api_wsgi.py); and the bare rou
                         [--compare /work/main]
 
 `--compare DIR` serves the same database a second time with the Sillage code of DIR (e.g. the
-main branch's checkout): "before" and "after" rows, paired request by request. Without
+main branch's checkout): "before" and "after" rows, paired request by request. `--against URL`
+serves a second, prepared database (e.g. 30,000 usagers against 3,000) with the same code:
+its rows alternate with the first's, so their ratio is measured under the same load. Without
 --database-url a temporary SQLite database is built (migrations, demo, generate); with
 `--prepared` the database already holds an earlier run's data (30,000 usagers take minutes).
 Clients carry a JWT (as the API login gives), minted here for a server-side API session.
@@ -61,7 +63,7 @@ def tokens(env, usernames) -> dict:
     from app.models import User
     from app.security.sessions import open_api_session
 
-    app = create_app()
+    app = create_app(SQLALCHEMY_DATABASE_URI=env["DATABASE_URL"])
     found = {}
     with app.test_request_context():
         for name in usernames:
@@ -88,6 +90,7 @@ def main():
     parser.add_argument("--prepared", action="store_true")
     parser.add_argument("--compare", help="a checkout of Sillage to serve as 'before' (e.g. /work/main)")
     parser.add_argument("--users", default="admin,secretaire.tilleuls")
+    parser.add_argument("--against", help="a second prepared database, served with the same code")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="sillage-bench-api-")
     env = {**os.environ, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "0", "SILLAGE_DATA_DIR": f"{tmp}/data",
@@ -103,6 +106,10 @@ def main():
     servers = {"after": (start_server(env, port, ROOT), f"http://127.0.0.1:{port}")}
     if args.compare:
         servers["before"] = (start_server(env, port + 1, Path(args.compare).resolve()), f"http://127.0.0.1:{port + 1}")
+    against = None
+    if args.against:
+        env2 = {**env, "DATABASE_URL": args.against}
+        against = (start_server(env2, port + 2, ROOT), f"http://127.0.0.1:{port + 2}", tokens(env2, users))
     try:
         http = requests.Session()
         rows = []  # (label, base, path, headers)
@@ -110,6 +117,8 @@ def main():
             headers = {"Authorization": f"Bearer {jwt[name]}"}
             for which, (_p, base) in servers.items():
                 rows.append((f"{name} ({which})", base, LIST, headers))
+            if against:
+                rows.append((f"{name} (after, 2nd db)", against[1], LIST, {"Authorization": f"Bearer {against[2][name]}"}))
         first = users[0]
         rows.append((f"FAB default, {first}", servers["after"][1], DEFAULT_LIST, {"Authorization": f"Bearer {jwt[first]}"}))
         sizes = {}
@@ -135,12 +144,14 @@ def main():
             fmed, _fp95 = summary(floor_times[sizes[label]])
             medians[label] = med
             print(f"{label:<36}{sizes[label]:>9}{med:>11.1f}{p95:>9.1f}{fmed:>11.1f}{med / fmed:>7.1f}×")
-        if args.compare:
-            for name in users:
-                before, after = medians[f"{name} ({'before'})"], medians[f"{name} (after)"]
-                print(f"{name}: before/after {before / after:.2f}×")
+        for name in users:
+            if args.compare:
+                print(f"{name}: before/after {medians[f'{name} (before)'] / medians[f'{name} (after)']:.2f}×")
+            if against:
+                print(f"{name}: 2nd db/1st db (after) {medians[f'{name} (after, 2nd db)'] / medians[f'{name} (after)']:.2f}×"
+                      f"  ({args.against.split('@')[-1]})")
     finally:
-        for process, _base in servers.values():
+        for process in [p for p, _base in servers.values()] + ([against[0]] if against else []):
             process.terminate()
             process.wait()
 
