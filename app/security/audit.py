@@ -321,15 +321,28 @@ def _reads_engine(engine):
 def _on_load(target, context):
     if not has_request_context():
         return
-    reads = g.setdefault("sillage_reads", {})
+    request_g = g._get_current_object()  # (once: called for each row of a list)
+    reads = request_g.setdefault("sillage_reads", {})
     reads.setdefault(type(target).__name__, set()).add(target.id)
     usager_id = _usager_id(target)
     if usager_id is not None:
-        g.setdefault("sillage_read_usagers", set()).add(usager_id)
+        request_g.setdefault("sillage_read_usagers", set()).add(usager_id)
 
 
 for _cls in READ_AUDITED:
     event.listen(_cls, "load", _on_load)
+
+
+def rows_read(model, ids, usager_ids=()) -> None:
+    """Rows a request read as plain columns, without loading objects (an API list): recorded as
+    their loading would have been."""
+    if not has_request_context() or not issubclass(model, READ_AUDITED):
+        return
+    request_g = g._get_current_object()
+    request_g.setdefault("sillage_reads", {}).setdefault(model.__name__, set()).update(ids)
+    usager_ids = [u for u in usager_ids if u is not None]
+    if usager_ids:
+        request_g.setdefault("sillage_read_usagers", set()).update(usager_ids)
 
 
 def unaudited_read() -> None:

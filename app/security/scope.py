@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, g, has_request_context
-from sqlalchemy import Date, Integer, String, and_, bindparam, event, exists, or_, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, event, exists, literal_column, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -43,6 +43,10 @@ from ..models import (
 from ..models.reunion import Decision, PointOrdreDuJour, Reunion, ReunionParticipant, Tache
 
 UNSCOPED = "sillage_unscoped"  # execution option for the few system queries (e.g. duplicate counts)
+# Execution option of a page of usagers (LIMIT/OFFSET): test each row's visibility by index lookups,
+# as far as the page goes, rather than let PostgreSQL hash the admissions of every visible usager
+# first (`_visible_per_row`).
+PER_ROW = "sillage_scope_per_row"
 
 
 class OutOfScope(Exception):
@@ -91,10 +95,11 @@ class Scope:
             return True
         return service_id is not None and service_id in self.service_ids
 
-    def criteria(self, relation=None):
+    def criteria(self, relation=None, per_row=False):
         """Loader criteria for every scoped entity. `relation`: the (class, attribute) of a
-        relationship load, whose parent rows this scope let through."""
-        return _criteria(self.sees_all, self.readable is None, relation if relation in IMPLIED else None)
+        relationship load, whose parent rows this scope let through; `per_row`: see PER_ROW."""
+        return _criteria(self.sees_all, self.readable is None, relation if relation in IMPLIED else None,
+                         per_row and not self.sees_all)
 
     @functools.cached_property
     def bound(self) -> dict:
@@ -138,7 +143,7 @@ _ME = _bound("me", Integer)
 _BY_ID = _bound("by_id", Integer)
 
 
-def _rules(sees_all: bool, all_categories: bool) -> list:
+def _rules(sees_all: bool, all_categories: bool, per_row: bool = False) -> list:
     """(table name, option) pairs. Each rule is a lambda of the entity (SQLAlchemy's cached
     form, computed once per entity) over the parameters above; only the shape of the rules
     depends on the user (organisation-wide or not, shared secret or not)."""
@@ -160,7 +165,7 @@ def _rules(sees_all: bool, all_categories: bool) -> list:
             *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _paper_rules(True, False).items()],
         ]
     rules = {
-        Usager: lambda cls: _visible(cls.id),
+        Usager: (lambda cls: _visible_per_row(cls.id)) if per_row else (lambda cls: _visible(cls.id)),
         CouvertureSociale: lambda cls: _visible(cls.usager_id),
         MesureProtection: lambda cls: _visible(cls.usager_id),
         Admission: lambda cls: and_(_placed(cls), _visible(cls.usager_id)),
@@ -225,6 +230,24 @@ def _visible(usager_id):
                        or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)),
         exists().where(dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
                        dem.statut.in_(_STATUSES)),
+        usager_id.in_(_BY_ID),
+    )
+
+
+def _visible_per_row(usager_id):
+    """`_visible`, each EXISTS fenced by OFFSET 0: PostgreSQL then looks each row up by index
+    instead of choosing a hashed subplan, which reads every admission of the user's places
+    before the first row (its cost grows with the table; a page stops after its last row).
+    Same rows; the count of a whole list is better served hashed, so only pages ask for it."""
+    adm, dem = _ADMISSION.c, _DEMANDE.c
+    one = literal_column("1")
+    return or_(
+        select(one).select_from(_ADMISSION).where(
+            adm.usager_id == usager_id, _placed(adm), adm.archived_at.is_(None),
+            or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)).offset(0).exists(),
+        select(one).select_from(_DEMANDE).where(
+            dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
+            dem.statut.in_(_STATUSES)).offset(0).exists(),
         usager_id.in_(_BY_ID),
     )
 
@@ -530,10 +553,10 @@ IMPLIED = {
 
 
 @functools.lru_cache(maxsize=None)
-def _criteria(sees_all: bool, all_categories: bool, relation=None) -> tuple:
+def _criteria(sees_all: bool, all_categories: bool, relation=None, per_row: bool = False) -> tuple:
     """(table name, loader criteria) pairs: immutable, so one tuple serves every statement of
     every request of that shape of scope."""
-    pairs = _rules(sees_all, all_categories)
+    pairs = _rules(sees_all, all_categories, per_row)
     if relation is None or sees_all:
         return tuple(pairs)
     target = IMPLIED[relation]
@@ -605,10 +628,23 @@ def _emergency_usagers(session, user_id) -> frozenset:
 
 
 def _request_user():
+    """The request's user: the browser session's (Flask-Login keeps it for the request), else the
+    API token's. A token is checked once per request: FAB's `protect` has usually checked it
+    already (its user is then on `g`), and the scope, the audit of writes and the read audit all
+    ask; each check decodes the token and reads its session row (issue 20)."""
     from flask_login import current_user
 
     if current_user and current_user.is_authenticated:
         return current_user
+    if "sillage_jwt_user" not in g:
+        g.sillage_jwt_user = _jwt_user()
+    return g.sillage_jwt_user
+
+
+def _jwt_user():
+    checked = g.get("_jwt_extended_jwt")
+    if checked and checked.get("type") == "access" and g.get("_jwt_extended_jwt_user"):
+        return g._jwt_extended_jwt_user["loaded_user"] or None  # checked by `protect`, session row included
     try:
         from flask_jwt_extended import current_user as jwt_user, verify_jwt_in_request
 
@@ -652,6 +688,7 @@ def reset_scope():
     """Forget the cached scope (after login, or when assignments change in the request)."""
     if has_request_context():
         g.pop("sillage_scope", None)
+        g.pop("sillage_jwt_user", None)
 
 
 SCOPED_ENTITIES = frozenset((
@@ -706,7 +743,8 @@ def _apply_scope(state):
     scope = current_scope()
     if scope is None or not scope.filters_rows:
         return
-    options = [option for table, option in scope.criteria(relation) if table in tables]
+    per_row = bool(state.execution_options.get(PER_ROW))
+    options = [option for table, option in scope.criteria(relation, per_row) if table in tables]
     if options:
         state.statement = state.statement.options(*options)
 

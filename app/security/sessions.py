@@ -21,6 +21,7 @@ from werkzeug.datastructures import CallbackDict
 
 from ..models import SecurityStamp, WebSession
 from ..models.base import utcnow
+from .stamp import DATA
 
 table = WebSession.__table__
 serializer = TaggedJSONSerializer()
@@ -63,7 +64,8 @@ def is_alive(row, app, now=None) -> bool:
 
 
 _stamp = SecurityStamp.__table__
-_READ = select(table, select(_stamp.c.version).where(_stamp.c.id == 1).scalar_subquery().label("stamp")).where(
+_READ = select(table, select(_stamp.c.version).where(_stamp.c.id == 1).scalar_subquery().label("stamp"),
+               select(_stamp.c.version).where(_stamp.c.id == DATA).scalar_subquery().label("data_version")).where(
     table.c.id == bindparam("sid"), table.c.kind == "web")
 
 
@@ -95,7 +97,8 @@ class DatabaseSessionInterface(SessionInterface):
             row = conn.execute(_READ, {"sid": digest(sid)}).first()
         if row is None or not is_alive(row, app):
             return ServerSession()  # unknown, ended or expired: a fresh, anonymous session
-        g.sillage_stamp = row.stamp  # the security stamp, in the same round trip (security/stamp.py)
+        # the security stamp and the data version, in the same round trip (security/stamp.py)
+        g.sillage_stamp, g.sillage_data_version = row.stamp, row.data_version or 0
         try:
             data = serializer.loads(row.data)
         except ValueError:

@@ -6,6 +6,11 @@ Every flush that touches a watched class bumps `security_stamp.version` in the s
 transaction, so a change made by any process or server is seen by all the others at their next
 request: each request reads the version once, then serves the rest from memory. Without it
 every page re-read seven tables that change a few times a month.
+
+A second row (`DATA`) moves, the same way, with any change of the organisation's data (usagers,
+admissions, dossiers…; not sessions, drafts or the audit trail): the total count of an API list,
+which otherwise re-reads every visible row on every page (issue 20), is kept per scope until one
+of the two versions moves (`cached_by_data`).
 """
 from __future__ import annotations
 
@@ -29,7 +34,8 @@ WATCHED = (User, Role, Group, Permission, PermissionView, ViewMenu, CategoryAcce
 MAX_ENTRIES = 4096
 
 _table = SecurityStamp.__table__
-_read = select(_table.c.version).where(_table.c.id == 1)
+DATA = 2  # the row of the data version
+_read = select(_table.c.id, _table.c.version).where(_table.c.id.in_((1, DATA)))
 _bump = update(_table).where(_table.c.id == 1).values(version=_table.c.version + 1)
 _lock = threading.Lock()
 # One cache per database: a process serving (or testing) two databases must never answer one's
@@ -46,12 +52,87 @@ def _bump_on_change(session, _flush_context, _instances):
         session.info["sillage_stamp_bumped"] = True
 
 
+# What does not move the data version: what the security stamp already covers, and bookkeeping
+# (sessions, throttling, drafts autosaved every few seconds, the audit trail, tokens' last use).
+BOOKKEEPING = frozenset({"SecurityStamp", "AuditEvent", "AuditHead", "AuditCheckpoint", "WebSession", "LoginThrottle",
+                         "FormDraft", "ApiToken", "UserSecurity", "RecoveryCode"})
+BOOKKEEPING_TABLES = frozenset({"security_stamp", "audit_event", "audit_head", "audit_checkpoint", "audit_usager",
+                                "web_session", "login_throttle", "form_draft", "api_token", "user_security",
+                                "recovery_code"})
+
+
+def _moves_data(obj) -> bool:
+    return not isinstance(obj, WATCHED) and type(obj).__name__ not in BOOKKEEPING
+
+
+def _data_changed(session) -> None:
+    """Note that this transaction changes data; the version moves once it has committed."""
+    session.info["sillage_data_changed"] = True
+
+
+def _bump_data(session) -> None:
+    """Move the data version in a transaction of its own, just after the one that changed data
+    committed: the row is locked for one statement, never for a writer's whole transaction (in
+    it, every writer of every server would wait on this one row). A list read meanwhile keeps
+    at most the count it computed under the old number, which moves next; a process killed
+    between the two commits leaves counts one change behind until the next write."""
+    dialect = session.get_bind().dialect.name
+    with session.get_bind().connect() as conn:
+        if dialect in ("postgresql", "sqlite"):
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            conn.execute(insert(_table).values(id=DATA, version=1).on_conflict_do_update(
+                index_elements=[_table.c.id], set_={"version": _table.c.version + 1}))
+        elif not conn.execute(update(_table).where(_table.c.id == DATA).values(version=_table.c.version + 1)).rowcount:
+            from sqlalchemy import insert
+
+            conn.execute(insert(_table).values(id=DATA, version=1))
+        conn.commit()
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_data_change(session, _flush_context, _instances):
+    if not session.info.get("sillage_data_changed") and any(
+            _moves_data(obj) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _data_changed(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_bulk_write(state):
+    """`session.execute(update(...))` / `delete(...)` change rows without a flush."""
+    if (state.is_update or state.is_delete) and not state.session.info.get("sillage_data_changed"):
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) not in BOOKKEEPING_TABLES:
+            _data_changed(state.session)
+
+
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _end_of_transaction(session):
+def _committed(session):
     session.info.pop("sillage_stamp_bumped", None)
+    if session.info.pop("sillage_data_changed", None):
+        _bump_data(session)
+    _forget_versions()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    session.info.pop("sillage_stamp_bumped", None)
+    session.info.pop("sillage_data_changed", None)
+    _forget_versions()
+
+
+def _forget_versions():
     if has_request_context():
         g.pop("sillage_stamp", None)  # the next read sees our own change
+        g.pop("sillage_data_version", None)
+
+
+def read_versions(session) -> None:
+    """Both versions, in one statement (security/sessions.py reads them with the browser session)."""
+    found = dict(session.connection().execute(_read).all())
+    g.sillage_stamp, g.sillage_data_version = found.get(1), found.get(DATA, 0)
 
 
 def version(session) -> int | None:
@@ -59,8 +140,17 @@ def version(session) -> int | None:
     if not has_request_context():
         return None
     if "sillage_stamp" not in g:
-        g.sillage_stamp = session.connection().execute(_read).scalar()
+        read_versions(session)
     return g.sillage_stamp
+
+
+def data_version(session) -> int | None:
+    """The data version, read once per request with the stamp (None outside a request)."""
+    if not has_request_context():
+        return None
+    if "sillage_data_version" not in g or "sillage_stamp" not in g:
+        read_versions(session)
+    return g.sillage_data_version
 
 
 def cached(session, key, load):
@@ -102,3 +192,27 @@ def cached_instances(session, key, load, related=lambda obj: ()) -> list:
         return rows
 
     return [session.merge(row, load=False) for row in cached(session, key, detached)]
+
+
+_data_caches: dict = {}
+
+
+def cached_by_data(session, key, load):
+    """`load()` once per process, stamp and data version (the counts of lists). Always `load()`
+    outside a request, and in a transaction that has changed data: its version is not committed
+    (it may yet roll back, and another transaction take the same number)."""
+    if not has_request_context() or session.info.get("sillage_data_changed"):
+        return load()
+    versions = (version(session), data_version(session))
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    with _lock:
+        cache = _data_caches.get(database)
+        if cache is None or cache["versions"] != versions:
+            cache = _data_caches[database] = {"versions": versions, "entries": {}}
+    entries = cache["entries"]
+    if key in entries:
+        return entries[key]
+    value = load()
+    if len(entries) < MAX_ENTRIES:
+        entries[key] = value
+    return value
