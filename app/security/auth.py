@@ -75,11 +75,25 @@ def throttled_for(username: str, remote_addr: str | None) -> int:
     return max(waits)
 
 
+def _locked_throttle_row(key: str) -> LoginThrottle:
+    """The counter row of `key`, created if missing and locked until commit. Failures arrive
+    at several workers and app servers at once: a read-then-write would lose some of them (and
+    two first failures would both insert the row, one of them failing with an error)."""
+    table = LoginThrottle.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).values(key=key, failures=0).on_conflict_do_nothing(index_elements=["key"]))
+    return db.session.execute(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
 def register_failure(username: str, remote_addr: str | None) -> None:
     now = utcnow()
     for kind, key in _keys(username, remote_addr).items():
         rule = _throttles()[kind]
-        row = db.session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
+        row = _locked_throttle_row(key)
         if row.last_failure_at and row.last_failure_at < now - dt.timedelta(minutes=rule.window_minutes) \
                 and not (row.locked_until and row.locked_until > now):
             row.failures = 0
