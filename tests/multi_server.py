@@ -62,12 +62,12 @@ class Server:
         self.process = subprocess.Popen(
             [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "run:app"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         while time.time() < deadline:
             try:
-                requests.get(self.url + "/login/", timeout=10)
+                requests.get(self.url + "/login/", timeout=30)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.2)
@@ -88,6 +88,19 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def start_servers(database_url: str, workdir: str, names, workers: int = 1, **extra) -> list[Server]:
+    """Servers `names` on the database; none left running if one fails to start."""
+    servers = []
+    try:
+        for name in names:
+            servers.append(Server(database_url, workdir, name, workers=workers, **extra))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
 
 
 def csrf_token(session: requests.Session, base: str, path: str = "/login/") -> str:

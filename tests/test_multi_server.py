@@ -20,7 +20,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, select, text
 
-from .multi_server import PASSWORD, TOTP_SECRET, Server, csrf_token, prepare
+from .multi_server import PASSWORD, TOTP_SECRET, csrf_token, prepare, start_servers
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
                                 reason="two app servers share one PostgreSQL database: set TEST_DATABASE_URL")
@@ -36,12 +36,7 @@ def cluster():
     url = fresh_postgresql_database(os.environ["TEST_DATABASE_URL"], "multi")
     workdir = tempfile.mkdtemp(prefix="sillage-multi-")
     prepare(url, workdir)
-    a = Server(url, workdir, "a", **THROTTLE)
-    try:
-        b = Server(url, workdir, "b", **THROTTLE)
-    except Exception:
-        a.stop()
-        raise
+    a, b = start_servers(url, workdir, ("a", "b"), **THROTTLE)
     engine = create_engine(url)
     yield a, b, engine
     a.stop()
