@@ -112,9 +112,11 @@ class Config:
     SILLAGE_MFA_EXEMPT_ROLES = tuple(r for r in os.environ.get("SILLAGE_MFA_EXEMPT_ROLES", "").split(",") if r)
     SILLAGE_SESSION_IDLE_MINUTES = int(os.environ.get("SILLAGE_SESSION_IDLE_MINUTES", "30"))
     SILLAGE_SESSION_MAX_HOURS = int(os.environ.get("SILLAGE_SESSION_MAX_HOURS", "12"))
-    SILLAGE_LOGIN_FREE_ATTEMPTS = 3  # then 1 s, 2 s, 4 s… between attempts
-    SILLAGE_LOGIN_LOCK_AFTER = 10  # failures within 15 minutes that lock the account name
-    SILLAGE_LOGIN_LOCK_MINUTES = 15
+    # Sign-in throttle, counted in the database (login_throttle): every worker and every app
+    # server sees the same counts, with no Redis nor in-process counter.
+    SILLAGE_LOGIN_FREE_ATTEMPTS = int(os.environ.get("SILLAGE_LOGIN_FREE_ATTEMPTS", "3"))  # then 1 s, 2 s, 4 s…
+    SILLAGE_LOGIN_LOCK_AFTER = int(os.environ.get("SILLAGE_LOGIN_LOCK_AFTER", "10"))  # failures in 15 min that lock
+    SILLAGE_LOGIN_LOCK_MINUTES = int(os.environ.get("SILLAGE_LOGIN_LOCK_MINUTES", "15"))
     SILLAGE_PASSWORD_MIN_LENGTH = int(os.environ.get("SILLAGE_PASSWORD_MIN_LENGTH", "12"))
     SILLAGE_AUDIT_KEY = os.environ.get("SILLAGE_AUDIT_KEY")  # default: derived from SECRET_KEY
     # The chain's end, signed after each commit in a file outside the database (audit_anchor.py).

@@ -183,3 +183,44 @@ def test_next_accepts_only_a_local_path(app):
     me.post("/verrou/")
     kept = me.post("/verrou/deverrouiller?next=/usagers/", data={"password": PASSWORD})
     assert kept.headers["Location"].endswith("/usagers/")
+
+
+def test_a_second_factor_reset_or_a_password_change_ends_the_sessions_or_changes_nothing(app, monkeypatch):
+    """The change, the end of the sessions and tokens, and the audit entry share one transaction: a
+    worker dying between two commits cannot leave a reset factor with its old sessions still open."""
+    from app.security import audit
+
+    username = new_account(app)
+    client = open_session(app, app.test_client(), username)
+    raw = _token(app, username)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the worker dies here")
+
+    monkeypatch.setattr(auth, "record_event", fails)
+    monkeypatch.setattr(audit, "record_event", fails)
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        for change in (lambda: auth.reset_second_factor(user, "admin"),
+                       lambda: app.appbuilder.sm.set_password(user, "une autre phrase de passe toute neuve",
+                                                              by_admin=True)):
+            try:
+                change()
+            except RuntimeError:
+                db.session.rollback()
+        db.session.remove()
+    monkeypatch.undo()
+    assert security_enrolled(app, username)
+    assert client.get("/compte/").status_code == 200 and _works(app, raw)  # still signed in, token alive
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        auth.reset_second_factor(user, "admin")
+    assert client.get("/compte/").status_code == 302 and not _works(app, raw)
+
+
+def security_enrolled(app, username) -> bool:
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        enrolled = auth.mfa_enrolled(user)
+        db.session.remove()
+    return enrolled

@@ -76,3 +76,39 @@ def test_restore_refuses_a_broken_archive(app, tmp_path):
     bad.write_bytes(b"not an archive")
     result = app.test_cli_runner().invoke(args=["sillage", "restore", str(bad)])
     assert result.exit_code != 0 and "illisible" in result.output
+
+
+@pytest.mark.skipif("postgresql" not in DATABASES, reason="pg_dump: set TEST_DATABASE_URL")
+def test_a_backup_taken_while_others_write_restores_as_its_manifest_says(monkeypatch):
+    """Entries committed while pg_dump runs are not in the dump: the manifest (counts, audit head)
+    must describe the dump's own snapshot, or every backup taken under load fails to restore."""
+    from app.security.audit import record_event
+    from app.services import backup as backup_service
+
+    tmp = tempfile.mkdtemp(prefix="sillage-backup-load-")
+    source = make_app("postgresql", tmp, name="busy")
+    with source.app_context():
+        upgrade()
+        assert source.test_cli_runner().invoke(args=["sillage", "init"]).exit_code == 0
+    dump = backup_service._run
+
+    def dump_while_others_write(cmd, env):
+        dump(cmd, env)
+        record_event("login_failed", username="pendant la sauvegarde")  # another worker, meanwhile
+
+    monkeypatch.setattr(backup_service, "_run", dump_while_others_write)
+    archive = os.path.join(tmp, "busy.tar.gz")
+    result = source.test_cli_runner().invoke(args=["sillage", "backup", archive])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setattr(backup_service, "_run", dump)
+    target = make_app("postgresql", tmp, name="busy_target")
+    target.config["SILLAGE_DATA_DIR"] = os.path.join(tmp, "target-data")
+    restored = target.test_cli_runner().invoke(args=["sillage", "restore", archive])
+    assert restored.exit_code == 0, restored.output
+    assert target.test_cli_runner().invoke(args=["sillage", "audit", "reanchor", "--confirm"]).exit_code == 0
+    verified = target.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    for app in (source, target):
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -75,11 +75,25 @@ def throttled_for(username: str, remote_addr: str | None) -> int:
     return max(waits)
 
 
+def _locked_throttle_row(key: str) -> LoginThrottle:
+    """The counter row of `key`, created if missing and locked until commit. Failures arrive
+    at several workers and app servers at once: a read-then-write would lose some of them (and
+    two first failures would both insert the row, one of them failing with an error)."""
+    table = LoginThrottle.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).values(key=key, failures=0).on_conflict_do_nothing(index_elements=["key"]))
+    return db.session.execute(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
 def register_failure(username: str, remote_addr: str | None) -> None:
     now = utcnow()
     for kind, key in _keys(username, remote_addr).items():
         rule = _throttles()[kind]
-        row = db.session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
+        row = _locked_throttle_row(key)
         if row.last_failure_at and row.last_failure_at < now - dt.timedelta(minutes=rule.window_minutes) \
                 and not (row.locked_until and row.locked_until > now):
             row.failures = 0
@@ -246,10 +260,12 @@ def reset_second_factor(user, by_username: str) -> None:
     row = security_row(user.id)
     row.totp_secret = row.totp_confirmed_at = row.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    # One transaction: the factor, the sessions, the tokens and the entry go together or not at all.
+    end_user_sessions(user.id, connection=db.session.connection())
+    revoke_user_tokens(user.id, "second facteur réinitialisé", commit=False)
+    record_event("mfa_reset", entity="Compte", entity_id=user.id, details={"compte": user.username, "par": by_username},
+                 connection=db.session.connection())
     db.session.commit()
-    end_user_sessions(user.id)
-    revoke_user_tokens(user.id, "second facteur réinitialisé")
-    record_event("mfa_reset", entity="Compte", entity_id=user.id, details={"compte": user.username, "par": by_username})
 
 
 # --- personal API tokens -------------------------------------------------------------------------
@@ -285,16 +301,19 @@ def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     return user, token
 
 
-def revoke_user_tokens(user_id: int, reason: str) -> int:
+def revoke_user_tokens(user_id: int, reason: str, commit: bool = True) -> int:
     """Every personal API token of an account stops working: its password changed, its second
-    factor was reset, or it was deactivated (a token outliving them would keep the old access)."""
+    factor was reset, or it was deactivated (a token outliving them would keep the old access).
+    The revocation and its entry in one transaction; `commit=False`: the caller's."""
     from sqlalchemy import update
 
     count = db.session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                                .values(revoked_at=utcnow())).rowcount
-    db.session.commit()
     if count:
-        record_event("tokens_revoked", entity="Compte", entity_id=user_id, details={"jetons": count, "motif": reason})
+        record_event("tokens_revoked", entity="Compte", entity_id=user_id, details={"jetons": count, "motif": reason},
+                     connection=db.session.connection())
+    if commit:
+        db.session.commit()
     return count
 
 

@@ -136,11 +136,12 @@ class SillageUserView(UserDBModelView):
 
     def post_update(self, item):
         if not item.active:
+            from ..extensions import db
             from .auth import revoke_user_tokens
             from .sessions import end_user_sessions
 
-            end_user_sessions(item.id)
-            revoke_user_tokens(item.id, "compte désactivé")
+            end_user_sessions(item.id, connection=db.session.connection())
+            revoke_user_tokens(item.id, "compte désactivé")  # (commits both)
 
     @expose("/reset-mfa/<int:pk>", methods=["POST"])
     def reset_mfa(self, pk):
@@ -182,12 +183,14 @@ class SillageSecurityManager(SecurityManager):
         row = security_row(user.id)
         row.must_change_password = by_admin
         row.password_changed_at = utcnow()
-        self.session.commit()
+        # One transaction: never a new password with the old sessions and tokens still open.
         keep = None if by_admin or not has_request_context() else getattr(_session(), "sid", None)
-        end_user_sessions(user.id, keep_sid=keep)
-        revoke_user_tokens(user.id, "mot de passe changé")
+        end_user_sessions(user.id, keep_sid=keep, connection=self.session.connection())
+        revoke_user_tokens(user.id, "mot de passe changé", commit=False)
         record_event("password_changed", entity="Compte", entity_id=user.id,
-                     details={"compte": user.username, "par_administrateur": by_admin})
+                     details={"compte": user.username, "par_administrateur": by_admin},
+                     connection=self.session.connection())
+        self.session.commit()
 
     def reset_password(self, userid, password):
         self.set_password(self.get_user_by_id(userid), password, by_admin=True)

@@ -195,11 +195,15 @@ def api_session_alive(sid: str | None, app) -> bool:
     return True
 
 
-def end_user_sessions(user_id: int, keep_sid: str | None = None) -> int:
-    """End every session (browser and API) of a user, but `keep_sid` if given."""
+def end_user_sessions(user_id: int, keep_sid: str | None = None, connection=None) -> int:
+    """End every session (browser and API) of a user, but `keep_sid` if given; in the caller's
+    transaction when a connection is given (a password or second factor changed with its
+    sessions ended, or neither: a worker killed between two commits would leave them open)."""
     stmt = delete(table).where(table.c.user_id == user_id)
     if keep_sid:
         stmt = stmt.where(table.c.id != digest(keep_sid))
+    if connection is not None:
+        return connection.execute(stmt).rowcount
     with _engine().begin() as conn:
         return conn.execute(stmt).rowcount
 

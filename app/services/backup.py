@@ -45,18 +45,21 @@ def _run(cmd: list[str], env: dict) -> None:
         raise BackupError(f"{cmd[0]} a échoué : {result.stderr.strip()[:500]}")
 
 
-def _counts(engine) -> dict:
-    names = set(inspect(engine).get_table_names())
-    with engine.connect() as conn:
-        return {t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar() for t in COUNTED if t in names}
+def _counts(conn) -> dict:
+    names = set(inspect(conn).get_table_names())
+    return {t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar() for t in COUNTED if t in names}
 
 
-def _revision(engine) -> str | None:
-    with engine.connect() as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:  # noqa: BLE001  (no schema yet)
-            return None
+def _facts(conn) -> dict:
+    """What the manifest says of a database: schema revision, counts, audit chain head. Read in
+    the snapshot that is saved (not the live database, which moves on under load)."""
+    from ..models import AuditHead
+
+    names = set(inspect(conn).get_table_names())
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+        if "alembic_version" in names else None
+    head = conn.execute(select(AuditHead.last_id, AuditHead.last_hash)).first() if "audit_head" in names else None
+    return {"revision": revision, "counts": _counts(conn), "audit_head": list(head) if head else None}
 
 
 def backup(database_url: str, data_dir: str, dest: str) -> dict:
@@ -76,20 +79,25 @@ def backup(database_url: str, data_dir: str, dest: str) -> dict:
             source.close()
             target.close()
             db_file = "database.sqlite"
+            copy = create_engine(f"sqlite:///{work / db_file}")
+            with copy.connect() as conn:
+                facts = _facts(conn)
+            copy.dispose()
         elif url.get_backend_name() == "postgresql":
             args, env = _pg_env(url)
-            _run(["pg_dump", *args, "--format=custom", "--no-owner", "--file", str(work / "database.dump"),
-                  url.database], env)
+            # pg_dump takes the snapshot this transaction exports, whose counts and audit head the
+            # manifest records: under load, a second look at the live database would not match
+            # the dump, and its restore would be refused as incomplete.
+            with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+                snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar()
+                facts = _facts(conn)
+                _run(["pg_dump", *args, "--format=custom", "--no-owner", "--snapshot", snapshot,
+                      "--file", str(work / "database.dump"), url.database], env)
             db_file = "database.dump"
         else:
             raise BackupError(f"base non prise en charge : {url.get_backend_name()}")
-        from ..models import AuditHead
-
-        with engine.connect() as conn:
-            head = conn.execute(select(AuditHead.last_id, AuditHead.last_hash)).first()
         manifest = {"format": FORMAT, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                    "database": url.get_backend_name(), "database_file": db_file, "revision": _revision(engine),
-                    "counts": _counts(engine), "audit_head": list(head) if head else None,
+                    "database": url.get_backend_name(), "database_file": db_file, **facts,
                     "documents": sum(len(files) for _, _, files in os.walk(data_dir)) if os.path.isdir(data_dir) else 0}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         partial = dest_path.with_name(dest_path.name + ".partiel")
@@ -152,7 +160,8 @@ def restore(database_url: str, data_dir: str, src: str) -> dict:
         if (work / "data").is_dir():
             Path(data_dir).mkdir(parents=True, exist_ok=True)
             shutil.copytree(work / "data", data_dir, dirs_exist_ok=True)
-        counts = _counts(engine)
+        with engine.connect() as conn:
+            counts = _counts(conn)
         if counts != manifest["counts"]:
             raise BackupError(f"restauration incomplète : {counts} au lieu de {manifest['counts']}")
         return manifest
