@@ -17,10 +17,12 @@ sillage_cli = SillageGroup("sillage", help="Commandes d'administration de Sillag
 @sillage_cli.command("init")
 def init_command():
     """Référentiels par défaut, permissions et rôles (idempotent)."""
+    from .. import register_web_now
     from ..security.roles import sync_roles
     from ..services.forms import load_shipped
     from ..services.referentiels import load_reference_data
 
+    register_web_now(current_app)  # the permissions come from the views
     load_reference_data(db.session)
     sync_roles(current_app.appbuilder)
     added = load_shipped(db.session)
@@ -39,6 +41,7 @@ def _password_file() -> Path:
                                     "(sinon : chacun active sa double authentification à la première connexion).")
 def demo_command(password, totp_secret):
     """Organisation de démonstration, usagers et comptes (idempotent)."""
+    from .. import register_web_now
     from ..domain.passwords import password_problems
     from ..security.roles import sync_roles
     from ..services.demo import ACCOUNTS, enrol_demo_accounts, load_demo
@@ -54,6 +57,7 @@ def demo_command(password, totp_secret):
             raise click.BadParameter("secret base32 invalide (lettres A-Z et chiffres 2-7)", param_hint="--totp-secret")
         if len(totp_secret) < 16:
             raise click.BadParameter("au moins 16 caractères base32 (80 bits)", param_hint="--totp-secret")
+    register_web_now(current_app)  # the permissions come from the views
     sync_roles(current_app.appbuilder)
     created, used, new_people = load_demo(current_app.appbuilder.sm, db.session, password)
     if totp_secret:
