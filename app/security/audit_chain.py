@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Text, bindparam, delete, func, insert, select, type_coerce, update
 
 from ..models import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager, AuditVerification
 from ..models.base import utcnow
@@ -159,15 +159,26 @@ def _walk(connection, after: int, expected_prev: str, key: bytes, batch: int):
     encode, digest, same = _ENCODE, hmac.digest, hmac.compare_digest
     erased = _Erased(connection)
     expected_id, checked = after, 0
+    raw = connection.dialect.name == "sqlite"
+    columns = _WALKED
+    if raw:  # SQLite: the stored text, decoded here (SQLAlchemy's processors cost a third of the loop)
+        columns = [type_coerce(c, Text) if c.key in ("at", "details", "changes") else c for c in _WALKED]
+    loads, as_time = json.loads, _sqlite_time
     result = connection.execution_options(stream_results=True, yield_per=batch).execute(
-        select(*_WALKED).where(events.c.id > after).order_by(events.c.id))
+        select(*columns).where(events.c.id > after).order_by(events.c.id))
     try:
         for (id_, at, user_id, username, remote_addr, client, action, entity, entity_id, usager_id, version,
              chash, details, prev, stored, changes) in result:  # ids may have gaps (rolled-back transactions)
             if prev != expected_prev:
                 return expected_id, expected_prev, checked, (
                     id_, "chaînage rompu : l'entrée précédente a été supprimée, insérée ou modifiée")
-            payload = encode({"action": action, "at": at.isoformat(timespec="microseconds"), "changes_hash": chash,
+            if raw:
+                at = as_time(at)
+                details = None if details is None else loads(details)
+                changes = None if changes is None else loads(changes)
+            else:
+                at = at.isoformat(timespec="microseconds")
+            payload = encode({"action": action, "at": at, "changes_hash": chash,
                               "client": client, "details": details, "entity": entity, "entity_id": entity_id,
                               "id": id_, "prev_hash": prev, "remote_addr": remote_addr, "usager_id": usager_id,
                               "user_id": user_id, "username": username, "version": version})
@@ -182,6 +193,14 @@ def _walk(connection, after: int, expected_prev: str, key: bytes, batch: int):
     finally:
         result.close()
     return expected_id, expected_prev, checked, None
+
+
+def _sqlite_time(stored: str) -> str:
+    """SQLite's stored DATETIME text ("2026-12-04 08:30:00.123456", as SQLAlchemy writes it) as
+    `datetime.isoformat(timespec="microseconds")`; another spelling is parsed."""
+    if len(stored) == 26 and stored[10] == " ":
+        return f"{stored[:10]}T{stored[11:]}"
+    return dt.datetime.fromisoformat(stored).isoformat(timespec="microseconds")
 
 
 def _entry_intact(connection, entry_id: int, entry_hash: str, key: bytes) -> bool:
