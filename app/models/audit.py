@@ -21,14 +21,15 @@ class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),
                       Index("ix_audit_event_usager_at", "usager_id", "at"),
-                      Index("ix_audit_event_username_at", "username", "at"))
+                      Index("ix_audit_event_username_at", "username", "at"),
+                      Index("ix_audit_event_action_at", "action", "at"))
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, default=utcnow, index=True)
     user_id = Column(Integer, nullable=True, index=True)  # no FK: the trail outlives accounts
     username = Column(String(100))
     remote_addr = Column(String(64))
     client = Column(String(200))  # user agent, or "cli"
-    action = Column(String(30), nullable=False, index=True)
+    action = Column(String(30), nullable=False)  # indexed with `at` (ix_audit_event_action_at)
     entity = Column(String(60), nullable=False)
     entity_id = Column(Integer, nullable=True)
     usager_id = Column(Integer, nullable=True)  # indexed with `at` (ix_audit_event_usager_at)

@@ -1,4 +1,4 @@
-"""Audit at scale: signed verification checkpoints; indexes by usager and time, by account and time
+"""Audit at scale: signed verification checkpoints; indexes by usager, account and action with the time
 
 Revision ID: 0031_audit_scale
 Revises: 0030_etablissement_logo
@@ -30,12 +30,16 @@ def upgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index('ix_audit_event_usager_at', ['usager_id', 'at'], unique=False)
         batch_op.create_index('ix_audit_event_username_at', ['username', 'at'], unique=False)
-        batch_op.drop_index('ix_audit_event_usager_id')  # the new index starts with usager_id
+        batch_op.create_index('ix_audit_event_action_at', ['action', 'at'], unique=False)
+        batch_op.drop_index('ix_audit_event_usager_id')  # the new indexes start with these columns
+        batch_op.drop_index('ix_audit_event_action')
 
 
 def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_event_action', ['action'], unique=False)
         batch_op.create_index('ix_audit_event_usager_id', ['usager_id'], unique=False)
+        batch_op.drop_index('ix_audit_event_action_at')
         batch_op.drop_index('ix_audit_event_username_at')
         batch_op.drop_index('ix_audit_event_usager_at')
     op.drop_table('audit_verification')
