@@ -506,3 +506,15 @@ def test_the_audit_pages_read_actions_and_objects_in_french(app, as_user):
     page = html.unescape(as_user("dpo").get("/audit/").data.decode())
     assert "consultation" in page and "Évaluation" in page and "création" in page
     assert ">read<" not in page and ">EvaluationResult" not in page and ">create<" not in page
+
+
+def test_the_audit_page_counts_no_further_than_it_needs(app, as_user, monkeypatch):
+    """Millions of entries (issue 20): beyond the limit the page says "plus de", with the next page."""
+    from app.services import audit_log
+
+    monkeypatch.setattr(audit_log, "COUNT_LIMIT", 3)
+    with app.app_context():
+        for n in range(55):
+            record_event("login_failed", username=f"compte.{n}")
+    page = html.unescape(as_user("dpo").get("/audit/").data.decode())
+    assert "Plus de 50 entrées" in page and "Suivantes" in page
