@@ -171,23 +171,26 @@ def _hmac_sha256(key: bytes):
     return mac
 
 
-_WALK_SQL = (f"SELECT {', '.join(c.name for c in _WALKED)} FROM {events.name} WHERE id > {{mark}} ORDER BY id")
+# JSON as text on both databases ("::text" on PostgreSQL, where the driver would decode it): decoded
+# here, skipped when it is JSON null (most `changes`).
+_WALK_SQL = ("SELECT " + ", ".join(f"{c.name}{{json}}" if c.name in ("details", "changes") else c.name for c in _WALKED)
+             + f" FROM {events.name} WHERE id > {{mark}} ORDER BY id")
 
 
 def _rows_after(connection, after: int, batch: int):
     """The rows after `after`, in id order, as plain tuples from the driver's own cursor (streamed:
     a server-side cursor on PostgreSQL; SQLite's cursor reads as it goes). SQLAlchemy's rows and
-    type processing cost as much as the hashing. SQLite gives the stored texts, PostgreSQL
-    datetimes and decoded JSON."""
+    type processing cost as much as the hashing. JSON comes as text; `at` as SQLite's stored
+    text, a datetime from PostgreSQL."""
     raw = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
         cursor = raw.cursor(name="sillage_audit_verify")
         cursor.itersize = batch
-        cursor.execute(_WALK_SQL.format(mark="%s"), (after,))
+        cursor.execute(_WALK_SQL.format(mark="%s", json="::text"), (after,))
     else:
         cursor = raw.cursor()
         cursor.arraysize = batch
-        cursor.execute(_WALK_SQL.format(mark="?"), (after,))
+        cursor.execute(_WALK_SQL.format(mark="?", json=""), (after,))
     try:
         while chunk := cursor.fetchmany(batch):
             yield from chunk
@@ -200,7 +203,7 @@ def _walk(connection, after: int, expected_prev: str, key: bytes, batch: int):
     encode, same, mac = _ENCODE, hmac.compare_digest, _hmac_sha256(key)
     erased = _Erased(connection)
     expected_id, checked = after, 0
-    texts = connection.dialect.name == "sqlite"  # (the stored texts: decoded here)
+    texts = connection.dialect.name == "sqlite"  # (`at` as stored: read here)
     loads, as_time = json.loads, _sqlite_time
     for (id_, at, user_id, username, remote_addr, client, action, entity, entity_id, usager_id, version,
          chash, details, prev, stored, changes) in _rows_after(connection, after, batch):
@@ -208,12 +211,9 @@ def _walk(connection, after: int, expected_prev: str, key: bytes, batch: int):
         if prev != expected_prev:
             return expected_id, expected_prev, checked, (
                 id_, "chaînage rompu : l'entrée précédente a été supprimée, insérée ou modifiée")
-        if texts:
-            at = as_time(at)
-            details = None if details is None else loads(details)
-            changes = None if changes is None else loads(changes)
-        else:
-            at = at.isoformat(timespec="microseconds")
+        at = as_time(at) if texts else at.isoformat(timespec="microseconds")
+        details = None if details is None or details == "null" else loads(details)
+        changes = None if changes is None or changes == "null" else loads(changes)
         payload = encode({"action": action, "at": at, "changes_hash": chash,
                           "client": client, "details": details, "entity": entity, "entity_id": entity_id,
                           "id": id_, "prev_hash": prev, "remote_addr": remote_addr, "usager_id": usager_id,
