@@ -1,7 +1,9 @@
 """Sillage: the application factory."""
 import os
+import sys
 from pathlib import Path
 
+import click
 from flask import Flask
 from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
@@ -45,7 +47,38 @@ def _private_files(app) -> None:
         database.chmod(0o600)
 
 
-def create_app(config_object="config.Config", **overrides) -> Flask:
+def _running_a_sillage_command() -> bool:
+    """True when the `flask` command loads the app to run `flask sillage …`: those commands work
+    on the database and need neither the views nor the routes, which cost about a second to
+    build (issue 20: a command should start in under 1.5 s). The few that do (`init`, `demo`:
+    permissions come from the views) call `register_web_now`."""
+    from flask.cli import FlaskGroup
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not isinstance(ctx.find_root().command, FlaskGroup):
+        return False
+    words, args = [], iter(sys.argv[1:])
+    for arg in args:
+        if arg in ("-A", "--app", "-e", "--env-file"):
+            next(args, None)
+        elif not arg.startswith("-"):
+            words.append(arg)
+    return words[:1] == ["sillage"]
+
+
+def register_web_now(app) -> None:
+    """Register the views and routes of an app created without them (a `flask sillage` command)."""
+    appbuilder = app.extensions.pop("sillage.web_pending", None)
+    if appbuilder is not None:
+        from .web import register_web
+
+        with app.app_context():
+            register_web(app, appbuilder)
+
+
+def create_app(config_object="config.Config", web: bool | None = None, **overrides) -> Flask:
+    """`web`: register the views and routes (default: yes, unless the app is loaded by the `flask`
+    command to run one of Sillage's own commands)."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=False,
                 template_folder="web/templates", static_folder="web/static")
     app.url_map.converters["int"] = DatabaseIntConverter
@@ -70,7 +103,12 @@ def create_app(config_object="config.Config", **overrides) -> Flask:
         app.session_interface = DatabaseSessionInterface()
         appbuilder = AppBuilder(update_perms=False)
         appbuilder.init_app(app, db.session)
-        register_web(app, appbuilder)
+        if web is None:
+            web = not _running_a_sillage_command()
+        if web:
+            register_web(app, appbuilder)
+        else:
+            app.extensions["sillage.web_pending"] = appbuilder
         init_guards(app)
         audit.init_read_audit(app)
     from .cli import sillage_cli

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from app.extensions import db
-from app.models import AuditCheckpoint, AuditEvent, AuditHead, FormDefinition, Usager
+from app.models import AuditCheckpoint, AuditEvent, AuditHead, AuditVerification, FormDefinition, Usager
 from app.security.audit import record_event
 from app.security.audit_chain import GENESIS
 
@@ -111,8 +111,9 @@ def own_app(request):
     release(app)
 
 
-def verify(app):
-    return app.test_cli_runner().invoke(args=["sillage", "audit", "verify"])
+def verify(app, complete=True):
+    """The whole chain by default: these tests change entries a previous run already verified."""
+    return app.test_cli_runner().invoke(args=["sillage", "audit", "verify", *(["--complet"] if complete else [])])
 
 
 def some_id(app, n=10):
@@ -214,6 +215,75 @@ def _restore(app, tail, head, anchor_text=None):
         with open(app.config["SILLAGE_AUDIT_ANCHOR"], "w") as fh:
             fh.write(anchor_text)
     _put_back(app, tail)
+
+
+# --- verification from the last signed checkpoint ----------------------------------------------
+
+def _tamper(app, entry_id, username):
+    with app.app_context():
+        original = db.session.execute(select(AuditEvent.username).where(AuditEvent.id == entry_id)).scalar_one()
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == entry_id).values(username=username))
+        db.session.commit()
+    return original
+
+
+def test_verify_checks_only_what_came_after_its_last_checkpoint(own_app):
+    first = verify(own_app)
+    assert first.exit_code == 0 and "depuis le début" in first.output
+    checkpoint = _head(own_app)[0]
+    with own_app.app_context():
+        for n in range(3):
+            record_event("login_failed", username=f"apres.controle{n}")
+    again = verify(own_app, complete=False)
+    assert again.exit_code == 0 and "3 entrées vérifiées" in again.output, again.output
+    assert f"point de contrôle de l'entrée n° {checkpoint}" in again.output
+
+
+def test_a_change_after_the_checkpoint_is_caught_by_the_incremental_check(own_app):
+    assert verify(own_app).exit_code == 0
+    with own_app.app_context():
+        for n in range(3):
+            record_event("login_failed", username=f"nouvelle{n}")
+    target = _head(own_app)[0] - 1
+    original = _tamper(own_app, target, "mallory")
+    bad = verify(own_app, complete=False)
+    assert bad.exit_code == 1 and f"n° {target}" in bad.output and "--complet" in bad.output
+    _tamper(own_app, target, original)
+    assert verify(own_app, complete=False).exit_code == 0
+
+
+def test_a_change_before_the_checkpoint_is_caught_by_the_complete_check(own_app):
+    assert verify(own_app).exit_code == 0
+    target = some_id(own_app)
+    original = _tamper(own_app, target, "mallory")
+    assert verify(own_app, complete=False).exit_code == 0  # already verified: not read again…
+    bad = verify(own_app)  # …but the complete check reads everything
+    assert bad.exit_code == 1 and f"n° {target}" in bad.output
+    _tamper(own_app, target, original)
+    assert verify(own_app).exit_code == 0
+
+
+def test_a_forged_or_moved_checkpoint_is_refused(own_app):
+    assert verify(own_app).exit_code == 0
+    last_id, last_hash = _head(own_app)
+    with own_app.app_context():
+        cp = db.session.execute(select(AuditVerification).order_by(AuditVerification.id.desc())).scalars().first()
+        cp_id, signature = cp.id, cp.signature
+        cp.checked = cp.checked + 1  # any field changed: the signature no longer matches
+        db.session.commit()
+    bad = verify(own_app, complete=False)
+    assert bad.exit_code == 1 and "point de contrôle de vérification falsifié" in bad.output
+    with own_app.app_context():
+        db.session.execute(update(AuditVerification).where(AuditVerification.id == cp_id)
+                           .values(checked=AuditVerification.checked - 1))
+        db.session.commit()
+    original = _tamper(own_app, last_id, "mallory")  # the checkpoint's own entry changed
+    bad = verify(own_app, complete=False)
+    assert bad.exit_code == 1 and "point de contrôle de vérification" in bad.output
+    _tamper(own_app, last_id, original)
+    with own_app.app_context():
+        assert db.session.get(AuditVerification, cp_id).signature == signature
+    assert verify(own_app, complete=False).exit_code == 0
 
 
 def test_one_anchor_line_per_committed_transaction_none_for_a_rollback_or_a_failed_commit(app):
@@ -436,3 +506,15 @@ def test_the_audit_pages_read_actions_and_objects_in_french(app, as_user):
     page = html.unescape(as_user("dpo").get("/audit/").data.decode())
     assert "consultation" in page and "Évaluation" in page and "création" in page
     assert ">read<" not in page and ">EvaluationResult" not in page and ">create<" not in page
+
+
+def test_the_audit_page_counts_no_further_than_it_needs(app, as_user, monkeypatch):
+    """Millions of entries (issue 20): beyond the limit the page says "plus de", with the next page."""
+    from app.services import audit_log
+
+    monkeypatch.setattr(audit_log, "COUNT_LIMIT", 3)
+    with app.app_context():
+        for n in range(55):
+            record_event("login_failed", username=f"compte.{n}")
+    page = html.unescape(as_user("dpo").get("/audit/").data.decode())
+    assert "Plus de 50 entrées" in page and "Suivantes" in page

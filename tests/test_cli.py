@@ -66,3 +66,37 @@ def test_generate_makes_usagers_with_foyers_and_admissions(empty_app):
     assert after["Admission"] - before["Admission"] == 120 and after["Foyer"] > before["Foyer"]
     bad = runner.invoke(args=["sillage", "generate", "--usagers", "0"])
     assert bad.exit_code != 0
+
+
+@pytest.fixture(params=DATABASES)
+def app_without_views(request):
+    """What `flask sillage …` builds: the app without its views and routes (issue 20: a command
+    starts in well under 1.5 s)."""
+    import os
+
+    from app import create_app
+
+    from .conftest import database_url
+
+    tmpdir = tempfile.mkdtemp(prefix="sillage-cli-")
+    app = create_app("config.TestConfig", web=False, SQLALCHEMY_DATABASE_URI=database_url(request.param, tmpdir, "cli"),
+                     SILLAGE_DATA_DIR=os.path.join(tmpdir, "data"),
+                     SILLAGE_AUDIT_ANCHOR=os.path.join(tmpdir, "cli-audit-anchor.log"))
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_command_starts_without_the_views_and_init_still_grants_every_permission(app_without_views):
+    from app.models import Role
+
+    assert not any(rule.rule.startswith("/audit/") for rule in app_without_views.url_map.iter_rules())
+    runner = app_without_views.test_cli_runner()
+    assert runner.invoke(args=["sillage", "audit", "verify"]).exit_code == 0
+    result = runner.invoke(args=["sillage", "init"])
+    assert result.exit_code == 0, result.output
+    assert any(rule.rule.startswith("/audit/") for rule in app_without_views.url_map.iter_rules())
+    dpo = db.session.execute(select(Role).where(Role.name == "DPO")).scalar_one()
+    assert ("can_read", "Audit") in {(p.permission.name, p.view_menu.name) for p in dpo.permissions}

@@ -17,10 +17,12 @@ sillage_cli = SillageGroup("sillage", help="Commandes d'administration de Sillag
 @sillage_cli.command("init")
 def init_command():
     """Référentiels par défaut, permissions et rôles (idempotent)."""
+    from .. import register_web_now
     from ..security.roles import sync_roles
     from ..services.forms import load_shipped
     from ..services.referentiels import load_reference_data
 
+    register_web_now(current_app)  # the permissions come from the views
     load_reference_data(db.session)
     sync_roles(current_app.appbuilder)
     added = load_shipped(db.session)
@@ -39,6 +41,7 @@ def _password_file() -> Path:
                                     "(sinon : chacun active sa double authentification à la première connexion).")
 def demo_command(password, totp_secret):
     """Organisation de démonstration, usagers et comptes (idempotent)."""
+    from .. import register_web_now
     from ..domain.passwords import password_problems
     from ..security.roles import sync_roles
     from ..services.demo import ACCOUNTS, enrol_demo_accounts, load_demo
@@ -54,6 +57,7 @@ def demo_command(password, totp_secret):
             raise click.BadParameter("secret base32 invalide (lettres A-Z et chiffres 2-7)", param_hint="--totp-secret")
         if len(totp_secret) < 16:
             raise click.BadParameter("au moins 16 caractères base32 (80 bits)", param_hint="--totp-secret")
+    register_web_now(current_app)  # the permissions come from the views
     sync_roles(current_app.appbuilder)
     created, used, new_people = load_demo(current_app.appbuilder.sm, db.session, password)
     if totp_secret:
@@ -87,30 +91,64 @@ def demo_command(password, totp_secret):
 
 @sillage_cli.command("generate")
 @click.option("--usagers", "count", type=click.IntRange(1, 1_000_000), default=3000, show_default=True,
-              help="Nombre d'usagers à créer.")
+              help="Nombre d'usagers à créer (sans --profile).")
+@click.option("--profile", type=click.Choice(["benchmark"]), default=None,
+              help="benchmark : 10 établissements, 30 000 usagers, 60 000 évaluations, 600 000 transmissions, "
+                   "20 000 projets, 100 000 documents, 3 millions d'entrées d'audit.")
+@click.option("--scale", type=click.FloatRange(0.0001, 10), default=1.0, show_default=True,
+              help="Échelle des volumes du profil (0.01 : un centième).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Graine du hasard : la même graine donne les mêmes données.")
-def generate_command(count, seed):
+def generate_command(count, profile, scale, seed):
     """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
-    from ..services.generate import generate
     from ..services.maintenance import refresh_statistics
     from ..services.referentiels import load_reference_data
 
     load_reference_data(db.session)
-    with click.progressbar(length=count, label="Usagers") as bar:
-        last = [0]
+    if profile == "benchmark":
+        _generate_benchmark(scale, seed)
+    else:
+        from ..services.generate import generate
 
-        def progress(done):
-            bar.update(done - last[0])
-            last[0] = done
+        with click.progressbar(length=count, label="Usagers") as bar:
+            last = [0]
 
-        try:
-            generate(db.session, count, seed, progress)
-        except LookupError:
-            raise click.ClickException("Aucun service : lancez d'abord « flask sillage demo ».")
-    click.echo(f"{count} usagers créés.")
+            def progress(done):
+                bar.update(done - last[0])
+                last[0] = done
+
+            try:
+                generate(db.session, count, seed, progress)
+            except LookupError:
+                raise click.ClickException("Aucun service : lancez d'abord « flask sillage demo ».")
+        click.echo(f"{count} usagers créés.")
     refresh_statistics(db.session)  # a bulk load: the planner's statistics are out of date
     click.echo("Statistiques de la base mises à jour.")
+
+
+def _generate_benchmark(scale: float, seed: int) -> None:
+    from contextlib import contextmanager
+
+    from flask_babel import gettext as _
+
+    from ..services.forms import load_shipped
+    from ..services.generate_benchmark import benchmark
+
+    load_shipped(db.session)  # the AGGIR grid the evaluations are made with
+
+    @contextmanager
+    def progress(label, total):
+        with click.progressbar(length=total, label=label.ljust(30)) as bar:
+            yield bar.update
+
+    try:
+        made = benchmark(db.session, current_app.config["SILLAGE_DATA_DIR"], scale=scale, seed=seed,
+                         progress=progress)
+    except LookupError:
+        raise click.ClickException(_("Aucun compte ou référentiel : lancez d'abord « flask sillage demo »."))
+    click.echo(_("Organisation de test créée : %(etablissements)s établissements, %(usagers)s usagers, "
+                 "%(evaluations)s évaluations, %(transmissions)s transmissions, %(projets)s projets personnalisés, "
+                 "%(documents)s documents, %(audit)s entrées d'audit.", **made))
 
 
 @sillage_cli.command("maintenance")

@@ -25,20 +25,34 @@ def audit_cli():
 @click.option("--anchor", "anchors", multiple=True, type=click.Path(dir_okay=False),
               help="Fichier d'ancrage à confronter à la chaîne (répétable, un par serveur ; "
                    "défaut : SILLAGE_AUDIT_ANCHOR).")
-def audit_verify(anchors):
-    """Vérifie toute la chaîne et sa fin (ancrage hors de la base) ; code de sortie 1 si altération."""
-    from ..security.audit_chain import verify
+@click.option("--complet", "complete", is_flag=True,
+              help="Vérifie toute la chaîne depuis son début, pas seulement depuis le dernier point de contrôle.")
+def audit_verify(anchors, complete):
+    """Vérifie la chaîne depuis le dernier point de contrôle signé (--complet : depuis le début) et sa fin
+    (ancrage hors de la base) ; enregistre un nouveau point de contrôle ; code de sortie 1 si altération."""
+    from flask_babel import gettext as _
+
+    from ..security.audit_chain import record_verification, verify
 
     with db.engine.connect() as conn:
-        verdict = verify(conn, anchors=list(anchors) or None)
+        verdict = verify(conn, anchors=list(anchors) or None, complete=complete)
     if verdict.ok:
-        click.echo(f"Journal d'audit intègre : {verdict.checked} entrées vérifiées"
-                   + (f", fin attestée hors de la base jusqu'à l'entrée n° {verdict.anchored_id}."
+        with db.engine.begin() as conn:
+            record_verification(conn, verdict)
+        scope = (_("depuis le début de la chaîne") if verdict.complete
+                 else _("depuis le point de contrôle de l'entrée n° %(id)s", id=verdict.from_id))
+        click.echo(_("Journal d'audit intègre : %(count)s entrées vérifiées %(scope)s", count=verdict.checked,
+                     scope=scope)
+                   + (_(", fin attestée hors de la base jusqu'à l'entrée n° %(id)s.", id=verdict.anchored_id)
                       if verdict.anchored_id is not None else "."))
         return
-    where = f"première entrée fautive n° {verdict.first_bad_id} " if verdict.first_bad_id is not None else ""
-    click.echo(f"Journal d'audit ALTÉRÉ : {where}({verdict.reason}) ; "
-               f"{verdict.checked} entrées chaînées sans erreur.", err=True)
+    where = (_("première entrée fautive n° %(id)s ", id=verdict.first_bad_id)
+             if verdict.first_bad_id is not None else "")
+    click.echo(_("Journal d'audit ALTÉRÉ : %(where)s(%(reason)s) ; %(count)s entrées chaînées sans erreur.",
+                 where=where, reason=verdict.reason, count=verdict.checked), err=True)
+    if not verdict.complete:
+        click.echo(_("(vérification depuis le point de contrôle de l'entrée n° %(id)s ; « --complet » vérifie "
+                     "toute la chaîne)", id=verdict.from_id), err=True)
     raise SystemExit(1)
 
 
@@ -48,7 +62,7 @@ def audit_reanchor(confirm):
     """Repart d'un nouvel ancrage après une restauration légitime ; enregistré au journal."""
     from ..security import audit_anchor
     from ..security.audit import record_event
-    from ..security.audit_chain import verify
+    from ..security.audit_chain import record_verification, verify
 
     if not confirm:
         raise click.UsageError("le réancrage accepte la fin actuelle de la chaîne, même si des entrées ont été "
@@ -59,6 +73,8 @@ def audit_reanchor(confirm):
     if not verdict.ok:
         raise click.ClickException(f"chaîne altérée à l'entrée n° {verdict.first_bad_id} ({verdict.reason}) : "
                                    "réancrage refusé.")
+    with db.engine.begin() as conn:  # the next verification starts from the end accepted here
+        record_verification(conn, verdict)
     previous = audit_anchor.last_anchor()
     record_event("audit_reanchor", entity="JournalAudit", details={
         "fichier": audit_anchor.configured_path(), "ancrage_precedent": previous, "entrees": verdict.checked})

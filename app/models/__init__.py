@@ -4,7 +4,7 @@ from flask_appbuilder.security.sqla.models import Role, User  # noqa: F401  (FAB
 from .agenda import AgendaFeed, Evenement, EvenementParticipant, EvenementUsager
 from .access import CategoryAccess, EmergencyAccess, SecurityStamp
 from .identity import IdentityReferral
-from .audit import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager
+from .audit import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager, AuditVerification
 from .documents import Document, DocumentVersion
 from .ecrit import Ecrit, EcritVersion, TypeEcrit
 from .draft import FormDraft
@@ -30,7 +30,7 @@ from .usager import CouvertureSociale, MesureProtection, Usager
 
 __all__ = [
     "AccessRequest", "Admission", "AgendaFeed", "Aide", "ApiToken", "Assurance", "AuditCheckpoint",
-    "AuditEvent", "AuditHead", "AuditUsager", "Avenant", "ContratSejour", "Devis", "DevisLigne", "Evenement",
+    "AuditEvent", "AuditHead", "AuditUsager", "AuditVerification", "Avenant", "ContratSejour", "Devis", "DevisLigne", "Evenement",
     "EvenementParticipant", "EvenementUsager", "Facture", "IdentityReferral", "JustificatifRessources",
     "LoginThrottle", "RecoveryCode",
     "UserSecurity", "WebSession", "ErasureRequest", "RectificationRequest", "CategoryAccess", "EmergencyAccess", "SecurityStamp", "FormDraft", "Capacite", "CategorieEtablissement", "ContactPerson",

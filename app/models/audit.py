@@ -5,27 +5,34 @@ Rows are written by one session hook (writes) and one request hook (reads) in
 of the previous row's hash: altering, removing or inserting a row breaks the chain, and
 `flask sillage audit verify` names the first bad row. `AuditHead` holds the chain's end (so a
 removed tail is seen too) and serialises writers; `AuditCheckpoint` keeps the signed end of a
-purged part so the remaining chain still verifies.
+purged part so the remaining chain still verifies; `AuditVerification` the signed end of the part
+already verified, so the next `verify` checks only what came after it (issue 20).
+
+Indexes (issue 20, millions of entries): a dossier's history reads by usager and time, the DPO's
+search by time, by account and time, by action.
 """
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, Index, Integer, String
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String
 
 from .base import JSONType, utcnow
 
 
 class AuditEvent(Model):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),
+                      Index("ix_audit_event_usager_at", "usager_id", "at"),
+                      Index("ix_audit_event_username_at", "username", "at"),
+                      Index("ix_audit_event_action_at", "action", "at"))
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, default=utcnow, index=True)
     user_id = Column(Integer, nullable=True, index=True)  # no FK: the trail outlives accounts
     username = Column(String(100))
     remote_addr = Column(String(64))
     client = Column(String(200))  # user agent, or "cli"
-    action = Column(String(30), nullable=False, index=True)
+    action = Column(String(30), nullable=False)  # indexed with `at` (ix_audit_event_action_at)
     entity = Column(String(60), nullable=False)
     entity_id = Column(Integer, nullable=True)
-    usager_id = Column(Integer, nullable=True, index=True)
+    usager_id = Column(Integer, nullable=True)  # indexed with `at` (ix_audit_event_usager_at)
     version = Column(Integer, nullable=True)
     changes = Column(JSONType, nullable=True)  # {field: [old, new]} or {field: "modifié"}
     # The chain covers this HMAC of `changes`, not `changes` itself: erasing an usager blanks the
@@ -55,6 +62,21 @@ class AuditCheckpoint(Model):
     last_id = Column(Integer, nullable=False)
     last_hash = Column(String(64), nullable=False)
     purged_count = Column(Integer, nullable=False)
+    signature = Column(String(64), nullable=False)
+
+
+class AuditVerification(Model):
+    """The signed end of the chain as one `audit verify` found it intact: the next run starts
+    there. Signed with a key derived from the audit key (never in the database), so a row written
+    by hand is refused; a deleted row only makes the next run check more."""
+
+    __tablename__ = "audit_verification"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    last_id = Column(Integer, nullable=False)
+    last_hash = Column(String(64), nullable=False)
+    checked = Column(Integer, nullable=False)  # entries this run checked
+    complete = Column(Boolean, nullable=False, default=False)  # from the start (or the purge checkpoint)
     signature = Column(String(64), nullable=False)
 
 

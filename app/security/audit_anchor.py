@@ -181,8 +181,10 @@ class Anchors:
                 continue
             yield line, None
 
-    def check(self, connection, audit_key: bytes, head_id: int, checkpoint) -> Finding:
-        """Every anchored entry must be in the chain (or purged under a signed checkpoint)."""
+    def check(self, connection, audit_key: bytes, head_id: int, checkpoint, verified_id: int = 0) -> Finding:
+        """Every anchored entry must be in the chain (or purged under a signed checkpoint). Those
+        before `verified_id` (the end a previous verification found intact and signed, whose own
+        entry the caller checked) were compared then: their lines are read, not looked up again."""
         mac_key = _mac_key(audit_key)
         since = max((line.at for line, problem in self._lines(mac_key, REANCHOR) if problem is None), default="")
         purged_id = checkpoint["last_id"] if checkpoint else 0
@@ -198,6 +200,8 @@ class Anchors:
             elif line.seq <= purged_id:  # purged: only the checkpoint's own entry is still known
                 if checkpoint and line.seq == purged_id and line.entry_hash != checkpoint["last_hash"]:
                     return _replaced(line)
+            elif line.seq < verified_id:
+                continue
             else:
                 batch.append(line)
                 if len(batch) >= _BATCH:

@@ -12,11 +12,11 @@ import datetime as dt
 import io
 
 from flask_babel import gettext as _
-from openpyxl import Workbook as _Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 from . import clock
+
+# openpyxl is imported by what writes a workbook, not with this module: a tenth of a second at
+# every start of the app otherwise (issue 20).
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT = 32767  # what a cell holds
@@ -28,6 +28,8 @@ class Sheet:
 
     def header(self, *rows) -> None:
         """Bold header rows (codes, then labels…), frozen above the data."""
+        from openpyxl.styles import Font
+
         for values in rows:
             self.row(values)
             for cell in self._ws[self._ws.max_row]:
@@ -56,6 +58,8 @@ class Workbook:
     """Sheets written row by row; `bytes()` gives the file."""
 
     def __init__(self):
+        from openpyxl import Workbook as _Workbook
+
         self._wb = _Workbook()
         self._wb.remove(self._wb.active)
 
@@ -75,6 +79,8 @@ def _safe(value):
         return clock.local(value)
     if value is None or isinstance(value, (int, float, dt.date)):
         return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_TEXT]
 
 

@@ -15,7 +15,6 @@ from ...models import Ecrit, User, Usager
 from ...security.roles import CATEGORIES
 from ...security.scope import current_scope
 from ...services import ecrits
-from ...services.ecrit_pdf import ecrit_pdf
 from ...services.errors import StaleVersion, ValidationFailed
 from .. import params
 
@@ -160,6 +159,8 @@ class EcritView(BaseView):
     def pdf(self, eid):
         """The current text as a PDF (a draft's too); the validated one is also in the documents."""
         item = self._ecrit(eid)
+        from ...services.ecrit_pdf import ecrit_pdf  # (fpdf: imported when a PDF is made, issue 20)
+
         response = make_response(ecrit_pdf(item, item.versions[0].numero if item.versions else None))
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = f'attachment; filename="ecrit-{item.id}.pdf"'
