@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..extensions import db
 from .french import SillageGroup
@@ -101,6 +102,7 @@ def demo_command(password, totp_secret):
               help="Graine du hasard : la même graine donne les mêmes données.")
 def generate_command(count, profile, scale, seed):
     """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
+    from ..security.stamp import move_data_version
     from ..services.maintenance import refresh_statistics
     from ..services.referentiels import load_reference_data
 
@@ -110,7 +112,7 @@ def generate_command(count, profile, scale, seed):
     else:
         from ..services.generate import generate
 
-        with click.progressbar(length=count, label="Usagers") as bar:
+        with click.progressbar(length=count, label=_("Usagers")) as bar:
             last = [0]
 
             def progress(done):
@@ -120,10 +122,11 @@ def generate_command(count, profile, scale, seed):
             try:
                 generate(db.session, count, seed, progress)
             except LookupError:
-                raise click.ClickException("Aucun service : lancez d'abord « flask sillage demo ».")
-        click.echo(f"{count} usagers créés.")
+                raise click.ClickException(_("Aucun service : lancez d'abord « flask sillage demo »."))
+        click.echo(_("%(n)s usagers créés.", n=count))
+    move_data_version(db.session)  # bulk inserts bypass the ORM: running servers recount their lists
     refresh_statistics(db.session)  # a bulk load: the planner's statistics are out of date
-    click.echo("Statistiques de la base mises à jour.")
+    click.echo(_("Statistiques de la base mises à jour."))
 
 
 def _generate_benchmark(scale: float, seed: int) -> None:

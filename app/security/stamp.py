@@ -70,7 +70,7 @@ def _data_changed(session) -> None:
     session.info["sillage_data_changed"] = True
 
 
-def _bump_data(session) -> None:
+def move_data_version(session) -> None:
     """Move the data version in a transaction of its own, just after the one that changed data
     committed: the row is locked for one statement, never for a writer's whole transaction (in
     it, every writer of every server would wait on this one row). A list read meanwhile keeps
@@ -112,7 +112,7 @@ def _mark_bulk_write(state):
 def _committed(session):
     session.info.pop("sillage_stamp_bumped", None)
     if session.info.pop("sillage_data_changed", None):
-        _bump_data(session)
+        move_data_version(session)
     _forget_versions()
 
 
