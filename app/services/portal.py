@@ -806,6 +806,119 @@ def revoke(session, access: PortalAccess, user_id: int) -> None:
         session.commit()
 
 
+def _account_of(access: PortalAccess) -> PortalAccount:
+    if access.account is None:
+        raise ValidationFailed({"acces": _("Cette invitation n'a pas encore été acceptée : aucun compte.")})
+    return access.account
+
+
+def reset_account(session, access: PortalAccess, *, user_id: int, base_url: str) -> str:
+    """Recovery of a person who lost their second factor (phone, mailbox): the account's
+    password and second factor stop working at once, every portal session of the account ends
+    (a new `session_stamp`), and a one-use link (only its SHA-256 kept) valid
+    SILLAGE_PORTAIL_LIEN_JOURS days lets them choose a new password and enrol a new second
+    factor. The structure reaches the account through one of its accesses (the usager's scope);
+    the account is one person's, so its other accesses follow. The URL is shown once, never
+    audited."""
+    account = _account_of(access)
+    if account.disabled_at is not None:
+        raise ValidationFailed({"acces": _("Le compte est désactivé : réactivez-le d'abord.")})
+    raw = secrets.token_urlsafe(32)
+    days = current_app.config["SILLAGE_PORTAIL_LIEN_JOURS"]
+    account.reset_token_hash, account.reset_expires_at = _digest(raw), utcnow() + dt.timedelta(days=days)
+    account.password = generate_password_hash(secrets.token_urlsafe(32))  # (nobody knows it)
+    account.totp_secret = account.totp_last_step = None
+    account.email_code_hash = account.email_code_expires_at = None
+    account.session_stamp = secrets.token_hex(16)
+    session.commit()
+    record_event("portail_compte_reinitialise", entity="PortalAccount", entity_id=account.id,
+                 usager_id=access.usager_id, details={"acces": access.id})
+    url = f"{base_url.rstrip('/')}/portail/reinitialisation/{raw}"
+    send_mail(account.email, _("Réinitialisation de votre accès à l'espace famille"),
+              _("La structure a réinitialisé votre accès au portail. Choisissez un nouveau mot de passe et un "
+                "nouveau second facteur avec ce lien, qui ne sert qu'une fois et expire dans %(n)s jours :\n"
+                "%(url)s\n", n=days, url=url))
+    return url
+
+
+def set_account_disabled(session, access: PortalAccess, *, disabled: bool) -> PortalAccount:
+    """Disable (no sign-in, every session ends at its next request, a pending recovery link
+    dies) or re-enable the account of this access; audited."""
+    account = _account_of(access)
+    if disabled and account.disabled_at is None:
+        account.disabled_at = utcnow()
+        account.session_stamp = secrets.token_hex(16)
+        account.reset_token_hash = account.reset_expires_at = None
+        action = "portail_compte_desactive"
+    elif not disabled and account.disabled_at is not None:
+        account.disabled_at = None
+        action = "portail_compte_reactive"
+    else:
+        return account
+    session.commit()
+    record_event(action, entity="PortalAccount", entity_id=account.id, usager_id=access.usager_id,
+                 details={"acces": access.id})
+    return account
+
+
+def account_for_reset_token(session, raw: str) -> PortalAccount | None:
+    """The account of a pending recovery link (unused, not expired, account not disabled)."""
+    if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
+        return None
+    account = session.execute(select(PortalAccount).where(PortalAccount.reset_token_hash == _digest(raw))) \
+        .scalar_one_or_none()
+    if account is None or account.disabled_at is not None or account.reset_expires_at is None \
+            or account.reset_expires_at <= utcnow():
+        return None
+    return account
+
+
+def complete_reset(session, account: PortalAccount, *, password, confirm, second_factor, totp_secret=None,
+                   code=None, email_code_ok=False) -> PortalAccount:
+    """The person's side of a recovery link: a new password (the project's rule) and a new
+    second factor, checked like at sign-up; the link is spent."""
+    errors = check_password_rule(password, confirm, (account.email.split("@")[0], account.nom))
+    holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
+    if second_factor == "totp":
+        if not totp_secret or not accept_totp(holder, code):
+            errors["code"] = _("Code incorrect : saisissez le code à 6 chiffres affiché par l'application.")
+    elif second_factor == "email":
+        if not smtp_configured() or not email_code_ok:
+            errors["code"] = _("Code incorrect ou expiré.")
+    else:
+        errors["second_factor"] = _("Choisissez un second facteur.")
+    if errors:
+        raise ValidationFailed(errors)
+    account.password = generate_password_hash(password)
+    account.second_factor = second_factor
+    account.totp_secret = totp_secret if second_factor == "totp" else None
+    account.totp_last_step = holder.totp_last_step if second_factor == "totp" else None
+    account.reset_token_hash = account.reset_expires_at = None
+    account.session_stamp = secrets.token_hex(16)
+    account.last_login_at = utcnow()
+    session.commit()
+    record_event("portail_reinitialisation_terminee", user_id=None, username=actor_name(account),
+                 entity="PortalAccount", entity_id=account.id)
+    return account
+
+
+def account_state(access: PortalAccess) -> str | None:
+    """The account's state as the staff page shows it: None (no account yet), "desactive",
+    "reinitialisation" (a recovery link pending), "actif"."""
+    account = access.account
+    if account is None:
+        return None
+    if account.disabled_at is not None:
+        return "desactive"
+    if account.reset_token_hash is not None:
+        return "reinitialisation"
+    return "actif"
+
+
+ACCOUNT_LABELS = {"desactive": _l("Compte désactivé"), "reinitialisation": _l("Réinitialisation en attente"),
+                  "actif": _l("Compte actif")}
+
+
 def as_dict(access: PortalAccess) -> dict:
     contact = access.contact
     return {"id": access.id, "usager_id": access.usager_id, "contact_id": access.contact_id,
@@ -817,7 +930,7 @@ def as_dict(access: PortalAccess) -> dict:
             "accepte_le": access.accepted_at.isoformat() if access.accepted_at else None,
             "revoque_le": access.revoked_at.isoformat() if access.revoked_at else None,
             "termine_le": access.ended_at.isoformat() if access.ended_at else None,
-            "motif_fin": access.end_reason}
+            "motif_fin": access.end_reason, "compte": account_state(access)}
 
 
 def erase_for_usager(session, usager_id: int) -> list:
