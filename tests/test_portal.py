@@ -647,3 +647,32 @@ def test_staff_page_resets_and_shows_the_link_once(app, api, as_user, family):
     _enrol_again(app, url)
     assert as_user("secretaire.tilleuls").post(
         f"/acces-portail/usager/{family['uid']}/{made['id']}/reinitialiser").status_code == 404
+
+
+def test_the_rgpd_export_lists_portal_accesses_in_its_workbook_and_summary(app, api, family):
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    made = invite(api, family, ["agenda", "messages"])
+    signup(app, made["url"])
+    with app.app_context():
+        from app.services import rgpd_export
+
+        usager = db.session.get(Usager, family["uid"])
+        access = db.session.get(PortalAccess, made["id"])
+        invited = clock.date_text(access.invited_at)
+        data = rgpd_export.collect(db.session, usager, complete=True)
+        book = load_workbook(io.BytesIO(rgpd_export.workbook(data)))
+        pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(rgpd_export.summary_pdf(data))).pages)
+        db.session.remove()
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", invited)
+    sheet = book["Accès portail"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][:5] == ["Personne", "Lien", "Courriel", "Droits", "État"]
+    assert rows[1][:2] == ["Nadia " + usager.nom_naissance, "mère"] and rows[1][3] == "agenda, messages"
+    assert rows[1][4] == "Actif" and rows[1][5] == invited and rows[1][6] == invited
+    assert "Accès au portail des familles" in pdf
+    flat = " ".join(pdf.split())
+    assert f"invitée le {invited}" in flat and family["email"] in flat and "agenda, messages" in flat
