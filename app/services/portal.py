@@ -357,6 +357,13 @@ def start_email_code(session, account: PortalAccount) -> None:
     send_email_code(account.email, code)
 
 
+def end_sessions(session, account: PortalAccount) -> None:
+    """Every portal session of the account ends (they ride in signed cookies: a copy of one
+    stays valid until the stamp it carries changes)."""
+    account.session_stamp = secrets.token_hex(16)
+    session.commit()
+
+
 def actor_name(account: PortalAccount) -> str:
     """How the audit trail names a portal account (never an ab_user)."""
     return f"portail:{account.id}"
@@ -672,6 +679,14 @@ def threads(session, access: PortalAccess) -> list[dict]:
     return out
 
 
+def owns_thread(session, access: PortalAccess, thread_id) -> bool:
+    """Is this thread one of the account's about this usager? (Another account's thread, even
+    about the same usager, is not: the web answers 404, like any id outside one's reach.)"""
+    return isinstance(thread_id, int) and session.execute(select(MessageThread.id).where(
+        MessageThread.id == thread_id, MessageThread.usager_id == access.usager_id,
+        MessageThread.portal_account_id == access.account_id), execution_options={UNSCOPED: True}).first() is not None
+
+
 def write(session, access: PortalAccess, *, sujet=None, texte=None, thread_id=None) -> int:
     """A new thread to the inbox of the usager's current service, or a reply in one of the
     account's threads about this usager: the thread id. The team answers from the internal
@@ -685,10 +700,7 @@ def write(session, access: PortalAccess, *, sujet=None, texte=None, thread_id=No
         errors["texte"] = _("%(n)s caractères au plus.", n=MAX_TEXT)
     now = utcnow()
     if thread_id is not None:
-        owned = session.execute(select(MessageThread.id).where(
-            MessageThread.id == thread_id, MessageThread.usager_id == access.usager_id,
-            MessageThread.portal_account_id == access.account_id), execution_options={UNSCOPED: True}).first()
-        if owned is None:
+        if not owns_thread(session, access, thread_id):
             errors["thread_id"] = _("Conversation introuvable.")
         if errors:
             raise ValidationFailed(errors)

@@ -13,7 +13,7 @@ import datetime as dt
 import time
 
 import segno
-from flask import Blueprint, abort, g, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -38,7 +38,8 @@ def _portal_session():
     if account_id is None:
         return None
     account = db.session.get(PortalAccount, account_id)
-    if account is None or account.disabled_at is not None or session.get(STAMP) != account.session_stamp:
+    if account is None or account.disabled_at is not None or session.get(STAMP) != account.session_stamp \
+            or _expired():
         _forget()
         return None
     g.portal_account = account
@@ -48,8 +49,19 @@ def _portal_session():
     return None
 
 
+def _expired() -> bool:
+    """The staff sessions' limits (SILLAGE_SESSION_IDLE_MINUTES, SILLAGE_SESSION_MAX_HOURS),
+    held here: a portal session is no `web_session` row (no staff user), so its signed cookie,
+    re-signed at each request, would otherwise last as long as it is used."""
+    now = time.time()
+    idle = current_app.config["SILLAGE_SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SILLAGE_SESSION_MAX_HOURS"] * 3600
+    started, seen = session.get("portal_started"), session.get("portal_seen")
+    return not isinstance(started, int) or now - started > absolute or (isinstance(seen, int) and now - seen > idle)
+
+
 def _forget():
-    for key in (ACCOUNT, STAMP, PENDING, SIGNUP, "portal_seen"):
+    for key in (ACCOUNT, STAMP, PENDING, SIGNUP, "portal_seen", "portal_started"):
         session.pop(key, None)
 
 
@@ -74,6 +86,7 @@ def _begin_session(account: PortalAccount):
     """A portal sign-in starts from an empty session: a staff session in the same browser ends."""
     session.clear()
     session[ACCOUNT], session[STAMP] = account.id, account.session_stamp
+    session["portal_started"] = session["portal_seen"] = int(time.time())
     g.portal_account = account
 
 
@@ -116,6 +129,10 @@ def code():
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
+    """Sign out: the account's sessions end everywhere (a copy of this cookie included: it is
+    signed, not kept on the server, so only a new stamp makes it worthless)."""
+    if g.portal_account is not None:
+        portal.end_sessions(db.session, g.portal_account)
     _forget()
     session.clear()
     return redirect(url_for("portail.login"))
@@ -306,6 +323,8 @@ def messages(usager_id):
     errors, sent = {}, False
     if request.method == "POST":
         thread_id = request.form.get("thread_id", type=int)
+        if thread_id is not None and not portal.owns_thread(db.session, access, thread_id):
+            abort(404)  # another account's thread (or none): a probe, traced as denied
         try:
             portal.write(db.session, access, sujet=request.form.get("sujet"), texte=request.form.get("texte"),
                          thread_id=thread_id)
