@@ -573,8 +573,8 @@ def test_staff_resets_a_lost_second_factor_with_a_one_use_link(app, api, family)
     assert step.status_code == 302
     with app.app_context():
         events = db.session.execute(select(AuditEvent).where(AuditEvent.action.in_(
-            ("portail_compte_reinitialise", "portail_reinitialisation_terminee")))).scalars().all()
-        assert {e.action for e in events} == {"portail_compte_reinitialise", "portail_reinitialisation_terminee"}
+            ("portail_compte_reinitialise", "portail_reinit_terminee")))).scalars().all()
+        assert {e.action for e in events} == {"portail_compte_reinitialise", "portail_reinit_terminee"}
         trail = " ".join(str(e.details) + str(e.changes) for e in db.session.execute(select(AuditEvent)).scalars())
         assert token not in trail and portal._digest(token) not in trail and secret not in trail
         db.session.remove()

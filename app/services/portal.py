@@ -909,7 +909,7 @@ def complete_reset(session, account: PortalAccount, *, password, confirm, second
     account.session_stamp = secrets.token_hex(16)
     account.last_login_at = utcnow()
     session.commit()
-    record_event("portail_reinitialisation_terminee", user_id=None, username=actor_name(account),
+    record_event("portail_reinit_terminee", user_id=None, username=actor_name(account),
                  entity="PortalAccount", entity_id=account.id)
     return account
 
