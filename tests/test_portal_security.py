@@ -335,3 +335,16 @@ def test_portal_pages_carry_the_staff_pages_security_headers(app, api, family):
             check_csp(got, path)
     invalid = app.test_client().get("/portail/invitation/" + "x" * 40)
     assert invalid.headers["Cache-Control"] == "no-store" and "Content-Security-Policy" in invalid.headers
+
+
+def test_a_new_recovery_link_replaces_the_previous_one(app, api, family):
+    made = invite(api, family, ["agenda"])
+    signup(app, made["url"])
+    path = f"/api/v1/usager/{family['uid']}/portail/invitations/{made['id']}/reinitialiser"
+    first = api(SECRETARY).post(path).json["url"]
+    second = api(SECRETARY).post(path).json["url"]
+    assert app.test_client().get(path_of(first)).status_code == 404
+    assert app.test_client().get(path_of(second)).status_code == 200
+    pending = invite(api, family, ["agenda"], contact=None, email=f"attente{family['uid']}@exemple.fr")
+    not_yet = api(SECRETARY).post(f"/api/v1/usager/{family['uid']}/portail/invitations/{pending['id']}/reinitialiser")
+    assert not_yet.status_code == 422  # no account behind an invitation not accepted
