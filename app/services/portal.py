@@ -201,6 +201,20 @@ def check_password_rule(password, confirm, inputs=()) -> dict:
     return errors
 
 
+def new_second_factor_problems(holder: PortalAccount, second_factor, code, email_code_ok) -> dict:
+    """Field errors of a second factor being enrolled (invitation, recovery): the first TOTP code
+    of the key in `holder` (its step is kept there), or the e-mailed code checked by the web."""
+    if second_factor == "totp":
+        if not holder.totp_secret or not accept_totp(holder, code):
+            return {"code": _("Code incorrect : saisissez le code à 6 chiffres affiché par l'application.")}
+    elif second_factor == "email":
+        if not smtp_configured() or not email_code_ok:
+            return {"code": _("Code incorrect ou expiré.")}
+    else:
+        return {"second_factor": _("Choisissez un second facteur.")}
+    return {}
+
+
 def accept(session, access: PortalAccess, *, password, confirm, second_factor, totp_secret=None, code=None,
            email_code_ok=False, remote_addr=None) -> PortalAccount:
     """Accept an invitation: the account is created (or, for an address that already has one,
@@ -217,15 +231,8 @@ def accept(session, access: PortalAccess, *, password, confirm, second_factor, t
         contact = access.contact
         errors = check_password_rule(password, confirm, (access.email.split("@")[0],
                                                          contact.nom if contact else None))
-        if second_factor == "totp":
-            holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
-            if not totp_secret or not accept_totp(holder, code):
-                errors["code"] = _("Code incorrect : saisissez le code à 6 chiffres affiché par l'application.")
-        elif second_factor == "email":
-            if not smtp_configured() or not email_code_ok:
-                errors["code"] = _("Code incorrect ou expiré.")
-        else:
-            errors["second_factor"] = _("Choisissez un second facteur.")
+        holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
+        errors.update(new_second_factor_problems(holder, second_factor, code, email_code_ok))
         if errors:
             raise ValidationFailed(errors)
         account = PortalAccount(
@@ -891,14 +898,7 @@ def complete_reset(session, account: PortalAccount, *, password, confirm, second
     second factor, checked like at sign-up; the link is spent."""
     errors = check_password_rule(password, confirm, (account.email.split("@")[0], account.nom))
     holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
-    if second_factor == "totp":
-        if not totp_secret or not accept_totp(holder, code):
-            errors["code"] = _("Code incorrect : saisissez le code à 6 chiffres affiché par l'application.")
-    elif second_factor == "email":
-        if not smtp_configured() or not email_code_ok:
-            errors["code"] = _("Code incorrect ou expiré.")
-    else:
-        errors["second_factor"] = _("Choisissez un second facteur.")
+    errors.update(new_second_factor_problems(holder, second_factor, code, email_code_ok))
     if errors:
         raise ValidationFailed(errors)
     account.password = generate_password_hash(password)

@@ -142,7 +142,8 @@ def workbook(data: dict) -> bytes:
 PORTAL_COLUMNS = (("personne", _l("Personne")), ("lien", _l("Lien")), ("email", _l("Courriel")),
                   ("droits", _l("Droits")), ("statut", _l("État")), ("invite_le", _l("Invitée le")),
                   ("accepte_le", _l("Acceptée le")), ("expire_le", _l("Fin prévue le")),
-                  ("revoque_le", _l("Révoquée le")), ("termine_le", _l("Terminée le")), ("motif_fin", _l("Motif de fin")))
+                  ("revoque_le", _l("Révoquée le")), ("termine_le", _l("Terminée le")),
+                  ("motif_fin", _l("Motif de fin")))
 
 
 def _portal_cell(key: str, row: dict) -> str:
