@@ -348,3 +348,15 @@ def test_a_new_recovery_link_replaces_the_previous_one(app, api, family):
     pending = invite(api, family, ["agenda"], contact=None, email=f"attente{family['uid']}@exemple.fr")
     not_yet = api(SECRETARY).post(f"/api/v1/usager/{family['uid']}/portail/invitations/{pending['id']}/reinitialiser")
     assert not_yet.status_code == 422  # no account behind an invitation not accepted
+
+
+def test_staff_actions_on_an_access_need_its_own_usager_in_the_path(app, api, as_user, family):
+    made = invite(api, family, ["agenda"])
+    signup(app, made["url"])
+    for action in ("reinitialiser", "desactiver", "reactiver"):
+        wrong = f"/api/v1/usager/{family['other']}/portail/invitations/{made['id']}/{action}"
+        assert api(SECRETARY).post(wrong).status_code == 404, action
+        assert as_user(SECRETARY).post(f"/acces-portail/usager/{family['other']}/{made['id']}/{action}") \
+            .status_code == 404, action
+    assert api(SECRETARY).delete(f"/api/v1/usager/{family['other']}/portail/invitations/{made['id']}") \
+        .status_code == 404
