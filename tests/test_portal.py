@@ -532,3 +532,147 @@ def test_the_portal_scope_reads_through_the_shared_secret_not_around_it(app, fam
         assert texts == {"Note social_educatif"}
         assert not scope.reads("medical", family["uid"]) and scope.reads("social_educatif", family["uid"])
         db.session.rollback()
+
+
+def _enrol_again(app, url):
+    client = app.test_client()
+    page = client.get(path_of(url))
+    assert page.status_code == 200, page.data[:300]
+    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.data.decode()).group(1)
+    new_password = "une autre phrase de passe toute neuve"
+    done = client.post(path_of(url), data={"password": new_password, "confirm": new_password,
+                                           "second_factor": "totp", "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 302, done.data.decode()[:2000]
+    return client, secret, new_password
+
+
+def test_staff_resets_a_lost_second_factor_with_a_one_use_link(app, api, family):
+    made = invite(api, family, ["agenda"])
+    old_session = signup(app, made["url"])
+    with app.app_context():
+        account = db.session.get(PortalAccess, made["id"]).account
+        email, old_secret = account.email, account.totp_secret
+        db.session.remove()
+    base = f"/api/v1/usager/{family['uid']}/portail/invitations/{made['id']}"
+    assert api("secretaire.tilleuls").post(base + "/reinitialiser").status_code == 404
+    assert api("educ.sources").post(base + "/reinitialiser").status_code == 403
+    assert api("dpo").post(base + "/reinitialiser").status_code == 403
+    done = api(SECRETARY).post(base + "/reinitialiser")
+    assert done.status_code == 200 and "/portail/reinitialisation/" in done.json["url"]
+    assert done.json["result"]["compte"] == "reinitialisation"
+    token = done.json["url"].rsplit("/", 1)[1]
+    # every session of the account ends, the old password and code no longer sign in
+    assert old_session.get(f"/portail/{family['uid']}/agenda").status_code == 302
+    client = app.test_client()
+    assert client.post("/portail/connexion", data={"email": email, "password": NEW_PASSWORD}).status_code == 401
+    fresh, secret, new_password = _enrol_again(app, done.json["url"])
+    assert secret != old_secret
+    assert fresh.get(f"/portail/{family['uid']}/agenda").status_code == 200
+    assert app.test_client().get(path_of(done.json["url"])).status_code == 404  # one use
+    step = client.post("/portail/connexion", data={"email": email, "password": new_password})
+    assert step.status_code == 302
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.action.in_(
+            ("portail_compte_reinitialise", "portail_reinit_terminee")))).scalars().all()
+        assert {e.action for e in events} == {"portail_compte_reinitialise", "portail_reinit_terminee"}
+        trail = " ".join(str(e.details) + str(e.changes) for e in db.session.execute(select(AuditEvent)).scalars())
+        assert token not in trail and portal._digest(token) not in trail and secret not in trail
+        db.session.remove()
+
+
+def test_a_reset_link_expires(app, api, family):
+    made = invite(api, family, ["agenda"])
+    signup(app, made["url"])
+    done = api(SECRETARY).post(f"/api/v1/usager/{family['uid']}/portail/invitations/{made['id']}/reinitialiser")
+    with app.app_context():
+        db.session.get(PortalAccess, made["id"]).account.reset_expires_at = dt.datetime(2020, 1, 1)
+        db.session.commit()
+        db.session.remove()
+    assert app.test_client().get(path_of(done.json["url"])).status_code == 404
+
+
+def test_staff_disables_and_re_enables_an_account(app, api, as_user, family):
+    made = invite(api, family, ["agenda"])
+    client = signup(app, made["url"])
+    base = f"/api/v1/usager/{family['uid']}/portail/invitations/{made['id']}"
+    assert api("secretaire.tilleuls").post(base + "/desactiver").status_code == 404
+    assert api("educ.sources").post(base + "/desactiver").status_code == 403
+    off = api(SECRETARY).post(base + "/desactiver")
+    assert off.status_code == 200 and off.json["result"]["compte"] == "desactive"
+    assert client.get(f"/portail/{family['uid']}/agenda").status_code == 302  # the open session ends
+    with app.app_context():
+        account = db.session.get(PortalAccess, made["id"]).account
+        email, secret = account.email, account.totp_secret
+        account.totp_last_step = None
+        db.session.commit()
+        db.session.remove()
+    again = app.test_client()
+    assert again.post("/portail/connexion", data={"email": email, "password": NEW_PASSWORD}).status_code == 401
+    assert api(SECRETARY).post(base + "/reinitialiser").status_code == 422
+    staff = as_user(SECRETARY)
+    page = staff.get(f"/acces-portail/usager/{family['uid']}").data.decode()
+    assert "Compte désactivé" in page and f"/{made['id']}/reactiver" in page
+    assert as_user("secretaire.tilleuls").post(
+        f"/acces-portail/usager/{family['uid']}/{made['id']}/reactiver").status_code == 404
+    assert as_user("educ.sources").post(
+        f"/acces-portail/usager/{family['uid']}/{made['id']}/reactiver").status_code in (302, 403)
+    with app.app_context():
+        assert db.session.get(PortalAccess, made["id"]).account.disabled_at is not None
+        db.session.remove()
+    assert staff.post(f"/acces-portail/usager/{family['uid']}/{made['id']}/reactiver").status_code == 302
+    assert again.post("/portail/connexion", data={"email": email, "password": NEW_PASSWORD}).status_code == 302
+    assert again.post("/portail/connexion/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    assert again.get(f"/portail/{family['uid']}/agenda").status_code == 200
+    with app.app_context():
+        actions = set(db.session.execute(select(AuditEvent.action).where(AuditEvent.entity == "PortalAccount"))
+                      .scalars())
+        assert {"portail_compte_desactive", "portail_compte_reactive"} <= actions
+        db.session.remove()
+
+
+def test_staff_page_resets_and_shows_the_link_once(app, api, as_user, family):
+    made = invite(api, family, ["agenda"])
+    signup(app, made["url"])
+    staff = as_user(SECRETARY)
+    page = staff.get(f"/acces-portail/usager/{family['uid']}").data.decode()
+    assert f"/{made['id']}/reinitialiser" in page and f"/{made['id']}/desactiver" in page
+    done = staff.post(f"/acces-portail/usager/{family['uid']}/{made['id']}/reinitialiser")
+    text = done.data.decode()
+    assert done.status_code == 200 and "/portail/reinitialisation/" in text and "Réinitialisation en attente" in text
+    parser = Controls()
+    parser.feed(text)
+    assert parser.problems() == []
+    assert "/portail/reinitialisation/" not in staff.get(f"/acces-portail/usager/{family['uid']}").data.decode()
+    url = re.search(r'(http[^"]*/portail/reinitialisation/[^"]+)"', text).group(1)
+    _enrol_again(app, url)
+    assert as_user("secretaire.tilleuls").post(
+        f"/acces-portail/usager/{family['uid']}/{made['id']}/reinitialiser").status_code == 404
+
+
+def test_the_rgpd_export_lists_portal_accesses_in_its_workbook_and_summary(app, api, family):
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    made = invite(api, family, ["agenda", "messages"])
+    signup(app, made["url"])
+    with app.app_context():
+        from app.services import rgpd_export
+
+        usager = db.session.get(Usager, family["uid"])
+        access = db.session.get(PortalAccess, made["id"])
+        invited = clock.date_text(access.invited_at)
+        data = rgpd_export.collect(db.session, usager, complete=True)
+        book = load_workbook(io.BytesIO(rgpd_export.workbook(data)))
+        pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(rgpd_export.summary_pdf(data))).pages)
+        db.session.remove()
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", invited)
+    sheet = book["Accès portail"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][:5] == ["Personne", "Lien", "Courriel", "Droits", "État"]
+    assert rows[1][:2] == ["Nadia " + usager.nom_naissance, "mère"] and rows[1][3] == "agenda, messages"
+    assert rows[1][4] == "Actif" and rows[1][5] == invited and rows[1][6] == invited
+    assert "Accès au portail des familles" in pdf
+    flat = " ".join(pdf.split())
+    assert f"invitée le {invited}" in flat and family["email"] in flat and "agenda, messages" in flat

@@ -129,6 +129,10 @@ AUDIT_ACTIONS = {
     "portail_connexion": _l("connexion au portail"), "portail_connexion_refusee": _l("connexion au portail refusée"),
     "portail_code_refuse": _l("code du portail refusé"), "portail_invitation_acceptee": _l("invitation au portail acceptée"),
     "portail_acces_termine": _l("accès au portail terminé"),
+    "portail_compte_reinitialise": _l("compte du portail réinitialisé"),
+    "portail_reinit_terminee": _l("nouvel accès au portail choisi"),
+    "portail_compte_desactive": _l("compte du portail désactivé"),
+    "portail_compte_reactive": _l("compte du portail réactivé"),
 }
 AUDIT_ENTITIES = {
     "Usager": _l("Usager"), "Admission": _l("Admission"), "DemandeAdmission": _l("Demande d'admission"),

@@ -32,7 +32,11 @@ class PortalAccount(Model):
     session_stamp = Column(String(32), nullable=False)  # changed: every portal session of the account ends
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime)
-    disabled_at = Column(DateTime)
+    disabled_at = Column(DateTime)  # set by the structure: no sign-in, no session, until re-enabled
+    # Recovery (lost phone, lost mailbox): the structure issues a one-use link (only its SHA-256
+    # is kept) to choose a new password and enrol a new second factor; None once used.
+    reset_token_hash = Column(String(64), unique=True)
+    reset_expires_at = Column(DateTime)
 
     accesses = relationship("PortalAccess", back_populates="account", order_by="PortalAccess.id")
 

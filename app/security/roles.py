@@ -33,7 +33,7 @@ RESOURCES = {
                   "assurances"),
     "Agenda": _l("Agenda : rendez-vous, activités, réunions, visites, absences ; flux ICS"),
     "Message": _l("Messagerie interne sécurisée : ses propres échanges, boîtes des services, pièces jointes"),
-    "Portail": _l("Portail des familles : inviter une personne du foyer, voir ses accès, les révoquer"),
+    "Portail": _l("Portail des familles : inviter une personne du foyer, voir ses accès, les révoquer, réinitialiser ou désactiver un compte"),
 }
 # Resources the Administrateur does not get: the trail watches the administrator too (Audit);
 # reading who consulted a dossier, opening one in an emergency, answering RGPD requests and

@@ -201,6 +201,20 @@ def check_password_rule(password, confirm, inputs=()) -> dict:
     return errors
 
 
+def new_second_factor_problems(holder: PortalAccount, second_factor, code, email_code_ok) -> dict:
+    """Field errors of a second factor being enrolled (invitation, recovery): the first TOTP code
+    of the key in `holder` (its step is kept there), or the e-mailed code checked by the web."""
+    if second_factor == "totp":
+        if not holder.totp_secret or not accept_totp(holder, code):
+            return {"code": _("Code incorrect : saisissez le code à 6 chiffres affiché par l'application.")}
+    elif second_factor == "email":
+        if not smtp_configured() or not email_code_ok:
+            return {"code": _("Code incorrect ou expiré.")}
+    else:
+        return {"second_factor": _("Choisissez un second facteur.")}
+    return {}
+
+
 def accept(session, access: PortalAccess, *, password, confirm, second_factor, totp_secret=None, code=None,
            email_code_ok=False, remote_addr=None) -> PortalAccount:
     """Accept an invitation: the account is created (or, for an address that already has one,
@@ -217,15 +231,8 @@ def accept(session, access: PortalAccess, *, password, confirm, second_factor, t
         contact = access.contact
         errors = check_password_rule(password, confirm, (access.email.split("@")[0],
                                                          contact.nom if contact else None))
-        if second_factor == "totp":
-            holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
-            if not totp_secret or not accept_totp(holder, code):
-                errors["code"] = _("Code incorrect : saisissez le code à 6 chiffres affiché par l'application.")
-        elif second_factor == "email":
-            if not smtp_configured() or not email_code_ok:
-                errors["code"] = _("Code incorrect ou expiré.")
-        else:
-            errors["second_factor"] = _("Choisissez un second facteur.")
+        holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
+        errors.update(new_second_factor_problems(holder, second_factor, code, email_code_ok))
         if errors:
             raise ValidationFailed(errors)
         account = PortalAccount(
@@ -355,6 +362,13 @@ def start_email_code(session, account: PortalAccount) -> None:
     account.email_code_hash, account.email_code_expires_at = code_hash, expires
     session.commit()
     send_email_code(account.email, code)
+
+
+def end_sessions(session, account: PortalAccount) -> None:
+    """Every portal session of the account ends (they ride in signed cookies: a copy of one
+    stays valid until the stamp it carries changes)."""
+    account.session_stamp = secrets.token_hex(16)
+    session.commit()
 
 
 def actor_name(account: PortalAccount) -> str:
@@ -672,6 +686,14 @@ def threads(session, access: PortalAccess) -> list[dict]:
     return out
 
 
+def owns_thread(session, access: PortalAccess, thread_id) -> bool:
+    """Is this thread one of the account's about this usager? (Another account's thread, even
+    about the same usager, is not: the web answers 404, like any id outside one's reach.)"""
+    return isinstance(thread_id, int) and session.execute(select(MessageThread.id).where(
+        MessageThread.id == thread_id, MessageThread.usager_id == access.usager_id,
+        MessageThread.portal_account_id == access.account_id), execution_options={UNSCOPED: True}).first() is not None
+
+
 def write(session, access: PortalAccess, *, sujet=None, texte=None, thread_id=None) -> int:
     """A new thread to the inbox of the usager's current service, or a reply in one of the
     account's threads about this usager: the thread id. The team answers from the internal
@@ -685,10 +707,7 @@ def write(session, access: PortalAccess, *, sujet=None, texte=None, thread_id=No
         errors["texte"] = _("%(n)s caractères au plus.", n=MAX_TEXT)
     now = utcnow()
     if thread_id is not None:
-        owned = session.execute(select(MessageThread.id).where(
-            MessageThread.id == thread_id, MessageThread.usager_id == access.usager_id,
-            MessageThread.portal_account_id == access.account_id), execution_options={UNSCOPED: True}).first()
-        if owned is None:
+        if not owns_thread(session, access, thread_id):
             errors["thread_id"] = _("Conversation introuvable.")
         if errors:
             raise ValidationFailed(errors)
@@ -806,6 +825,112 @@ def revoke(session, access: PortalAccess, user_id: int) -> None:
         session.commit()
 
 
+def _account_of(access: PortalAccess) -> PortalAccount:
+    if access.account is None:
+        raise ValidationFailed({"acces": _("Cette invitation n'a pas encore été acceptée : aucun compte.")})
+    return access.account
+
+
+def reset_account(session, access: PortalAccess, *, user_id: int, base_url: str) -> str:
+    """Recovery of a person who lost their second factor (phone, mailbox): the account's
+    password and second factor stop working at once, every portal session of the account ends
+    (a new `session_stamp`), and a one-use link (only its SHA-256 kept) valid
+    SILLAGE_PORTAIL_LIEN_JOURS days lets them choose a new password and enrol a new second
+    factor. The structure reaches the account through one of its accesses (the usager's scope);
+    the account is one person's, so its other accesses follow. The URL is shown once, never
+    audited."""
+    account = _account_of(access)
+    if account.disabled_at is not None:
+        raise ValidationFailed({"acces": _("Le compte est désactivé : réactivez-le d'abord.")})
+    raw = secrets.token_urlsafe(32)
+    days = current_app.config["SILLAGE_PORTAIL_LIEN_JOURS"]
+    account.reset_token_hash, account.reset_expires_at = _digest(raw), utcnow() + dt.timedelta(days=days)
+    account.password = generate_password_hash(secrets.token_urlsafe(32))  # (nobody knows it)
+    account.totp_secret = account.totp_last_step = None
+    account.email_code_hash = account.email_code_expires_at = None
+    account.session_stamp = secrets.token_hex(16)
+    session.commit()
+    record_event("portail_compte_reinitialise", entity="PortalAccount", entity_id=account.id,
+                 usager_id=access.usager_id, details={"acces": access.id})
+    url = f"{base_url.rstrip('/')}/portail/reinitialisation/{raw}"
+    send_mail(account.email, _("Réinitialisation de votre accès à l'espace famille"),
+              _("La structure a réinitialisé votre accès au portail. Choisissez un nouveau mot de passe et un "
+                "nouveau second facteur avec ce lien, qui ne sert qu'une fois et expire dans %(n)s jours :\n"
+                "%(url)s\n", n=days, url=url))
+    return url
+
+
+def set_account_disabled(session, access: PortalAccess, *, disabled: bool) -> PortalAccount:
+    """Disable (no sign-in, every session ends at its next request, a pending recovery link
+    dies) or re-enable the account of this access; audited."""
+    account = _account_of(access)
+    if disabled and account.disabled_at is None:
+        account.disabled_at = utcnow()
+        account.session_stamp = secrets.token_hex(16)
+        account.reset_token_hash = account.reset_expires_at = None
+        action = "portail_compte_desactive"
+    elif not disabled and account.disabled_at is not None:
+        account.disabled_at = None
+        action = "portail_compte_reactive"
+    else:
+        return account
+    session.commit()
+    record_event(action, entity="PortalAccount", entity_id=account.id, usager_id=access.usager_id,
+                 details={"acces": access.id})
+    return account
+
+
+def account_for_reset_token(session, raw: str) -> PortalAccount | None:
+    """The account of a pending recovery link (unused, not expired, account not disabled)."""
+    if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
+        return None
+    account = session.execute(select(PortalAccount).where(PortalAccount.reset_token_hash == _digest(raw))) \
+        .scalar_one_or_none()
+    if account is None or account.disabled_at is not None or account.reset_expires_at is None \
+            or account.reset_expires_at <= utcnow():
+        return None
+    return account
+
+
+def complete_reset(session, account: PortalAccount, *, password, confirm, second_factor, totp_secret=None,
+                   code=None, email_code_ok=False) -> PortalAccount:
+    """The person's side of a recovery link: a new password (the project's rule) and a new
+    second factor, checked like at sign-up; the link is spent."""
+    errors = check_password_rule(password, confirm, (account.email.split("@")[0], account.nom))
+    holder = PortalAccount(totp_secret=totp_secret, totp_last_step=None)
+    errors.update(new_second_factor_problems(holder, second_factor, code, email_code_ok))
+    if errors:
+        raise ValidationFailed(errors)
+    account.password = generate_password_hash(password)
+    account.second_factor = second_factor
+    account.totp_secret = totp_secret if second_factor == "totp" else None
+    account.totp_last_step = holder.totp_last_step if second_factor == "totp" else None
+    account.reset_token_hash = account.reset_expires_at = None
+    account.session_stamp = secrets.token_hex(16)
+    account.last_login_at = utcnow()
+    session.commit()
+    record_event("portail_reinit_terminee", user_id=None, username=actor_name(account),
+                 entity="PortalAccount", entity_id=account.id)
+    return account
+
+
+def account_state(access: PortalAccess) -> str | None:
+    """The account's state as the staff page shows it: None (no account yet), "desactive",
+    "reinitialisation" (a recovery link pending), "actif"."""
+    account = access.account
+    if account is None:
+        return None
+    if account.disabled_at is not None:
+        return "desactive"
+    if account.reset_token_hash is not None:
+        return "reinitialisation"
+    return "actif"
+
+
+ACCOUNT_LABELS = {"desactive": _l("Compte désactivé"), "reinitialisation": _l("Réinitialisation en attente"),
+                  "actif": _l("Compte actif")}
+
+
 def as_dict(access: PortalAccess) -> dict:
     contact = access.contact
     return {"id": access.id, "usager_id": access.usager_id, "contact_id": access.contact_id,
@@ -817,7 +942,7 @@ def as_dict(access: PortalAccess) -> dict:
             "accepte_le": access.accepted_at.isoformat() if access.accepted_at else None,
             "revoque_le": access.revoked_at.isoformat() if access.revoked_at else None,
             "termine_le": access.ended_at.isoformat() if access.ended_at else None,
-            "motif_fin": access.end_reason}
+            "motif_fin": access.end_reason, "compte": account_state(access)}
 
 
 def erase_for_usager(session, usager_id: int) -> list:

@@ -130,7 +130,35 @@ def workbook(data: dict) -> bytes:
             ws.header(list(rows[0]))
             for row in rows:
                 ws.row([_flat(row.get(k)) for k in rows[0]])
+    ws = book.sheet(_("Accès portail"))
+    ws.header([str(label) for _key, label in PORTAL_COLUMNS])
+    for row in data.get("acces_portail", []):
+        ws.row([_portal_cell(key, row) for key, _label in PORTAL_COLUMNS])
     return book.bytes()
+
+
+# The portal accesses (services/portal.py `as_dict`) as a person reads them: who, which rights,
+# in which state, from when to when (jj/mm/aaaa).
+PORTAL_COLUMNS = (("personne", _l("Personne")), ("lien", _l("Lien")), ("email", _l("Courriel")),
+                  ("droits", _l("Droits")), ("statut", _l("État")), ("invite_le", _l("Invitée le")),
+                  ("accepte_le", _l("Acceptée le")), ("expire_le", _l("Fin prévue le")),
+                  ("revoque_le", _l("Révoquée le")), ("termine_le", _l("Terminée le")),
+                  ("motif_fin", _l("Motif de fin")))
+
+
+def _portal_cell(key: str, row: dict) -> str:
+    from .portal import STATUS_LABELS
+
+    value = row.get(key)
+    if key == "personne":
+        return value or _("La personne elle-même")
+    if key == "statut":
+        return str(STATUS_LABELS.get(value, value or ""))
+    if key == "droits":
+        return ", ".join(value or [])
+    if key.endswith("_le"):
+        return _date(value)
+    return "" if value is None else str(value)
 
 
 USAGER_LABELS = {
@@ -222,7 +250,22 @@ def summary_pdf(data: dict) -> bytes:
     if data["demandes_rectification"]:
         doc.heading(_("Demandes de rectification"))
         doc.bullets([f"{_date(r['received_on'])} : {r['content']}" for r in data["demandes_rectification"]])
+    if data.get("acces_portail"):
+        doc.heading(_("Accès au portail des familles"))
+        doc.bullets([_portal_line(a) for a in data["acces_portail"]])
     return doc.output()
+
+
+def _portal_line(a: dict) -> str:
+    """One access: "Nadia X (mère), nadia@… : Actif, invitée le 04/12/2026, acceptée le …;
+    droits : agenda, projet"."""
+    who = _portal_cell("personne", a) + (f" ({a['lien']})" if a.get("lien") else "") + f", {a['email']}"
+    dates = [f"{label} {_date(a[key])}" for key, label in
+             (("invite_le", _("invitée le")), ("accepte_le", _("acceptée le")), ("expire_le", _("fin prévue le")),
+              ("revoque_le", _("révoquée le")), ("termine_le", _("terminée le"))) if a.get(key)]
+    end = f" ({a['motif_fin']})" if a.get("motif_fin") else ""
+    rights = _("droits : %(d)s", d=_portal_cell("droits", a) or _("aucun"))
+    return f"{who} : {_portal_cell('statut', a)}{end}, {', '.join(dates)} ; {rights}"
 
 
 def readable_files(session, usager: Usager, folder: Path, complete: bool) -> list[Path]:

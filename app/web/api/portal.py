@@ -24,7 +24,8 @@ class PortalInvitationApi(BaseApi):
     route_base = "/api/v1/usager"
     resource_name = "usager"
     class_permission_name = "Portail"
-    method_permission_name = {"list_invitations": "read", "create_invitation": "write", "revoke_invitation": "write"}
+    method_permission_name = {"list_invitations": "read", "create_invitation": "write", "revoke_invitation": "write",
+                              "reset_account": "write", "disable_account": "write", "enable_account": "write"}
     allow_browser_login = True
     openapi_spec_tag = "Portail"
 
@@ -106,3 +107,82 @@ class PortalInvitationApi(BaseApi):
             return self.response_404()
         portal.revoke(db.session, access, g.user.id)
         return self.response(200, result=portal.as_dict(access))
+
+    def _access(self, pk, access_id):
+        """The access, through the usager's scope (another établissement's: None, a 404)."""
+        access = db.session.get(PortalAccess, access_id)
+        if access is None or access.usager_id != pk or db.session.get(Usager, pk) is None:
+            return None
+        return access
+
+    @expose("/<int:pk>/portail/invitations/<int:access_id>/reinitialiser", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("reset_account")
+    @service_errors
+    def reset_account(self, pk, access_id):
+        """Recovery of an account whose person lost their second factor: its password and
+        second factor stop working, its portal sessions end, and a one-use link (valid
+        SILLAGE_PORTAIL_LIEN_JOURS days) lets the person choose new ones → 200 `{"result", "url"}`
+        (the link, shown once). 422 when the invitation was not accepted or the account is disabled.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: access_id, schema: {type: integer}}
+          responses:
+            200: {description: "{result, url}"}
+            404: {$ref: '#/components/responses/404'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        access = self._access(pk, access_id)
+        if access is None:
+            return self.response_404()
+        url = portal.reset_account(db.session, access, user_id=g.user.id, base_url=base_url())
+        return self.response(200, result=portal.as_dict(access), url=url)
+
+    def _set_disabled(self, pk, access_id, disabled):
+        access = self._access(pk, access_id)
+        if access is None:
+            return self.response_404()
+        portal.set_account_disabled(db.session, access, disabled=disabled)
+        return self.response(200, result=portal.as_dict(access))
+
+    @expose("/<int:pk>/portail/invitations/<int:access_id>/desactiver", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("disable_account")
+    @service_errors
+    def disable_account(self, pk, access_id):
+        """Disable the account of this access: no sign-in, its open sessions end at their next
+        request (`compte`: desactive).
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: access_id, schema: {type: integer}}
+          responses:
+            200: {description: "{result}"}
+            404: {$ref: '#/components/responses/404'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        return self._set_disabled(pk, access_id, True)
+
+    @expose("/<int:pk>/portail/invitations/<int:access_id>/reactiver", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("enable_account")
+    @service_errors
+    def enable_account(self, pk, access_id):
+        """Re-enable the account of this access (`compte`: actif).
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: access_id, schema: {type: integer}}
+          responses:
+            200: {description: "{result}"}
+            404: {$ref: '#/components/responses/404'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        return self._set_disabled(pk, access_id, False)

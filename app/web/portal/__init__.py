@@ -13,7 +13,7 @@ import datetime as dt
 import time
 
 import segno
-from flask import Blueprint, abort, g, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -38,7 +38,8 @@ def _portal_session():
     if account_id is None:
         return None
     account = db.session.get(PortalAccount, account_id)
-    if account is None or account.disabled_at is not None or session.get(STAMP) != account.session_stamp:
+    if account is None or account.disabled_at is not None or session.get(STAMP) != account.session_stamp \
+            or _expired():
         _forget()
         return None
     g.portal_account = account
@@ -48,8 +49,19 @@ def _portal_session():
     return None
 
 
+def _expired() -> bool:
+    """The staff sessions' limits (SILLAGE_SESSION_IDLE_MINUTES, SILLAGE_SESSION_MAX_HOURS),
+    held here: a portal session is no `web_session` row (no staff user), so its signed cookie,
+    re-signed at each request, would otherwise last as long as it is used."""
+    now = time.time()
+    idle = current_app.config["SILLAGE_SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SILLAGE_SESSION_MAX_HOURS"] * 3600
+    started, seen = session.get("portal_started"), session.get("portal_seen")
+    return not isinstance(started, int) or now - started > absolute or (isinstance(seen, int) and now - seen > idle)
+
+
 def _forget():
-    for key in (ACCOUNT, STAMP, PENDING, SIGNUP, "portal_seen"):
+    for key in (ACCOUNT, STAMP, PENDING, SIGNUP, "portal_seen", "portal_started"):
         session.pop(key, None)
 
 
@@ -74,6 +86,7 @@ def _begin_session(account: PortalAccount):
     """A portal sign-in starts from an empty session: a staff session in the same browser ends."""
     session.clear()
     session[ACCOUNT], session[STAMP] = account.id, account.session_stamp
+    session["portal_started"] = session["portal_seen"] = int(time.time())
     g.portal_account = account
 
 
@@ -116,6 +129,10 @@ def code():
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
+    """Sign out: the account's sessions end everywhere (a copy of this cookie included: it is
+    signed, not kept on the server, so only a new stamp makes it worthless)."""
+    if g.portal_account is not None:
+        portal.end_sessions(db.session, g.portal_account)
     _forget()
     session.clear()
     return redirect(url_for("portail.login"))
@@ -134,16 +151,8 @@ def invitation(token):
     errors, factor = {}, request.form.get("second_factor", "totp")
     if request.method == "POST":
         email_code_ok = False
-        if factor == "email" and portal.smtp_configured() and not existing:
-            if request.form.get("action") == "envoyer":
-                code, code_hash, expires = portal.new_email_code()
-                state.update(code_hash=code_hash, code_expires=expires.isoformat())
-                portal.send_email_code(access.email, code)
-                errors["code"] = _("Un code vient d'être envoyé à %(a)s : saisissez-le.", a=access.email)
-            else:
-                email_code_ok = portal.check_email_code(
-                    state.get("code_hash"), dt.datetime.fromisoformat(state["code_expires"])
-                    if state.get("code_expires") else None, request.form.get("code"))
+        if factor == "email" and not existing:
+            email_code_ok = _email_code_step(state, access.email, errors)
         if not errors:
             try:
                 account = portal.accept(db.session, access, password=request.form.get("password"),
@@ -159,13 +168,61 @@ def invitation(token):
                 _begin_session(account)
                 return redirect(url_for("portail.dossier", usager_id=access.usager_id))
     session[SIGNUP] = state
-    secret = state["secret"]
-    qr = Markup(segno.make(portal.provisioning_uri(access.email, secret), error="m")
-                .svg_inline(scale=4, dark="#1a1a1a", title=_("Code QR à scanner")))
-    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return _render("invitation.html", 400 if errors else 200, title=_("Créer votre accès"), access=access,
-                   errors=errors, existing=bool(existing), qr=qr, secret=secret, grouped=grouped,
-                   smtp=portal.smtp_configured(), factor=factor)
+                   errors=errors, existing=bool(existing), factor=factor, **_enrolment(access.email, state))
+
+
+def _email_code_step(state: dict, address: str, errors: dict) -> bool:
+    """The e-mailed code as a second factor at enrolment: send one ("envoyer"), or check the
+    one sent (its hash and expiry kept in the signed session state)."""
+    if not portal.smtp_configured():
+        return False
+    if request.form.get("action") == "envoyer":
+        code, code_hash, expires = portal.new_email_code()
+        state.update(code_hash=code_hash, code_expires=expires.isoformat())
+        portal.send_email_code(address, code)
+        errors["code"] = _("Un code vient d'être envoyé à %(a)s : saisissez-le.", a=address)
+        return False
+    return portal.check_email_code(state.get("code_hash"), dt.datetime.fromisoformat(state["code_expires"])
+                                   if state.get("code_expires") else None, request.form.get("code"))
+
+
+def _enrolment(address: str, state: dict) -> dict:
+    """The TOTP key to enrol (QR code and grouped text) of the state kept in the session."""
+    secret = state["secret"]
+    qr = Markup(segno.make(portal.provisioning_uri(address, secret), error="m")
+                .svg_inline(scale=4, dark="#1a1a1a", title=_("Code QR à scanner")))
+    return {"qr": qr, "secret": secret, "grouped": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+            "smtp": portal.smtp_configured()}
+
+
+@bp.route("/reinitialisation/<token>", methods=["GET", "POST"])
+def reset(token):
+    """The recovery link the structure issued (services/portal.py `reset_account`): a new
+    password and a new second factor, then signed in afresh."""
+    account = portal.account_for_reset_token(db.session, token)
+    if account is None:
+        return _render("invitation_invalid.html", 404, title=_("Lien de réinitialisation invalide"))
+    state = session.get(SIGNUP) if isinstance(session.get(SIGNUP), dict) else {}
+    if state.get("account") != account.id:
+        state = {"account": account.id, "secret": portal.new_totp_secret()}
+    errors, factor = {}, request.form.get("second_factor", "totp")
+    if request.method == "POST":
+        email_code_ok = _email_code_step(state, account.email, errors) if factor == "email" else False
+        if not errors:
+            try:
+                portal.complete_reset(db.session, account, password=request.form.get("password"),
+                                      confirm=request.form.get("confirm"), second_factor=factor,
+                                      totp_secret=state["secret"], code=request.form.get("code"),
+                                      email_code_ok=email_code_ok)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                _begin_session(account)
+                return redirect(url_for("portail.home"))
+    session[SIGNUP] = state
+    return _render("reinitialisation.html", 400 if errors else 200, title=_("Réinitialiser votre accès"),
+                   recovering=account, errors=errors, factor=factor, **_enrolment(account.email, state))
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -266,6 +323,8 @@ def messages(usager_id):
     errors, sent = {}, False
     if request.method == "POST":
         thread_id = request.form.get("thread_id", type=int)
+        if thread_id is not None and not portal.owns_thread(db.session, access, thread_id):
+            abort(404)  # another account's thread (or none): a probe, traced as denied
         try:
             portal.write(db.session, access, sujet=request.form.get("sujet"), texte=request.form.get("texte"),
                          thread_id=thread_id)
