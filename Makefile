@@ -44,11 +44,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "chromium absent : installez le paquet Debian 'chromium' pour les tests navigateur"; fi; fi
 
-# One process by default; JOBS=2 shares the files between two (pytest-xdist, a file at a time each,
-# each its own databases) — faster, but a few tests still depend on the order files run in.
-JOBS ?= 1
+# Two processes by default (pytest-xdist): with TEST_DATABASE_URL one runs the SQLite tests, the
+# other the PostgreSQL ones (tests/conftest.py groups them); JOBS=1 runs everything in one.
+JOBS ?= 2
 test: dev translations browser
-	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadfile) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS)
 
 bench: dev translations
 	$(BIN)/python -m bench.pages $(BENCH_ARGS)
