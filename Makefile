@@ -44,11 +44,17 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "chromium absent : installez le paquet Debian 'chromium' pour les tests navigateur"; fi; fi
 
-# Two processes by default (pytest-xdist): with TEST_DATABASE_URL one runs the SQLite tests, the
-# other the PostgreSQL ones (tests/conftest.py groups them); JOBS=1 runs everything in one.
+# Two processes by default when TEST_DATABASE_URL is set: one runs the SQLite tests, the other the
+# PostgreSQL ones, each in the order a single process would (its session app built once); the
+# PostgreSQL run's report follows the SQLite one. JOBS=1 runs everything in one process.
 JOBS ?= 2
 test: dev translations browser
-	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadgroup) $(PYTEST_ARGS)
+	@if [ "$(JOBS)" != 1 ] && [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(BIN)/python -m pytest -k postgresql $(PYTEST_ARGS) > .pytest-postgresql.log 2>&1 & pg=$$!; \
+	  $(BIN)/python -m pytest -k "not postgresql" $(PYTEST_ARGS); sqlite=$$?; \
+	  wait $$pg; postgresql=$$?; echo "--- PostgreSQL ---"; cat .pytest-postgresql.log; rm -f .pytest-postgresql.log; \
+	  exit $$(( sqlite || postgresql )); \
+	else $(BIN)/python -m pytest $(PYTEST_ARGS); fi
 
 bench: dev translations
 	$(BIN)/python -m bench.pages $(BENCH_ARGS)

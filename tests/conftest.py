@@ -257,17 +257,3 @@ def make_user(app):
 
     return make
 
-
-def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (`make test JOBS=2`, `--dist loadgroup`): one process per database when
-    there are two — each then builds its session app once and runs its tests in the order a
-    single process would —, else a file at a time. Interleaving both databases in a process
-    rebuilt the session app at each switch (and PostgreSQL's under the same URL, which
-    per-process caches keyed by database must never see)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        kind = next((v for v in params.values() if isinstance(v, str) and v in DATABASES), None)
-        group = kind if kind is not None and len(DATABASES) > 1 else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(name=group))
