@@ -183,17 +183,18 @@ def provisioning_uri(user, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=current_app.config["APP_NAME"])
 
 
-def _accept_totp(row: UserSecurity, code: str) -> bool:
-    """One time step of tolerance either side; a step already used is refused (replay)."""
+def accept_totp(holder, code: str) -> bool:
+    """One time step of tolerance either side; a step already used is refused (replay). `holder`:
+    what keeps `totp_secret` and `totp_last_step` (a staff UserSecurity row, a portal account)."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
-    if len(code) != 6 or not row.totp_secret:
+    if len(code) != 6 or not holder.totp_secret:
         return False
-    totp, now_step = pyotp.TOTP(row.totp_secret), int(time.time()) // 30
+    totp, now_step = pyotp.TOTP(holder.totp_secret), int(time.time()) // 30
     for step in (now_step - 1, now_step, now_step + 1):
-        if row.totp_last_step is not None and step <= row.totp_last_step:
+        if holder.totp_last_step is not None and step <= holder.totp_last_step:
             continue
         if hmac.compare_digest(totp.at(step * 30), code):
-            row.totp_last_step = step
+            holder.totp_last_step = step
             return True
     return False
 
@@ -212,7 +213,7 @@ def new_recovery_codes(user_id: int) -> list[str]:
 def confirm_enrolment(user, code: str) -> list[str] | None:
     """The first code confirms the secret; returns the recovery codes (shown once) or None."""
     row = security_row(user.id)
-    if row.totp_confirmed_at or not _accept_totp(row, code):
+    if row.totp_confirmed_at or not accept_totp(row, code):
         db.session.rollback()
         return None
     row.totp_confirmed_at = utcnow()
@@ -227,7 +228,7 @@ def check_second_factor(user, code: str) -> str | None:
     row = db.session.get(UserSecurity, user.id)
     if row is None or not row.totp_confirmed_at:
         return None
-    if _accept_totp(row, code):
+    if accept_totp(row, code):
         db.session.commit()
         return "totp"
     cleaned = (code or "").replace("-", "").replace(" ", "").lower()

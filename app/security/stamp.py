@@ -158,17 +158,17 @@ def cached(session, key, load):
     current = version(session)
     if current is None:
         return load()
+    return _kept(_caches, session, current, key, load)
+
+
+def _kept(caches, session, current, key, load):
+    """`caches`' entry `key` for this database while its version is `current`, else `load()`."""
     database = session.get_bind().url.render_as_string(hide_password=True)
-    _cache = _caches.get(database)
-    if _cache is None:
-        with _lock:
-            _cache = _caches.setdefault(database, {"version": None, "entries": {}})
-    entries = _cache["entries"]
-    if _cache["version"] != current:
-        with _lock:
-            if _cache["version"] != current:
-                _cache["version"], _cache["entries"] = current, {}
-                entries = _cache["entries"]
+    with _lock:
+        cache = caches.get(database)
+        if cache is None or cache["version"] != current:
+            cache = caches[database] = {"version": current, "entries": {}}
+    entries = cache["entries"]
     if key in entries:
         return entries[key]
     value = load()
@@ -199,20 +199,8 @@ _data_caches: dict = {}
 
 def cached_by_data(session, key, load):
     """`load()` once per process, stamp and data version (the counts of lists). Always `load()`
-    outside a request, and in a transaction that has changed data: its version is not committed
-    (it may yet roll back, and another transaction take the same number)."""
+    outside a request, and in a transaction that has changed data: what it reads holds its own
+    uncommitted rows, which the version does not count yet."""
     if not has_request_context() or session.info.get("sillage_data_changed"):
         return load()
-    versions = (version(session), data_version(session))
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    with _lock:
-        cache = _data_caches.get(database)
-        if cache is None or cache["versions"] != versions:
-            cache = _data_caches[database] = {"versions": versions, "entries": {}}
-    entries = cache["entries"]
-    if key in entries:
-        return entries[key]
-    value = load()
-    if len(entries) < MAX_ENTRIES:
-        entries[key] = value
-    return value
+    return _kept(_data_caches, session, (version(session), data_version(session)), key, load)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
 import time
 
@@ -47,6 +46,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..security.audit import record_event
+from ..security.auth import accept_totp
 from ..security.scope import UNSCOPED, Scope
 from . import clock
 from .errors import ValidationFailed
@@ -257,21 +257,6 @@ def accept(session, access: PortalAccess, *, password, confirm, second_factor, t
 
 
 # --- second factor --------------------------------------------------------------------------------
-
-def accept_totp(holder, code: str) -> bool:
-    """The same rule as staff's (app/security/auth.py): one step either side, no replay."""
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
-    if len(code) != 6 or not holder.totp_secret:
-        return False
-    totp, now_step = pyotp.TOTP(holder.totp_secret), int(time.time()) // 30
-    for step in (now_step - 1, now_step, now_step + 1):
-        if holder.totp_last_step is not None and step <= holder.totp_last_step:
-            continue
-        if hmac.compare_digest(totp.at(step * 30), code):
-            holder.totp_last_step = step
-            return True
-    return False
-
 
 def smtp_configured() -> bool:
     return bool(current_app.config.get("SILLAGE_SMTP_HOST"))
