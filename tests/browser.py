@@ -63,6 +63,10 @@ def browser_or_skip():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
         pytest.skip(f"{CHROMIUM} absent (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The SQLite and PostgreSQL runs go side by side, each with its browser and live servers, on
+    # two cores: an upload, its checks and the page after it can take longer than Playwright's
+    # 5 s by default. What is awaited is unchanged; only how long before calling it missing.
+    expect.set_options(timeout=15_000)
     return sync_playwright
