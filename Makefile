@@ -44,10 +44,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "chromium absent : installez le paquet Debian 'chromium' pour les tests navigateur"; fi; fi
 
-# One process by default. JOBS=2 (with TEST_DATABASE_URL) runs the SQLite tests and the PostgreSQL
-# ones side by side, each in single-process order (about 8 minutes instead of 14), but one browser
-# journey (documents: replace a file) still fails now and then when the two share two cores.
-JOBS ?= 1
+# Two processes by default when TEST_DATABASE_URL is set: one runs the SQLite tests, the other the
+# PostgreSQL ones, each in the order a single process would (its session app built once); the
+# PostgreSQL run's report follows the SQLite one. JOBS=1 runs everything in one process.
+JOBS ?= 2
 test: dev translations browser
 	@if [ "$(JOBS)" != 1 ] && [ -n "$$TEST_DATABASE_URL" ]; then \
 	  $(BIN)/python -m pytest -k postgresql $(PYTEST_ARGS) > .pytest-postgresql.log 2>&1 & pg=$$!; \
