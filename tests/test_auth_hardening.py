@@ -24,7 +24,11 @@ def _client(app, address):
     return client
 
 
-def test_failures_from_one_address_never_lock_another_out(app):
+def test_failures_from_one_address_never_lock_another_out(app, monkeypatch):
+    # The throttle's clock stands still: on a slow machine the 1-2-4 s delays would otherwise end
+    # between two attempts, and how many failures count would depend on the machine's speed.
+    frozen = auth.utcnow()
+    monkeypatch.setattr(auth, "utcnow", lambda: frozen)
     attacker = _client(app, "198.51.100.7")
     for _ in range(40):  # random names, then the real one
         attacker.post(LOGIN, json={"username": "x" + unique_name().lower(), "password": "mauvais mot de passe"})
