@@ -166,6 +166,28 @@ def test_count_follows_changes_and_stays_in_scope(app, api):
     assert admin.get(LIST).json["count"] == before["admin"]
 
 
+def test_a_change_whose_version_never_moved_shows_within_a_minute(app, api, monkeypatch):
+    """A writer killed between its commit and the version's move: the kept count lags at most
+    `DATA_CACHE_SECONDS`, not until the next write."""
+    from app.security import stamp
+
+    now = stamp.time.time()
+    monkeypatch.setattr(stamp.time, "time", lambda: now)  # no minute boundary between two reads
+    admin = api("admin")
+    with app.app_context():
+        usager = f.gen_usager()
+        db.session.commit()
+        row = {c.name: getattr(usager, c.name) for c in Usager.__table__.columns if c.name != "id"}
+        db.session.remove()
+    before = admin.get(LIST).json["count"]  # kept from here on
+    with app.app_context():  # outside any session: the data version does not move (the writer "died")
+        with db.engine.begin() as conn:
+            conn.execute(Usager.__table__.insert().values(**{**row, "nom_naissance": "ORPHELIN"}))
+    assert admin.get(LIST).json["count"] == before  # one change behind
+    monkeypatch.setattr(stamp.time, "time", lambda: now + stamp.DATA_CACHE_SECONDS)
+    assert admin.get(LIST).json["count"] == before + 1
+
+
 def test_list_of_columns_is_scoped_and_audited_as_objects_are(app, api):
     """The list reads plain columns: the scope still filters them, the read audit still records
     each usager read."""

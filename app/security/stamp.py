@@ -15,6 +15,7 @@ of the two versions moves (`cached_by_data`).
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import g, has_request_context
 from flask_appbuilder.security.sqla.models import (
@@ -75,7 +76,7 @@ def move_data_version(session) -> None:
     committed: the row is locked for one statement, never for a writer's whole transaction (in
     it, every writer of every server would wait on this one row). A list read meanwhile keeps
     at most the count it computed under the old number, which moves next; a process killed
-    between the two commits leaves counts one change behind until the next write."""
+    between the two commits leaves counts one change behind for at most `DATA_CACHE_SECONDS`."""
     dialect = session.get_bind().dialect.name
     with session.get_bind().connect() as conn:
         if dialect in ("postgresql", "sqlite"):
@@ -195,12 +196,15 @@ def cached_instances(session, key, load, related=lambda obj: ()) -> list:
 
 
 _data_caches: dict = {}
+DATA_CACHE_SECONDS = 60  # the longest a count may lag behind a change whose version never moved
 
 
 def cached_by_data(session, key, load):
-    """`load()` once per process, stamp and data version (the counts of lists). Always `load()`
-    outside a request, and in a transaction that has changed data: what it reads holds its own
-    uncommitted rows, which the version does not count yet."""
+    """`load()` once per process, stamp, data version and minute (the counts of lists). Always
+    `load()` outside a request, and in a transaction that has changed data: what it reads holds
+    its own uncommitted rows, which the version does not count yet. The minute bounds what a
+    change costs when its writer died before moving the version (`move_data_version`)."""
     if not has_request_context() or session.info.get("sillage_data_changed"):
         return load()
-    return _kept(_data_caches, session, (version(session), data_version(session)), key, load)
+    period = int(time.time() // DATA_CACHE_SECONDS)
+    return _kept(_data_caches, session, (version(session), data_version(session), period), key, load)
