@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from ..models import AuditCheckpoint, AuditEvent, AuditHead, AuditUsager, AuditVerification
 from ..models.base import utcnow
+from ..models.bulk import insert_rows
 from . import audit_anchor
 
 GENESIS = "0" * 64
@@ -86,6 +87,17 @@ def row_hash(row: dict, key: bytes) -> str:
     return hmac.digest(key, payload.encode(), "sha256").hex()
 
 
+# From this many rows (a load: the benchmark organisation's batches), COPY on PostgreSQL.
+BULK_ROWS = 1000
+
+
+def _insert(connection, table, statement, rows: list[dict]) -> None:
+    if len(rows) >= BULK_ROWS:
+        insert_rows(connection, table, rows)
+    else:
+        connection.execute(statement, rows)
+
+
 def append(connection, rows: list[dict]) -> None:
     """Chain and insert `rows` (dicts of AuditEvent columns) in the caller's transaction."""
     if not rows:
@@ -104,12 +116,12 @@ def append(connection, rows: list[dict]) -> None:
         connection.execute(_INSERT_MOVING, {**{f"ev_{c.name}": row.get(c.name) for c in events.columns},
                                             "head_id": last_id, "head_hash": last_hash})
     else:
-        connection.execute(_INSERT, chained)
+        _insert(connection, events, _INSERT, chained)
         connection.execute(_MOVE_HEAD, {"last_id": last_id, "last_hash": last_hash})
     several = [{"audit_id": row["id"], "usager_id": u} for row in chained if row.get("usager_id") is None
                for u in sorted(set((row.get("details") or {}).get("usagers") or ()))]
     if several:
-        connection.execute(_LINK, several)
+        _insert(connection, links, _LINK, several)
     audit_anchor.note(connection, last_id, last_hash, key)  # written outside the database once committed
 
 
