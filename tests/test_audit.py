@@ -288,6 +288,30 @@ def test_a_forged_or_moved_checkpoint_is_refused(own_app):
     assert verify(own_app, complete=False).exit_code == 0
 
 
+def test_details_are_hashed_as_written_whatever_the_text_before_them(own_app):
+    """The walk puts each `details` back into the hashed text by hand: a value before it that
+    reads like its key, keys out of order, quotes and accents change nothing, and a change of
+    the details is still caught."""
+    with own_app.app_context():
+        for _n in range(2):  # (the second from the walk's memory of the first)
+            record_event('export "details":null', username="dpo",
+                         details={"z": 1, "a": ['é "q"', None], "details": None, "m": {"b": 2, "a": 1.5}})
+    target = _head(own_app)[0]
+    ok = verify(own_app)
+    assert ok.exit_code == 0 and "intègre" in ok.output, ok.output
+    with own_app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+                           .values(details={"z": 2, "a": ['é "q"', None], "details": None, "m": {"b": 2, "a": 1.5}}))
+        db.session.commit()
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and f"n° {target} " in bad.output and "contenu modifié" in bad.output
+    with own_app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+                           .values(details={"z": 1, "a": ['é "q"', None], "details": None, "m": {"b": 2, "a": 1.5}}))
+        db.session.commit()
+    assert verify(own_app).exit_code == 0
+
+
 # --- the chain in segments, each checked by a process of its own ---------------------------------
 
 @pytest.fixture
