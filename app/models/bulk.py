@@ -1,7 +1,7 @@
 """Many rows into one table at once: COPY on PostgreSQL, an executemany elsewhere.
 
-The benchmark organisation (issue 20) writes millions of rows; PostgreSQL took 23.5 minutes for
-them with INSERTs of a thousand rows (SQLAlchemy's "insertmanyvalues"): every value a bound
+The benchmark organisation (issue 20) writes millions of rows; on PostgreSQL, INSERTs of a
+thousand rows (SQLAlchemy's "insertmanyvalues") took most of its time: every value a bound
 parameter, processed in Python and parsed by the server. COPY streams the rows as CSV, written
 by the csv module (in C), one round trip per batch. The values are what an INSERT would have
 stored: each column's own bind processing (JSON, JSONB…), and the Python-side defaults of the

@@ -13,8 +13,8 @@ entry is still there with its hash. The complete check (`verify --complet`) star
 beginning (or the purge checkpoint) and finds a change anywhere. Both stream the rows (a
 server-side cursor on PostgreSQL) and hash them in one tight loop without ORM objects, in
 several processes when there are many: every stored hash is known, so a segment of the chain is
-checked on its own, from the stored hash of the entry before it (3 million entries: about 45 s
-in one process, under a minute even on a loaded machine in several).
+checked on its own, from the stored hash of the entry before it (3 million entries: under a
+minute even on a loaded machine).
 """
 from __future__ import annotations
 
