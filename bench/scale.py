@@ -21,7 +21,7 @@ import time
 from .search import signed_in, timed
 
 
-def _verify(app, complete, jobs=None):
+def _verify(app, complete, jobs=1):
     from app.extensions import db
     from app.security.audit_chain import record_verification, verify
 
@@ -82,7 +82,7 @@ def main():
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--skip-complete", action="store_true")
-    parser.add_argument("--jobs", type=int, default=None, help="processes of `verify --complet` (default: one per CPU)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="processes of `verify --complet` (default: one per CPU)")
     args = parser.parse_args()
     from sqlalchemy import func, select
 
@@ -98,7 +98,7 @@ def main():
         print(f"{db.engine.dialect.name}: {total} audit entries")
     if not args.skip_complete:
         verdict, seconds = _verify(app, complete=True, jobs=args.jobs)
-        print(f"verify --complet --jobs {args.jobs or os.cpu_count()}: ok={verdict.ok} {verdict.checked} entries in {seconds:.1f} s"
+        print(f"verify --complet --jobs {args.jobs}: ok={verdict.ok} {verdict.checked} entries in {seconds:.1f} s"
               f" ({verdict.checked / seconds:,.0f}/s)")
     _append(app, args.new)
     verdict, seconds = _verify(app, complete=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 import click
@@ -37,7 +38,7 @@ def audit_verify(anchors, complete, jobs):
     from ..security.audit_chain import record_verification, verify
 
     with db.engine.connect() as conn:
-        verdict = verify(conn, anchors=list(anchors) or None, complete=complete, jobs=jobs)
+        verdict = verify(conn, anchors=list(anchors) or None, complete=complete, jobs=jobs or os.cpu_count() or 1)
     if verdict.ok:
         with db.engine.begin() as conn:
             record_verification(conn, verdict)

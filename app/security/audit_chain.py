@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import json
 import multiprocessing
-import os
 from dataclasses import dataclass
 
 from flask import current_app
@@ -322,11 +321,11 @@ def _entry_intact(connection, entry_id: int, entry_hash: str, key: bytes) -> boo
             and hmac.compare_digest(row["hash"], row_hash(dict(row), key)))
 
 
-def verify(connection, batch: int = 10000, anchors=None, complete: bool = True, jobs: int | None = None) -> Verdict:
+def verify(connection, batch: int = 10000, anchors=None, complete: bool = True, jobs: int = 1) -> Verdict:
     """Walk the chain to the head — from the beginning or the purge checkpoint (`complete`), else
     from the latest verification checkpoint — then check the head against the anchor files
     (default: this server's; an empty list checks the chain alone). `jobs`: processes walking
-    it (default: one per CPU)."""
+    it (the command's choice; a web request walks it in its own process, never forks)."""
     key = _key()
     external = audit_anchor.Anchors([audit_anchor.configured_path()] if anchors is None else anchors)
     checkpoint = connection.execute(
@@ -352,7 +351,7 @@ def verify(connection, batch: int = 10000, anchors=None, complete: bool = True, 
     from_id = expected_id
     head = connection.execute(select(heads.c.last_id, heads.c.last_hash).where(heads.c.id == 1)).one()
     expected_id, expected_prev, checked, bad = _walk_all(connection, expected_id, expected_prev, key, batch,
-                                                         head.last_id, jobs or os.cpu_count() or 1)
+                                                         head.last_id, jobs)
     if bad:
         return Verdict(False, checked, bad[0], bad[1], from_id=from_id, complete=complete)
     if (head.last_id, head.last_hash) != (expected_id, expected_prev):
