@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import multiprocessing
 from dataclasses import dataclass
 
 from flask import current_app
@@ -295,6 +294,8 @@ def _walk_all(connection, after: int, expected_prev: str, key: bytes, batch: int
     segments = _segments(connection, after, expected_prev, head_id, jobs)
     if len(segments) == 1:
         return _walk(connection, after, expected_prev, key, batch)
+    import multiprocessing  # (here: every command and worker imports this module, few walk in several processes)
+
     url = connection.engine.url.render_as_string(hide_password=False)
     # fork: the workers need nothing but these arguments (no import, no app); each opens its own connection
     with multiprocessing.get_context("fork").Pool(len(segments)) as pool:
