@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -50,8 +51,9 @@ def _private_files(app) -> None:
 def _running_a_sillage_command() -> bool:
     """True when the `flask` command loads the app to run `flask sillage …`: those commands work
     on the database and need neither the views nor the routes, which cost about a second to
-    build (issue 20: a command should start in under 1.5 s). The few that do (`init`, `demo`:
-    permissions come from the views) call `register_web_now`."""
+    build, nor FAB's security manager, which configures every mapper as it starts (a third of a
+    second more; issue 20: a command should start in under 1.5 s). The few that do (`init`,
+    `demo`: permissions come from the views) call `register_web_now`."""
     from flask.cli import FlaskGroup
 
     ctx = click.get_current_context(silent=True)
@@ -67,13 +69,19 @@ def _running_a_sillage_command() -> bool:
 
 
 def register_web_now(app) -> None:
-    """Register the views and routes of an app created without them (a `flask sillage` command)."""
+    """Start FAB and register the views and routes of an app created without them (a `flask
+    sillage` command)."""
     appbuilder = app.extensions.pop("sillage.web_pending", None)
     if appbuilder is not None:
-        from .web import register_web
-
         with app.app_context():
-            register_web(app, appbuilder)
+            _start_web(app, appbuilder)
+
+
+def _start_web(app, appbuilder) -> None:
+    from .web import register_web
+
+    appbuilder.init_app(app, db.session)
+    register_web(app, appbuilder)
 
 
 def create_app(config_object="config.Config", web: bool | None = None, **overrides) -> Flask:
@@ -98,16 +106,15 @@ def create_app(config_object="config.Config", web: bool | None = None, **overrid
         from .security import audit, scope, secret  # noqa: F401  (session and loading hooks)
         from .security.guards import init_guards
         from .security.sessions import DatabaseSessionInterface
-        from .web import register_web
 
         app.session_interface = DatabaseSessionInterface()
         appbuilder = AppBuilder(update_perms=False)
-        appbuilder.init_app(app, db.session)
         if web is None:
             web = not _running_a_sillage_command()
         if web:
-            register_web(app, appbuilder)
+            _start_web(app, appbuilder)
         else:
+            Babel(app)  # (FAB's start sets it up otherwise) the commands' messages go through gettext
             app.extensions["sillage.web_pending"] = appbuilder
         init_guards(app)
         audit.init_read_audit(app)

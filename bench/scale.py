@@ -1,7 +1,7 @@
 """Audit at scale (issue 20): verification and audit pages on a database holding the benchmark
 organisation (`flask sillage generate --profile benchmark`, 3 million audit entries).
 
-    DATABASE_URL=URL SILLAGE_INSTANCE_DIR=DIR python -m bench.scale [--new 10000] [--requests 10]
+    DATABASE_URL=URL SILLAGE_INSTANCE_DIR=DIR python -m bench.scale [--new 10000] [--requests 10] [--jobs N]
 
 Timed in process (create_app not counted; the CLI's own start is measured with `time flask …`):
 - `audit verify --complet`: the whole chain, then a checkpoint recorded;
@@ -13,6 +13,7 @@ Timed in process (create_app not counted; the CLI's own start is measured with `
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -20,14 +21,14 @@ import time
 from .search import signed_in, timed
 
 
-def _verify(app, complete):
+def _verify(app, complete, jobs=1):
     from app.extensions import db
     from app.security.audit_chain import record_verification, verify
 
     with app.app_context():
         start = time.perf_counter()
         with db.engine.connect() as conn:
-            verdict = verify(conn, complete=complete)
+            verdict = verify(conn, complete=complete, jobs=jobs)
         with db.engine.begin() as conn:
             record_verification(conn, verdict)
         return verdict, time.perf_counter() - start
@@ -81,6 +82,7 @@ def main():
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--skip-complete", action="store_true")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="processes of `verify --complet` (default: one per CPU)")
     args = parser.parse_args()
     from sqlalchemy import func, select
 
@@ -95,8 +97,8 @@ def main():
         usager_id = db.session.execute(select(Usager.id).order_by(Usager.id.desc()).limit(1)).scalar_one()
         print(f"{db.engine.dialect.name}: {total} audit entries")
     if not args.skip_complete:
-        verdict, seconds = _verify(app, complete=True)
-        print(f"verify --complet: ok={verdict.ok} {verdict.checked} entries in {seconds:.1f} s"
+        verdict, seconds = _verify(app, complete=True, jobs=args.jobs)
+        print(f"verify --complet --jobs {args.jobs}: ok={verdict.ok} {verdict.checked} entries in {seconds:.1f} s"
               f" ({verdict.checked / seconds:,.0f}/s)")
     _append(app, args.new)
     verdict, seconds = _verify(app, complete=False)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from app.extensions import db
 from app.models import AuditCheckpoint, AuditEvent, AuditHead, AuditVerification, FormDefinition, Usager
+from app.security import audit_chain
 from app.security.audit import record_event
 from app.security.audit_chain import GENESIS
 
@@ -111,9 +112,10 @@ def own_app(request):
     release(app)
 
 
-def verify(app, complete=True):
+def verify(app, complete=True, jobs=None):
     """The whole chain by default: these tests change entries a previous run already verified."""
-    return app.test_cli_runner().invoke(args=["sillage", "audit", "verify", *(["--complet"] if complete else [])])
+    return app.test_cli_runner().invoke(args=["sillage", "audit", "verify", *(["--complet"] if complete else []),
+                                              *(["--jobs", str(jobs)] if jobs else [])])
 
 
 def some_id(app, n=10):
@@ -284,6 +286,97 @@ def test_a_forged_or_moved_checkpoint_is_refused(own_app):
     with own_app.app_context():
         assert db.session.get(AuditVerification, cp_id).signature == signature
     assert verify(own_app, complete=False).exit_code == 0
+
+
+def test_details_are_hashed_as_written_whatever_the_text_before_them(own_app):
+    """The walk puts each `details` back into the hashed text by hand: a value before it that
+    reads like its key, keys out of order, quotes and accents change nothing, and a change of
+    the details is still caught."""
+    with own_app.app_context():
+        for _n in range(2):  # (the second from the walk's memory of the first)
+            record_event('export "details":null', username="dpo",
+                         details={"z": 1, "a": ['é "q"', None], "details": None, "m": {"b": 2, "a": 1.5}})
+    target = _head(own_app)[0]
+    ok = verify(own_app)
+    assert ok.exit_code == 0 and "intègre" in ok.output, ok.output
+    with own_app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+                           .values(details={"z": 2, "a": ['é "q"', None], "details": None, "m": {"b": 2, "a": 1.5}}))
+        db.session.commit()
+    bad = verify(own_app)
+    assert bad.exit_code == 1 and f"n° {target} " in bad.output and "contenu modifié" in bad.output
+    with own_app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+                           .values(details={"z": 1, "a": ['é "q"', None], "details": None, "m": {"b": 2, "a": 1.5}}))
+        db.session.commit()
+    assert verify(own_app).exit_code == 0
+
+
+# --- the chain in segments, each checked by a process of its own ---------------------------------
+
+@pytest.fixture
+def in_segments(monkeypatch):
+    """Segments of a few entries (at scale, a process is worth it from 100,000)."""
+    monkeypatch.setattr(audit_chain, "MIN_SEGMENT", 1)
+
+
+def _boundaries(app, jobs=3):
+    """The last entry of each segment but the last, as `verify --jobs` cuts the chain."""
+    with app.app_context(), db.engine.connect() as conn:
+        return [start for start, _prev, _end in audit_chain._segments(conn, 0, GENESIS, _head(app)[0], jobs)[1:]]
+
+
+def _same_verdict_in_segments(app, expected_id, complete=True):
+    """Three processes name the entry one walk names, with the same count of entries checked before it."""
+    alone, together = verify(app, complete, jobs=1), verify(app, complete, jobs=3)
+    assert together.exit_code == alone.exit_code == 1 and f"n° {expected_id} " in together.output, together.output
+    assert together.output == alone.output
+
+
+def test_a_change_in_any_segment_or_at_their_boundaries_is_caught_as_by_one_walk(own_app, in_segments):
+    assert verify(own_app, jobs=3).exit_code == 0
+    first, boundaries, last = some_id(own_app, 0), _boundaries(own_app), _head(own_app)[0]
+    assert len(boundaries) == 2
+    middle = (boundaries[0] + boundaries[1]) // 2
+    for target in (first, boundaries[0], boundaries[0] + 1, middle, boundaries[1], boundaries[1] + 1, last):
+        original = _tamper(own_app, target, "mallory")
+        _same_verdict_in_segments(own_app, target)
+        _tamper(own_app, target, original)
+    assert verify(own_app, jobs=3).exit_code == 0
+
+
+def test_a_removed_entry_at_a_boundary_breaks_the_link_of_the_next_segment(own_app, in_segments):
+    assert verify(own_app, jobs=3).exit_code == 0
+    boundary = _boundaries(own_app)[0]
+    saved = _rows(own_app, AuditEvent.id == boundary)
+    with own_app.app_context():
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id == boundary))
+        db.session.commit()
+    _same_verdict_in_segments(own_app, boundary + 1)
+    _put_back(own_app, saved)
+
+
+def test_the_incremental_check_in_segments_catches_a_change_and_refuses_a_forged_checkpoint(own_app, in_segments):
+    assert verify(own_app, jobs=3).exit_code == 0
+    with own_app.app_context():
+        for n in range(9):
+            record_event("login_failed", username=f"segment{n}")
+    target = _head(own_app)[0] - 4
+    original = _tamper(own_app, target, "mallory")
+    _same_verdict_in_segments(own_app, target, complete=False)
+    _tamper(own_app, target, original)
+    with own_app.app_context():
+        cp = db.session.execute(select(AuditVerification).order_by(AuditVerification.id.desc())).scalars().first()
+        cp.checked = cp.checked + 1
+        db.session.commit()
+    bad = verify(own_app, complete=False, jobs=3)
+    assert bad.exit_code == 1 and "point de contrôle de vérification falsifié" in bad.output
+    with own_app.app_context():
+        cp = db.session.execute(select(AuditVerification).order_by(AuditVerification.id.desc())).scalars().first()
+        cp.checked = cp.checked - 1
+        db.session.commit()
+    ok = verify(own_app, complete=False, jobs=3)
+    assert ok.exit_code == 0 and "intègre" in ok.output, ok.output
 
 
 def test_one_anchor_line_per_committed_transaction_none_for_a_rollback_or_a_failed_commit(app):

@@ -81,3 +81,41 @@ def test_generated_documents_are_real_files_matching_their_sha256(generated):
             path = documents_dir(generated.config["SILLAGE_DATA_DIR"], version.usager_id) / version.fichier
             content = path.read_bytes()
             assert hashlib.sha256(content).hexdigest() == version.sha256 and len(content) == version.taille
+
+
+ODD_TEXTS = ['a "quoted", comma', "tab\there", "lines\nand\r\nreturns", "back\\slash \\N", "", None, "é ✓ 😀"]
+
+
+def test_a_bulk_insert_stores_what_an_insert_stores(generated):
+    """COPY on PostgreSQL: quotes, separators, line breaks, backslashes, empty text against NULL,
+    JSON (null included), the columns' defaults."""
+    from sqlalchemy import delete
+
+    from app.models import ContactPerson, Foyer
+    from app.models.bulk import insert_rows
+
+    def stored(foyer_ids):
+        foyers = db.session.execute(select(Foyer.__table__.c.libelle, Foyer.commentaire, Foyer.adresse, Foyer.version)
+                                    .where(Foyer.id.in_(foyer_ids)).order_by(Foyer.id)).all()
+        contacts = db.session.execute(select(ContactPerson.nom, ContactPerson.prenom, ContactPerson.roles,
+                                             ContactPerson.version)
+                                      .where(ContactPerson.foyer_id.in_(foyer_ids)).order_by(ContactPerson.id)).all()
+        return [tuple(r) for r in foyers], [tuple(r) for r in contacts]
+
+    with generated.app_context():
+        first = db.session.execute(select(func.max(Foyer.id))).scalar_one() + 1
+        results = []
+        for offset, write in ((0, lambda table, rows: db.session.connection().execute(table.insert(), rows)),
+                              (len(ODD_TEXTS), lambda table, rows: insert_rows(db.session.connection(), table, rows))):
+            ids = [first + offset + i for i in range(len(ODD_TEXTS))]
+            write(Foyer.__table__, [{"id": i, "libelle": f"Foyer {n}", "commentaire": text, "adresse": text}
+                                    for n, (i, text) in enumerate(zip(ids, ODD_TEXTS))])
+            write(ContactPerson.__table__, [{"foyer_id": i, "nom": text or "-", "prenom": text,
+                                             "roles": [text] if n % 2 else None}
+                                            for n, (i, text) in enumerate(zip(ids, ODD_TEXTS))])
+            results.append(stored(ids))
+            db.session.execute(delete(ContactPerson).where(ContactPerson.foyer_id.in_(ids)))
+            db.session.execute(delete(Foyer).where(Foyer.id.in_(ids)))
+        db.session.commit()
+    assert results[1] == results[0]
+    assert results[0][0][4][1] == "" and results[0][0][5][1] is None  # (empty text and NULL stay apart)

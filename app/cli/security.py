@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 import click
@@ -27,7 +28,9 @@ def audit_cli():
                    "défaut : SILLAGE_AUDIT_ANCHOR).")
 @click.option("--complet", "complete", is_flag=True,
               help="Vérifie toute la chaîne depuis son début, pas seulement depuis le dernier point de contrôle.")
-def audit_verify(anchors, complete):
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Processus vérifiant la chaîne, chacun un segment (défaut : un par processeur).")
+def audit_verify(anchors, complete, jobs):
     """Vérifie la chaîne depuis le dernier point de contrôle signé (--complet : depuis le début) et sa fin
     (ancrage hors de la base) ; enregistre un nouveau point de contrôle ; code de sortie 1 si altération."""
     from flask_babel import gettext as _
@@ -35,7 +38,7 @@ def audit_verify(anchors, complete):
     from ..security.audit_chain import record_verification, verify
 
     with db.engine.connect() as conn:
-        verdict = verify(conn, anchors=list(anchors) or None, complete=complete)
+        verdict = verify(conn, anchors=list(anchors) or None, complete=complete, jobs=jobs or os.cpu_count() or 1)
     if verdict.ok:
         with db.engine.begin() as conn:
             record_verification(conn, verdict)

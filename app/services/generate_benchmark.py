@@ -6,8 +6,9 @@ Ten établissements, 30,000 usagers with their families and parcours, 60,000 eva
 (0.01 for the tests).
 
 Bulk, and still what the application would have written:
-- Core INSERTs in batches (executemany), ids given by the generator so that children point to
-  their parents without a round trip; PostgreSQL's sequences moved on afterwards.
+- Rows in batches (COPY on PostgreSQL, executemany on SQLite: models/bulk.py), ids given by the
+  generator so that children point to their parents without a round trip; PostgreSQL's sequences
+  moved on afterwards.
 - Usagers carry the derived keys of services/usagers.py (`dup_key`, `phon_key`, `search_text`);
   the search index follows by itself (the FTS5 triggers of migration 0029 on SQLite, the GIN
   index on PostgreSQL). Phone numbers and NIRs are valid (fake.py).
@@ -45,6 +46,7 @@ from ..models import (
     ProjetPersonnalise, Service, Transmission, TransmissionUsager, TypeDocument, User, Usager,
 )
 from ..models.base import utcnow
+from ..models.bulk import insert_rows
 from ..security import audit_chain
 from ..security.scope import category_key
 from .demo_evaluations import PROFILES
@@ -99,7 +101,7 @@ class _Ids:
 
 def _insert(connection, model, rows: list[dict]) -> None:
     for start in range(0, len(rows), BATCH):
-        connection.execute(model.__table__.insert(), rows[start:start + BATCH])
+        insert_rows(connection, model.__table__, rows[start:start + BATCH])
 
 
 class _Names:
