@@ -433,9 +433,7 @@ def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
     from ..models import Document, EvaluationResult, TypeDocument
     from .forms import published
 
-    placements = session.execute(select(Admission).where(
-        Admission.usager_id == usager.id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
-        .order_by(Admission.date_entree)).scalars().all()
+    placements = [a for a in usager.admissions if a.is_active]  # (the dossier page has read them already)
     protections = [p for p in usager.protections
                    if p.archived_at is None and p.date_debut <= today and (p.date_fin is None or p.date_fin >= today)]
     shown = []
