@@ -81,3 +81,11 @@ def test_generated_documents_are_real_files_matching_their_sha256(generated):
             path = documents_dir(generated.config["SILLAGE_DATA_DIR"], version.usager_id) / version.fichier
             content = path.read_bytes()
             assert hashlib.sha256(content).hexdigest() == version.sha256 and len(content) == version.taille
+
+
+def test_more_etablissements_keep_each_the_size_of_a_smaller_scale():
+    """--etablissements 100 at scale 1 gives each établissement the people of one at scale 0.1:
+    a one-établissement user sees as many people in both (issue 20, target 2)."""
+    big, small = volumes(1.0, 100), volumes(0.1)
+    assert big["usagers"] / big["etablissements"] == small["usagers"] / small["etablissements"] == 300
+    assert volumes(0.01)["etablissements"] == 10
