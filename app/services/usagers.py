@@ -15,7 +15,7 @@ from ..domain import duplicates, identity, phonetic, places, text, vocab
 from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
 from ..models.usager import SEARCH_INDEX_TABLE
 from ..models.base import utcnow
-from ..security.scope import UNSCOPED, OutOfScope
+from ..security.scope import UNSCOPED, OutOfScope, candidate_usagers
 from .concurrency import changes_since, check_version
 from .errors import DuplicateSuspected, StaleVersion, ValidationFailed
 
@@ -352,7 +352,8 @@ def _text_match(session, q) -> tuple:
 def _matching(session, q, columns, *, walk=False):
     """SELECT `columns` of the usagers whose text matches `q`. From the FTS5 matches, joined (they
     stream: a LIMIT stops early), or with `walk` only checked against them (`id + 0` keeps
-    SQLite from starting there), so that a scan in name order can stop at the page."""
+    SQLite from starting there), so that a scan in name order can stop at the page, or one of a
+    user's candidates read only theirs."""
     match, likes = _text_match(session, q)
     query = select(*columns).where(*likes)
     if match is None:
@@ -378,7 +379,9 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     all ended), "archive" (archived dossiers; otherwise archived ones are left out).
 
     Few matches (≤ COUNT_CAP): they are read from the index, sorted and counted. Many: the page
-    is read walking the name index (ix_usager_name_order) and stops once it is full.
+    is read walking the name index (ix_usager_name_order) and stops once it is full. A user who
+    does not see the whole organisation starts from the usagers of their places, each checked
+    against the text index (`scope.candidate_usagers`).
     """
     conditions = []
     if date_naissance:
@@ -409,12 +412,15 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     elif statut == "sorti":
         conditions.append(Usager.id.in_(select(Admission.usager_id)))
         conditions.append(Usager.id.not_in(active))
-    matching = _matching(session, q, [Usager.id]).where(*conditions).limit(COUNT_CAP + 1)
+    candidates = candidate_usagers()  # a user of a few places: start from theirs, not from every match
+    if candidates is not None:
+        conditions.append(Usager.id.in_(candidates))
+    matching = _matching(session, q, [Usager.id], walk=candidates is not None).where(*conditions).limit(COUNT_CAP + 1)
     total = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
     if total == 0 or (page - 1) * page_size >= min(total, COUNT_CAP):
         return [], total
     rows = session.execute(
-        _matching(session, q, [Usager], walk=total > COUNT_CAP).where(*conditions)
+        _matching(session, q, [Usager], walk=candidates is not None or total > COUNT_CAP).where(*conditions)
         .options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
     ).scalars().all()
