@@ -15,7 +15,8 @@ from ..domain import duplicates, identity, phonetic, places, text, vocab
 from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
 from ..models.usager import SEARCH_INDEX_TABLE
 from ..models.base import utcnow
-from ..security.scope import UNSCOPED, OutOfScope, candidate_usagers
+from ..security import stamp
+from ..security.scope import UNSCOPED, OutOfScope, candidate_usagers, current_scope
 from .concurrency import changes_since, check_version
 from .errors import DuplicateSuspected, StaleVersion, ValidationFailed
 
@@ -363,6 +364,20 @@ def _matching(session, q, columns, *, walk=False):
     return query.join_from(_FTS, Usager, Usager.id == _FTS.c.rowid).where(match)
 
 
+def _from_candidates(session, q, candidates) -> bool:
+    """Whether the search starts from the user's places: when the text matches more people in the
+    whole organisation than they have there. SQLite's text index counts its matches in a fraction
+    of a millisecond, up to that number; theirs is kept per scope and data version. PostgreSQL's
+    planner weighs the two starts itself: always."""
+    match, _likes = _text_match(session, q)
+    if match is None:
+        return True
+    theirs = stamp.cached_by_data(session, ("candidates", current_scope(), dt.date.today()), lambda: session.execute(
+        select(func.count()).select_from(candidates.subquery())).scalar_one())
+    found = select(_FTS.c.rowid).where(match).limit(theirs + 1).subquery()
+    return session.execute(select(func.count()).select_from(found)).scalar_one() > theirs
+
+
 # A search counts its results up to COUNT_CAP and says "more than" beyond: the count, and the sort
 # of the matches by name, then cost the same at 3,000 or 30,000 usagers (issue 20) and nobody
 # reads 500 results — the page asks to narrow the search.
@@ -380,8 +395,9 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
 
     Few matches (≤ COUNT_CAP): they are read from the index, sorted and counted. Many: the page
     is read walking the name index (ix_usager_name_order) and stops once it is full. A user who
-    does not see the whole organisation starts from the usagers of their places, each checked
-    against the text index (`scope.candidate_usagers`).
+    does not see the whole organisation, when the text matches more people in it than they have
+    in their places, starts from these instead, each checked against the text index
+    (`scope.candidate_usagers`): the rows read are then the fewer of the two.
     """
     conditions = []
     if date_naissance:
@@ -413,8 +429,10 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
         conditions.append(Usager.id.in_(select(Admission.usager_id)))
         conditions.append(Usager.id.not_in(active))
     candidates = candidate_usagers()  # a user of a few places: start from theirs, not from every match
-    if candidates is not None:
+    if candidates is not None and _from_candidates(session, q, candidates):
         conditions.append(Usager.id.in_(candidates))
+    else:
+        candidates = None
     matching = _matching(session, q, [Usager.id], walk=candidates is not None).where(*conditions).limit(COUNT_CAP + 1)
     total = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
     if total == 0 or (page - 1) * page_size >= min(total, COUNT_CAP):
