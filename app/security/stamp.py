@@ -32,8 +32,8 @@ from ..models import (
 # Établissements and services also name the places that choice lists offer; form definitions
 # decide which answers each category withholds; document types (and the categories of
 # établissement they are mandatory for: a change of the list marks the type changed) give every
-# dossier its checklist, lists of values its choices. Référentiels change a few times a year: the caches they empty refill at
-# the next request.
+# dossier its checklist, lists of values its choices. Référentiels change a few times a year: the
+# caches they empty refill at the next request.
 WATCHED = (User, Role, Group, Permission, PermissionView, ViewMenu, CategoryAccess, EmergencyAccess,
            StaffAssignment, Service, Etablissement, FormDefinition, TypeDocument, CategorieEtablissement,
            ValeurListe)
