@@ -5,6 +5,11 @@
 N staff accounts of EHPAD Les Tilleuls, half « Soin » (they save evaluations), half « Secrétariat »
 (they edit dossiers through the API), each enrolled with TOTP_SECRET and holding a personal write
 token; prints JSON: the accounts, the usagers of the EHPAD and their names (for searches).
+
+`benchmark_secretary` gives the data of `generate --profile benchmark` (whose ten établissements no
+demo account works in) its one-établissement secretary, as an administrator would make her: a
+Secrétariat account assigned to « EHPAD Benchmark 1 » (bench/search.py and bench/pages.py with
+--profile benchmark).
 """
 from __future__ import annotations
 
@@ -19,6 +24,24 @@ from app.models import Admission, Etablissement, StaffAssignment, Usager
 from app.security.auth import create_token, enrol_with_secret
 
 EHPAD = "EHPAD Les Tilleuls"
+BENCHMARK_SECRETARY, BENCHMARK_EHPAD = "secretaire.benchmark", "EHPAD Benchmark 1"
+
+
+def benchmark_secretary(app, password: str, secret: str | None = None) -> str:
+    """The Secrétariat account of EHPAD Benchmark 1 (made once; enrolled with `secret`) → its name."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        etab = db.session.execute(select(Etablissement).where(Etablissement.name == BENCHMARK_EHPAD)).scalar_one()
+        user = sm.find_user(username=BENCHMARK_SECRETARY) or sm.add_user(
+            BENCHMARK_SECRETARY, "Banc", "Secrétaire", f"{BENCHMARK_SECRETARY}@bench.invalid",
+            [sm.find_role("Secrétariat")], password)
+        if not db.session.execute(select(StaffAssignment).where(StaffAssignment.user_id == user.id)).first():
+            db.session.add(StaffAssignment(user_id=user.id, etablissement_id=etab.id))
+        if secret:
+            enrol_with_secret(user, secret)
+        db.session.commit()
+        db.session.remove()
+    return BENCHMARK_SECRETARY
 
 
 def main(count: int, password: str, secret: str) -> dict:

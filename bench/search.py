@@ -1,12 +1,16 @@
 """Usager search with and without the search index (migration 0029), at several data sizes.
 
     python -m bench.search --database-url URL [--database-url URL ...] [--requests 30] [--query mar ...]
+                           [--profile benchmark]
 
 Each URL is a database already loaded (`flask sillage demo` then `flask sillage generate --usagers N`;
 --prepare N does it first for one URL). Timed in process, for each common query:
 - `search_usagers` as the system (no scope): the query alone;
 - the search page `/usagers/?q=` signed in as `direction` (organisation-wide) and as
   `secretaire.tilleuls` (one établissement): query, scope, audit and template.
+With --profile benchmark the databases hold `generate --profile benchmark --scale S` (ten
+établissements whatever the scale): the one-établissement secretary is then `secretaire.benchmark`
+(EHPAD Benchmark 1, made on first use by bench/load_accounts.py `benchmark_secretary`).
 "Before" is the LIKE scan: on SQLite SILLAGE_SEARCH_INDEX off, alternated request by request with
 the index on; on PostgreSQL the trigram index dropped (phases index / no index / index again,
 the last to show drift, after a warm-up phase not counted). Medians in ms.
@@ -53,12 +57,12 @@ def timed(call):
     return (time.perf_counter() - start) * 1000
 
 
-def measures(app, queries):
+def measures(app, queries, users):
     """{(what, query): [ms, ...]} for the three kinds of search."""
     from app.extensions import db
     from app.services.usagers import search_usagers
 
-    clients = {user: signed_in(app, user) for user in ("direction", "secretaire.tilleuls")}
+    clients = {user: signed_in(app, user) for user in users}
     results = {}
     for q in queries:
         def direct(q=q):
@@ -74,8 +78,8 @@ def measures(app, queries):
     return results
 
 
-def run_sqlite(app, queries, requests):
-    calls = measures(app, queries)
+def run_sqlite(app, queries, requests, users):
+    calls = measures(app, queries, users)
     table = {}
     for key, call in calls.items():
         before, after = [], []
@@ -89,12 +93,12 @@ def run_sqlite(app, queries, requests):
     return table
 
 
-def run_postgresql(app, queries, requests):
+def run_postgresql(app, queries, requests, users):
     from sqlalchemy import text
 
     from app.extensions import db
 
-    calls = measures(app, queries)
+    calls = measures(app, queries, users)
 
     def phase():
         out = {}
@@ -127,6 +131,8 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--query", action="append")
     parser.add_argument("--prepare", type=int, help="load this many usagers in the (single, empty) database first")
+    parser.add_argument("--profile", choices=["benchmark"],
+                        help="the databases hold generate --profile benchmark: the secretary is secretaire.benchmark")
     args = parser.parse_args()
     queries = args.query or ["mar", "bernard", "dubois ma"]
     os.environ.setdefault("SECRET_KEY", "bench")
@@ -151,7 +157,12 @@ def main():
             count = db.session.execute(select(func.count(Usager.id))).scalar()
             kind = db.engine.dialect.name
             db.session.remove()
-        table = (run_sqlite if kind == "sqlite" else run_postgresql)(app, queries, args.requests)
+        users = ["direction", "secretaire.tilleuls"]
+        if args.profile == "benchmark":
+            from bench.load_accounts import benchmark_secretary
+
+            users[1] = benchmark_secretary(app, "bench-password-2026")
+        table = (run_sqlite if kind == "sqlite" else run_postgresql)(app, queries, args.requests, users)
         for (what, q), (before, after, again) in table.items():
             print(f"| {kind} | {count} | {what} | {q} | {before:.1f} | {after:.1f} | {again:.1f} |", flush=True)
         with app.app_context():

@@ -1,13 +1,16 @@
 """The dossier page: every panel edited in place; errors on fields, in French, nothing lost."""
 import datetime as dt
 import html
+import re
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Usager
 
 from . import factories as f
+from .conftest import sql_statements
 
 
 @pytest.fixture
@@ -231,3 +234,55 @@ def test_phones_read_formatted_in_the_forms_too(app, as_user):
         usager_id = usager.id
     form = as_user("secretaire.tilleuls").get(f"/dossier/{usager_id}/formulaire/coordonnees").data.decode()
     assert 'value="06 12 34 56 78"' in form
+
+
+REFERENTIEL_READ = re.compile(r"\bFROM ref_\w+")
+
+
+def test_a_second_view_of_the_dossier_reads_no_referentiel_and_a_counted_number_of_statements(app, as_user, usager):
+    """Issue 20 (the page within 3× of the signed-in frame): the checklist's mandatory types, the
+    document types and the transmission targets are kept per process until the security stamp
+    moves, the banner reuses the admissions the page has read, the checklist the documents. The
+    count is what the page needs today: a new statement per view needs a reason (the navbar's
+    unread badge and the accesses to review are kept per data version and security stamp)."""
+    client = as_user("direction")  # every panel
+    url = f"/dossier/{usager['id']}"
+    client.get(url)
+    response, statements = sql_statements(app, lambda: client.get(url))
+    assert response.status_code == 200 and "Pièces obligatoires" in text(response)
+    assert not [s for s in statements if REFERENTIEL_READ.search(s)], "a référentiel was read again"
+    assert len([s for s in statements if "FROM document " in s]) == 2, statements  # the panel; the banner's photo
+    assert len(statements) <= 18, "\n".join(s[:120] for s in statements)
+
+
+def _checklist(client, url) -> str:
+    page = text(client.get(url))
+    return page.split('class="list-unstyled documents-checklist"', 1)[1].split("</ul>", 1)[0]
+
+
+def test_a_change_of_the_mandatory_papers_shows_on_the_next_page(app, as_user, usager):
+    """The kept référentiel follows its edits: a type made mandatory (as the référentiels console
+    does, through the ORM) moves the security stamp; every server re-reads it at its next page."""
+    from app.models import CategorieEtablissement, TypeDocument
+
+    client = as_user("secretaire.tilleuls")
+    url = f"/dossier/{usager['id']}"
+    assert "Courrier" not in _checklist(client, url)
+
+    def mandatory_in_ehpad(yes):
+        with app.app_context():
+            courrier = db.session.execute(select(TypeDocument).filter_by(code="courrier")).scalar_one()
+            ehpad = db.session.execute(select(CategorieEtablissement).filter_by(code="EHPAD")).scalar_one()
+            if yes:
+                courrier.obligatoire_pour.append(ehpad)
+            else:
+                courrier.obligatoire_pour.remove(ehpad)
+            db.session.commit()
+            db.session.remove()
+
+    mandatory_in_ehpad(True)
+    try:
+        assert 'data-statut="manquant"' in _checklist(client, url) and "Courrier" in _checklist(client, url)
+    finally:
+        mandatory_in_ehpad(False)
+    assert "Courrier" not in _checklist(client, url)

@@ -119,3 +119,11 @@ def test_a_bulk_insert_stores_what_an_insert_stores(generated):
         db.session.commit()
     assert results[1] == results[0]
     assert results[0][0][4][1] == "" and results[0][0][5][1] is None  # (empty text and NULL stay apart)
+
+
+def test_more_etablissements_keep_each_the_size_of_a_smaller_scale():
+    """--etablissements 100 at scale 1 gives each établissement the people of one at scale 0.1:
+    a one-établissement user sees as many people in both (issue 20, target 2)."""
+    big, small = volumes(1.0, 100), volumes(0.1)
+    assert big["usagers"] / big["etablissements"] == small["usagers"] / small["etablissements"] == 300
+    assert volumes(0.01)["etablissements"] == 10

@@ -61,6 +61,24 @@ def test_sent_message_is_unread_for_the_recipient_until_opened_and_the_author_se
     assert receipt["lu_le"] is not None
 
 
+def test_the_badge_counts_a_new_message_then_its_reading_on_the_next_page(api, as_user, app):
+    """The badge's count is kept per data version (issue 20): a message, or its reading, moves it."""
+    import re
+
+    page = as_user("soin.tilleuls")
+
+    def badge():
+        home = page.get("/messages/").get_data(as_text=True)
+        found = re.search(r'id="messages-badge"[^>]*>.*?(?:<span class="badge">(\d+)</span>|</a>)', home, re.S)
+        return int(found.group(1) or 0)
+
+    before = badge()
+    tid = send(api("direction"), app, ["soin.tilleuls"], sujet=f.unique_name("Sujet")).json["id"]
+    assert badge() == before + 1
+    page.get(f"/messages/{tid}")
+    assert badge() == before
+
+
 def test_a_reply_is_new_again_for_the_other_participants(api, app):
     tid = send(api("direction"), app, ["soin.tilleuls"]).json["id"]
     soin = api("soin.tilleuls")

@@ -166,3 +166,57 @@ def test_beyond_the_cap_the_count_says_more_and_the_page_is_the_same(app, as_use
         db.session.remove()
     page = as_user("secretaire.tilleuls").get(f"/usagers/?q={family}").get_data(as_text=True)
     assert (f"Plus de {cap} usagers" in page) == (cap < 5)
+
+
+def _search_statements(app, username, q):
+    """(results, total, [(statement, parameters)]) of `search_usagers` as `username`."""
+    from flask import g
+    from sqlalchemy import event
+
+    from app.models import User
+    from app.security.scope import scope_for_user
+
+    seen = []
+    listener = lambda _c, _cur, statement, parameters, _ctx, _many: seen.append((statement, parameters))  # noqa: E731
+    with app.test_request_context():
+        g.sillage_scope = scope_for_user(db.session, db.session.query(User).filter_by(username=username).one())
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            rows, total = usagers.search_usagers(db.session, q=q)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        plans = {}
+        if db.engine.dialect.name == "sqlite":
+            for statement, params in seen:
+                plans[statement] = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                           params).all()
+        db.session.remove()
+    return [u.id for u in rows], total, seen, plans
+
+
+def test_a_one_etablissement_user_searches_from_her_places(app, people, monkeypatch):
+    """Issue 20: when the text matches many people in the organisation, a secretary's search
+    starts from the usagers of her établissement, each checked against the text index, instead
+    of checking every match in the organisation against her scope (at 30,000 usagers that read
+    all of them); the scope's own rule still applies. Few matches: from the matches, as before."""
+    q = f"{people['family']} renee"
+    monkeypatch.setattr(usagers, "_from_candidates", lambda *_args: True)  # as if the text matched many people
+    ids, total, seen, plans = _search_statements(app, "secretaire.tilleuls", q)
+    assert ids == [people["renee"]] and total == 1
+    count = next(s for s, _p in seen if "count(*) AS count_1" in s and "usager.id" in s)
+    flat = " ".join(count.split())
+    assert "scope_candidate_admission" in flat and "EXISTS (SELECT * FROM admission AS scope_admission" in flat
+    if plans:
+        plan = plans[count]
+        parents = {row[0]: row[3] for row in plan}
+        index = next(row for row in plan if "usager_fts" in row[3])
+        assert parents.get(index[1], "").startswith("LIST SUBQUERY"), plan  # a list to check against
+        assert any("SEARCH scope_candidate_admission USING" in row[3] for row in plan), plan
+    monkeypatch.undo()
+    ids, total, seen, plans = _search_statements(app, "secretaire.tilleuls", q)
+    assert ids == [people["renee"]] and total == 1
+    if plans:  # SQLite: three matches (fewer than her usagers), read from the index, checked against her scope
+        assert not [s for s, _p in seen if "scope_candidate" in s]
+    ids, total, seen, _plans = _search_statements(app, "direction", q)
+    assert set(ids) == {people["renee"], people["elsewhere"]}
+    assert not [s for s, _p in seen if "scope_candidate" in s]  # the whole organisation: no candidates

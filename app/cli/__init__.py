@@ -98,9 +98,12 @@ def demo_command(password, totp_secret):
                    "20 000 projets, 100 000 documents, 3 millions d'entrées d'audit.")
 @click.option("--scale", type=click.FloatRange(0.0001, 10), default=1.0, show_default=True,
               help="Échelle des volumes du profil (0.01 : un centième).")
+@click.option("--etablissements", type=click.IntRange(2, 1000), default=None,
+              help="Nombre d'établissements du profil (10 sinon, à toute échelle) : avec --scale 1 "
+                   "--etablissements 100, chacun a la taille d'un établissement à --scale 0.1.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Graine du hasard : la même graine donne les mêmes données.")
-def generate_command(count, profile, scale, seed):
+def generate_command(count, profile, scale, etablissements, seed):
     """Données réalistes en masse (Faker fr_FR) pour les essais de charge."""
     from ..security.stamp import move_data_version
     from ..services.maintenance import refresh_statistics
@@ -108,7 +111,7 @@ def generate_command(count, profile, scale, seed):
 
     load_reference_data(db.session)
     if profile == "benchmark":
-        _generate_benchmark(scale, seed)
+        _generate_benchmark(scale, seed, etablissements)
     else:
         from ..services.generate import generate
 
@@ -129,7 +132,7 @@ def generate_command(count, profile, scale, seed):
     click.echo(_("Statistiques de la base mises à jour."))
 
 
-def _generate_benchmark(scale: float, seed: int) -> None:
+def _generate_benchmark(scale: float, seed: int, etablissements: int | None) -> None:
     from contextlib import contextmanager
 
     from flask_babel import gettext as _
@@ -146,7 +149,7 @@ def _generate_benchmark(scale: float, seed: int) -> None:
 
     try:
         made = benchmark(db.session, current_app.config["SILLAGE_DATA_DIR"], scale=scale, seed=seed,
-                         progress=progress)
+                         progress=progress, etablissements=etablissements)
     except LookupError:
         raise click.ClickException(_("Aucun compte ou référentiel : lancez d'abord « flask sillage demo »."))
     click.echo(_("Organisation de test créée : %(etablissements)s établissements, %(usagers)s usagers, "

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field, replace
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, g, has_request_context
-from sqlalchemy import Date, Integer, String, and_, bindparam, event, exists, literal_column, or_, select
+from sqlalchemy import (
+    Date, Integer, String, and_, bindparam, event, exists, false, literal_column, or_, select, union_all,
+)
 from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -232,6 +234,37 @@ def _visible(usager_id):
                        dem.statut.in_(_STATUSES)),
         usager_id.in_(_BY_ID),
     )
+
+
+# Core aliases of the candidates below (a subquery the hook leaves as written, like the above).
+_CANDIDATE_ADMISSION = Admission.__table__.alias("scope_candidate_admission")
+_CANDIDATE_DEMANDE = DemandeAdmission.__table__.alias("scope_candidate_demande")
+
+
+def candidate_usagers():
+    """The ids of the usagers the current user sees, as a subquery a search can start from (the
+    admissions and open demandes in their places, and the usagers seen by id: what `_visible`
+    lets through), or None when the user sees the whole organisation. It only narrows: the hook
+    still applies the rule to the statement. A search started from the text index checks every
+    match of the whole organisation against the scope; started from these, a user of one
+    établissement reads about as many rows at 3,000 as at 30,000 usagers (issue 20).
+
+    One arm per kind of place the user has: `établissement OR service` in one arm made SQLite
+    skip-scan every admission (10 ms at 30,000), each alone is an index range."""
+    scope = current_scope()
+    if scope is None or not scope.filters_rows or scope.sees_all:
+        return None
+    adm, dem = _CANDIDATE_ADMISSION.c, _CANDIDATE_DEMANDE.c
+    arms = []
+    for place, values in ((lambda t: t.etablissement_id.in_(_ETABS), scope.etablissement_ids),
+                          (lambda t: t.service_id.in_(_SERVICES), scope.service_ids)):
+        if values:
+            arms.append(select(adm.usager_id).where(place(adm), adm.archived_at.is_(None),
+                                                    or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)))
+            arms.append(select(dem.usager_id).where(place(dem), dem.archived_at.is_(None), dem.statut.in_(_STATUSES)))
+    if scope.emergency_usager_ids or scope.listed_usager_ids:
+        arms.append(select(_MEMBER.c.id).where(_MEMBER.c.id.in_(_BY_ID)))
+    return union_all(*arms) if arms else select(_MEMBER.c.id).where(false())
 
 
 def _visible_per_row(usager_id):

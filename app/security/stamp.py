@@ -1,6 +1,7 @@
 """What a request derives from access rules (permissions of a role set, categories, assignments,
 emergency accesses, the menu, the signed-in user, the places offered in choice lists, the published
-form definitions), kept per process until the security stamp moves.
+form definitions) and from the référentiels it reads on every page (document types and the
+établissement categories they are mandatory for), kept per process until the security stamp moves.
 
 Every flush that touches a watched class bumps `security_stamp.version` in the same
 transaction, so a change made by any process or server is seen by all the others at their next
@@ -25,13 +26,18 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
-    CategoryAccess, EmergencyAccess, Etablissement, FormDefinition, SecurityStamp, Service, StaffAssignment,
+    CategorieEtablissement, CategoryAccess, EmergencyAccess, Etablissement, FormDefinition, SecurityStamp, Service,
+    StaffAssignment, TypeDocument, ValeurListe,
 )
 
 # Établissements and services also name the places that choice lists offer; form definitions
-# decide which answers each category withholds.
+# decide which answers each category withholds; document types (and the categories of
+# établissement they are mandatory for: a change of the list marks the type changed) give every
+# dossier its checklist, lists of values its choices. Référentiels change a few times a year: the
+# caches they empty refill at the next request.
 WATCHED = (User, Role, Group, Permission, PermissionView, ViewMenu, CategoryAccess, EmergencyAccess,
-           StaffAssignment, Service, Etablissement, FormDefinition)
+           StaffAssignment, Service, Etablissement, FormDefinition, TypeDocument, CategorieEtablissement,
+           ValeurListe)
 MAX_ENTRIES = 4096
 
 _table = SecurityStamp.__table__

@@ -13,6 +13,7 @@ place or notes (`as_dict`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import uuid
@@ -315,29 +316,31 @@ class Occurrence:
         return (self.recurrence or self.start).isoformat()
 
 
-def _component(event: Evenement) -> Event:
-    component = Event()
-    component.add("uid", event.uid)
-    component.add("dtstart", aware(event.debut))
-    component.add("dtend", aware(event.fin))
-    if event.rrule:
-        component.add("rrule", vRecur.from_ical(event.rrule))
-    return component
-
-
 def _expand(event: Evenement, start: dt.datetime, end: dt.datetime, with_cancelled=False) -> list[dt.datetime]:
     """Original starts (naive UTC) of the occurrences of a recurring event overlapping [start,
     end), cancelled ones excluded (EXDATE) unless asked."""
-    component = _component(event)
-    if not with_cancelled:
-        for key in event.exdates or []:
-            component.add("exdate", aware(dt.datetime.fromisoformat(key)))
+    exdates = () if with_cancelled else tuple(event.exdates or ())
+    return list(_starts(event.debut, event.fin, event.rrule, exdates, start, end, clock.zone().key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _starts(debut, fin, rrule, exdates, start, end, zone) -> tuple[dt.datetime, ...]:
+    """`_expand`, from the values it depends on: a pure function, so kept per process (the
+    expansion costs milliseconds per event, and the dossier pages and the agenda ask for the same
+    windows all day); an edited event asks with its new values. `zone`: the structure's time
+    zone, in which `aware` places the rule."""
+    component = Event()
+    component.add("dtstart", aware(debut))
+    component.add("dtend", aware(fin))
+    component.add("rrule", vRecur.from_ical(rrule))
+    for key in exdates:
+        component.add("exdate", aware(dt.datetime.fromisoformat(key)))
     calendar = Calendar()
     calendar.add_component(component)
-    duration = event.fin - event.debut
+    duration = fin - debut
     found = recurring_ical_events.of(calendar).between(aware(start - duration), aware(end))
     starts = sorted({to_utc(o.decoded("dtstart")) for o in found})
-    return [s for s in starts if s < end and s + duration > start][:MAX_OCCURRENCES]
+    return tuple(s for s in starts if s < end and s + duration > start)[:MAX_OCCURRENCES]
 
 
 def events_query(start: dt.datetime, end: dt.datetime, *, usager_id=None, user_id=None, service_id=None):

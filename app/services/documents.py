@@ -22,6 +22,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..models import Admission, Document, DocumentVersion, Etablissement, TypeDocument, Usager
 from ..models.base import utcnow
+from ..models.referentiels import type_document_obligatoire
+from ..security import stamp
 from ..security.roles import CATEGORIES
 from . import attachments
 from .concurrency import check_version
@@ -38,11 +40,18 @@ class TamperedFile(Exception):
     """The stored file is no longer the one received (its SHA-256 differs) or is missing."""
 
 
-def types(session, active_only=True) -> list[TypeDocument]:
-    query = select(TypeDocument).order_by(TypeDocument.position, TypeDocument.label)
-    if active_only:
-        query = query.where(TypeDocument.active.is_(True))
-    return list(session.execute(query).scalars())
+def types(session, active_only=True) -> list:
+    """The document types (id, code, label, categorie, expire), in their order. Every dossier
+    page lists them: kept per process until the security stamp moves (a change of a type moves
+    it, security/stamp.py), as plain rows that no session owns."""
+    def load():
+        query = (select(TypeDocument.id, TypeDocument.code, TypeDocument.label, TypeDocument.categorie,
+                        TypeDocument.expire).order_by(TypeDocument.position, TypeDocument.label))
+        if active_only:
+            query = query.where(TypeDocument.active.is_(True))
+        return session.execute(query).all()
+
+    return stamp.cached(session, ("document_types", active_only), load)
 
 
 def type_by_code(session, code) -> TypeDocument | None:
@@ -206,20 +215,24 @@ def is_expired(document: Document, today: dt.date) -> bool:
 
 @dataclass
 class Piece:
-    type: TypeDocument
+    type: object  # a row of `types`
     statut: str  # present | manquant | expire
     document: Document | None
 
 
-def _mandatory_by_category(session) -> dict[int, list[TypeDocument]]:
-    """Établissement category id → active mandatory types."""
-    result: dict[int, list[TypeDocument]] = {}
-    for type_ in session.execute(select(TypeDocument).options(selectinload(TypeDocument.obligatoire_pour))
-                                 .where(TypeDocument.active.is_(True))
-                                 .order_by(TypeDocument.position)).scalars():
-        for categorie in type_.obligatoire_pour:
-            result.setdefault(categorie.id, []).append(type_)
-    return result
+def _mandatory_by_category(session) -> dict[int, frozenset[int]]:
+    """Établissement category id → ids of the active types mandatory there. Read by every
+    dossier page: kept per process until the security stamp moves, like `types`."""
+    def load():
+        result: dict[int, set[int]] = {}
+        for categorie_id, type_id in session.execute(
+                select(type_document_obligatoire.c.categorie_etablissement_id, TypeDocument.id)
+                .join(TypeDocument, TypeDocument.id == type_document_obligatoire.c.type_document_id)
+                .where(TypeDocument.active.is_(True))):
+            result.setdefault(categorie_id, set()).add(type_id)
+        return {categorie_id: frozenset(ids) for categorie_id, ids in result.items()}
+
+    return stamp.cached(session, ("mandatory_document_types",), load)
 
 
 def _statuses(types_, documents, today) -> list[Piece]:
@@ -237,25 +250,19 @@ def _statuses(types_, documents, today) -> list[Piece]:
     return pieces
 
 
-def _unique(types_) -> list[TypeDocument]:
-    seen, result = set(), []
-    for t in sorted(types_, key=lambda t: (t.position, t.label)):
-        if t.id not in seen:
-            seen.add(t.id)
-            result.append(t)
-    return result
-
-
-def checklist(session, usager: Usager, today: dt.date | None = None) -> list[Piece]:
-    """The mandatory papers of the usager's current admissions' établissement categories."""
+def checklist(session, usager: Usager, today: dt.date | None = None, documents=None) -> list[Piece]:
+    """The mandatory papers of the usager's current admissions' établissement categories
+    (`documents`: the usager's documents not archived, when the caller has read them already)."""
     today = today or dt.date.today()
-    mandatory = _mandatory_by_category(session)
     categories = {a.etablissement.categorie_id for a in usager.admissions if a.is_active and a.etablissement}
-    types_ = _unique([t for c in categories for t in mandatory.get(c, [])])
-    if not types_:
+    mandatory = _mandatory_by_category(session)
+    wanted = frozenset().union(*(mandatory.get(c, frozenset()) for c in categories))
+    if not wanted:
         return []
-    documents = session.execute(select(Document).where(Document.usager_id == usager.id,
-                                                       Document.archived_at.is_(None))).scalars().all()
+    types_ = [t for t in types(session) if t.id in wanted]
+    if documents is None:
+        documents = session.execute(select(Document).where(Document.usager_id == usager.id,
+                                                           Document.archived_at.is_(None))).scalars().all()
     return _statuses(types_, documents, today)
 
 
@@ -269,7 +276,7 @@ def _current_admissions(session, today):
 
 def missing_documents(session, today: dt.date) -> list[dict]:
     """Work list: admitted usagers whose mandatory papers are missing or expired."""
-    mandatory = _mandatory_by_category(session)
+    active, mandatory = types(session), _mandatory_by_category(session)
     admissions = [a for a in _current_admissions(session, today)
                   if a.usager is not None and a.usager.archived_at is None and a.etablissement is not None]
     ids = {a.usager_id for a in admissions}
@@ -283,8 +290,8 @@ def missing_documents(session, today: dt.date) -> list[dict]:
         if (a.usager_id, a.etablissement_id) in seen:
             continue
         seen.add((a.usager_id, a.etablissement_id))
-        pieces = _statuses(_unique(mandatory.get(a.etablissement.categorie_id, [])),
-                           documents.get(a.usager_id, []), today)
+        wanted = mandatory.get(a.etablissement.categorie_id, frozenset())
+        pieces = _statuses([t for t in active if t.id in wanted], documents.get(a.usager_id, []), today)
         lacking = [f"{p.type.label} ({STATUTS[p.statut]})" for p in pieces if p.statut != "present"]
         if lacking:
             rows.append({"usager": a.usager, "cells": (a.usager.display_name, a.etablissement.name, ", ".join(lacking))})

@@ -129,10 +129,13 @@ def _kept_files(session, found, usager_id: int, draft, corrects_id) -> set:
     return set().union(*(attachments.references_in(answers or {}) for answers in sources))
 
 
-def list_values(session, name: str) -> list[ValeurListe]:
-    """The active values of a « liste de valeurs » of the référentiels console, in order."""
-    return list(session.execute(select(ValeurListe).where(ValeurListe.liste == name, ValeurListe.active.is_(True))
-                                .order_by(ValeurListe.position, ValeurListe.label)).scalars())
+def list_values(session, name: str) -> list:
+    """The active values (code, label) of a « liste de valeurs » of the référentiels console, in
+    order. Pages read them (the dossier's transmission targets): kept per process until the
+    security stamp moves (a change of a value moves it, security/stamp.py)."""
+    return stamp.cached(session, ("list_values", name), lambda: session.execute(
+        select(ValeurListe.code, ValeurListe.label).where(ValeurListe.liste == name, ValeurListe.active.is_(True))
+        .order_by(ValeurListe.position, ValeurListe.label)).all())
 
 
 def list_errors(session, data: dict, answers: dict) -> dict:

@@ -56,15 +56,18 @@ from .rgpd import documents_dir
 
 FULL = {"etablissements": 10, "usagers": 30_000, "evaluations": 60_000, "transmissions": 600_000,
         "projets": 20_000, "documents": 100_000, "audit": 3_000_000}
-EHPADS = 6  # of the ten: the others are IMEs (children, with families)
+EHPAD_SHARE = 0.6  # six of the ten: the others are IMEs (children, with families)
 BATCH = 5000
 AUDIT_BATCH = 20_000
 HISTORY_DAYS = 730
 
 
-def volumes(scale: float) -> dict[str, int]:
+def volumes(scale: float, etablissements: int | None = None) -> dict[str, int]:
+    """The volumes at `scale`; the organisation keeps its ten établissements unless told
+    otherwise (more of them, each the size of a scaled-down one: a one-établissement user then
+    sees as many people at every scale)."""
     out = {key: max(1, round(n * scale)) for key, n in FULL.items()}
-    out["etablissements"] = FULL["etablissements"]  # the organisation keeps its shape
+    out["etablissements"] = etablissements or FULL["etablissements"]
     return out
 
 
@@ -117,11 +120,11 @@ class _Names:
 
 
 def benchmark(session, data_dir: str, scale: float = 1.0, seed: int = 1, progress=None,
-              today: dt.date | None = None) -> dict[str, int]:
+              today: dt.date | None = None, etablissements: int | None = None) -> dict[str, int]:
     """Build the benchmark organisation → the count of what was made, by kind."""
     progress = progress or _no_progress
     today = today or dt.date.today()
-    n = volumes(scale)
+    n = volumes(scale, etablissements)
     users = [row.id for row in session.execute(select(User.id).order_by(User.id))]
     usernames = dict(session.execute(select(User.id, User.username)).tuples().all())
     if not users:
@@ -164,7 +167,7 @@ def _organisation(session, conn, ids, rng, count, now) -> dict:
     _insert(conn, Organisme, [{"id": org_id, "name": f"Association Sillage Benchmark {org_id}", "version": 1}])
     etabs, services, capacites = [], [], []
     for i in range(count):
-        ehpad = i < EHPADS
+        ehpad = i < max(1, round(count * EHPAD_SHARE))
         eid = ids.take(Etablissement.__table__)
         code, ville = COMMUNES[i % len(COMMUNES)]
         etabs.append({"id": eid, "organisme_id": org_id, "categorie_id": categories["EHPAD" if ehpad else "IME"],

@@ -15,7 +15,8 @@ from ..domain import duplicates, identity, phonetic, places, text, vocab
 from ..models import Admission, CouvertureSociale, DemandeAdmission, MesureProtection, Usager
 from ..models.usager import SEARCH_INDEX_TABLE
 from ..models.base import utcnow
-from ..security.scope import UNSCOPED, OutOfScope
+from ..security import stamp
+from ..security.scope import UNSCOPED, OutOfScope, candidate_usagers, current_scope
 from .concurrency import changes_since, check_version
 from .errors import DuplicateSuspected, StaleVersion, ValidationFailed
 
@@ -352,7 +353,8 @@ def _text_match(session, q) -> tuple:
 def _matching(session, q, columns, *, walk=False):
     """SELECT `columns` of the usagers whose text matches `q`. From the FTS5 matches, joined (they
     stream: a LIMIT stops early), or with `walk` only checked against them (`id + 0` keeps
-    SQLite from starting there), so that a scan in name order can stop at the page."""
+    SQLite from starting there), so that a scan in name order can stop at the page, or one of a
+    user's candidates read only theirs."""
     match, likes = _text_match(session, q)
     query = select(*columns).where(*likes)
     if match is None:
@@ -360,6 +362,20 @@ def _matching(session, q, columns, *, walk=False):
     if walk:
         return query.where((Usager.id + 0).in_(select(_FTS.c.rowid).where(match)))
     return query.join_from(_FTS, Usager, Usager.id == _FTS.c.rowid).where(match)
+
+
+def _from_candidates(session, q, candidates) -> bool:
+    """Whether the search starts from the user's places: when the text matches more people in the
+    whole organisation than they have there. SQLite's text index counts its matches in a fraction
+    of a millisecond, up to that number; theirs is kept per scope and data version. PostgreSQL's
+    planner weighs the two starts itself: always."""
+    match, _likes = _text_match(session, q)
+    if match is None:
+        return True
+    theirs = stamp.cached_by_data(session, ("candidates", current_scope(), dt.date.today()), lambda: session.execute(
+        select(func.count()).select_from(candidates.subquery())).scalar_one())
+    found = select(_FTS.c.rowid).where(match).limit(theirs + 1).subquery()
+    return session.execute(select(func.count()).select_from(found)).scalar_one() > theirs
 
 
 # A search counts its results up to COUNT_CAP and says "more than" beyond: the count, and the sort
@@ -378,7 +394,10 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     all ended), "archive" (archived dossiers; otherwise archived ones are left out).
 
     Few matches (≤ COUNT_CAP): they are read from the index, sorted and counted. Many: the page
-    is read walking the name index (ix_usager_name_order) and stops once it is full.
+    is read walking the name index (ix_usager_name_order) and stops once it is full. A user who
+    does not see the whole organisation, when the text matches more people in it than they have
+    in their places, starts from these instead, each checked against the text index
+    (`scope.candidate_usagers`): the rows read are then the fewer of the two.
     """
     conditions = []
     if date_naissance:
@@ -409,12 +428,17 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     elif statut == "sorti":
         conditions.append(Usager.id.in_(select(Admission.usager_id)))
         conditions.append(Usager.id.not_in(active))
-    matching = _matching(session, q, [Usager.id]).where(*conditions).limit(COUNT_CAP + 1)
+    candidates = candidate_usagers()  # a user of a few places: start from theirs, not from every match
+    if candidates is not None and _from_candidates(session, q, candidates):
+        conditions.append(Usager.id.in_(candidates))
+    else:
+        candidates = None
+    matching = _matching(session, q, [Usager.id], walk=candidates is not None).where(*conditions).limit(COUNT_CAP + 1)
     total = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
     if total == 0 or (page - 1) * page_size >= min(total, COUNT_CAP):
         return [], total
     rows = session.execute(
-        _matching(session, q, [Usager], walk=total > COUNT_CAP).where(*conditions)
+        _matching(session, q, [Usager], walk=candidates is not None or total > COUNT_CAP).where(*conditions)
         .options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
         .limit(page_size).offset((max(page, 1) - 1) * page_size)
     ).scalars().all()
@@ -433,9 +457,7 @@ def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
     from ..models import Document, EvaluationResult, TypeDocument
     from .forms import published
 
-    placements = session.execute(select(Admission).where(
-        Admission.usager_id == usager.id, Admission.date_sortie.is_(None), Admission.archived_at.is_(None))
-        .order_by(Admission.date_entree)).scalars().all()
+    placements = [a for a in usager.admissions if a.is_active]  # (the dossier page has read them already)
     protections = [p for p in usager.protections
                    if p.archived_at is None and p.date_debut <= today and (p.date_fin is None or p.date_fin >= today)]
     shown = []

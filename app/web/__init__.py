@@ -212,6 +212,7 @@ def _template_helpers(app):
 
             from ..extensions import db
             from ..models import EmergencyAccess
+            from ..security import stamp
             from ..security.scope import current_scope
             from ..services.emergency import active_for
 
@@ -220,9 +221,9 @@ def _template_helpers(app):
             scope = current_scope()
             active = active_for(db.session, current_user.id) if scope and scope.emergency_usager_ids else []
             to_review = 0
-            if app.appbuilder.sm.has_access("can_read", "HistoriqueAcces"):
-                to_review = db.session.execute(select(func.count(EmergencyAccess.id))
-                                               .where(EmergencyAccess.reviewed_at.is_(None))).scalar()
+            if app.appbuilder.sm.has_access("can_read", "HistoriqueAcces"):  # (an access moves the stamp)
+                to_review = stamp.cached(db.session, ("emergency_to_review",), lambda: db.session.execute(
+                    select(func.count(EmergencyAccess.id)).where(EmergencyAccess.reviewed_at.is_(None))).scalar())
             return {"active": active, "to_review": to_review}
 
         return {"emergency_banner": emergency_banner}
@@ -230,14 +231,20 @@ def _template_helpers(app):
     @app.context_processor
     def _messages():
         def unread_messages():
-            """The navbar's badge: threads with something new for the user (one COUNT), or None
+            """The navbar's badge: threads with something new for the user (one COUNT, kept per
+            user, scope and data version: a message, or reading one, moves the version), or None
             when the user has no messaging."""
             from ..extensions import db
+            from ..security import stamp
+            from ..security.scope import current_scope
             from ..services.messages import unread_count
 
             if not current_user.is_authenticated or not app.appbuilder.sm.has_access("can_read", "Message"):
                 return None
-            return unread_count(db.session, current_user.id)
+            user_id = current_user.id
+            # (today: the scope keeps usagers, and their threads, some months after their exit)
+            return stamp.cached_by_data(db.session, ("unread", user_id, current_scope(), dt.date.today()),
+                                        lambda: unread_count(db.session, user_id))
 
         return {"unread_messages": unread_messages}
 

@@ -33,8 +33,10 @@ def panel(sm, usager: Usager, args) -> dict:
     search = {"type": args.get("doc_type") or "", "q": (args.get("doc_q") or "")[:200], "du": du, "au": au}
     items = documents.documents_of(db.session, usager.id, type_code=search["type"] or None, du=du, au=au,
                                    texte=search["q"])
+    searched = search["type"] or search["q"] or du or au  # (otherwise `items` are all the checklist reads)
     return {"documents_panel": {
-        "documents": items, "checklist": documents.checklist(db.session, usager), "types": documents.types(db.session),
+        "documents": items, "checklist": documents.checklist(db.session, usager, documents=None if searched else items),
+        "types": documents.types(db.session),
         "search": search, "statuts": documents.STATUTS, "previewable": documents.PREVIEWABLE,
         "today": dt.date.today(), "can_write": sm.has_access("can_write", "Document") and not usager.archived_at,
         "can_archive": sm.has_access("can_archive", "Document"),
