@@ -10,6 +10,7 @@ from app.security.scope import Scope
 from app.services import projets
 
 from . import factories as f
+from .conftest import sql_statements
 
 BESOIN, BESOIN2 = "1.1.1.1", "1.1.1.2"
 PRESTATION = "2.1.1.3"
@@ -188,6 +189,11 @@ def test_deadlines_in_scope(app, api, child):
     assert motifs == {"a_reviser", "action"}
     assert all(d["projet_id"] == projet["id"] for d in due if d["usager_id"] == uid)
     assert client.get("/api/v1/projets/echeances?date=demain").status_code == 400
+    # the same statements whatever the number of admissions and PPs (it was one per PP's bilans,
+    # objectives and actions): the admissions, the PPs, their last bilans, their late actions
+    _, statements = sql_statements(app, lambda: client.get("/api/v1/projets/echeances?date=2025-06-02"))
+    reads = [s for s in statements if "projet" in s.lower() or "FROM admission" in s]
+    assert len(reads) == 4, reads
 
 
 def test_the_projet_tables_are_scoped(app):

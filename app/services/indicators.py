@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 
 from ..domain.aggir import GIR_POINTS
 from ..models import Admission, Capacite, Evaluation, EvaluationResult, ModaliteAccueil, Service
@@ -30,7 +30,12 @@ class Gmp:
 
 
 # A validated correction replaces the evaluation it corrects (its results carry that one's date).
-_CORRECTOR = Evaluation.__table__.alias("corrector")
+# Read once as a list, not as a correlated NOT EXISTS: `corrects_id` is almost always NULL, so
+# SQLite's statistics call its index useless and it scanned every evaluation for each result
+# (83 s for one établissement of 2,300 people at 30,000 usagers).
+_corrected = (select(Evaluation.corrects_id)
+              .where(Evaluation.corrects_id.is_not(None), Evaluation.status == "validated",
+                     Evaluation.archived_at.is_(None)))
 
 
 def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12, family: str = "aggir") -> Gmp:
@@ -47,8 +52,7 @@ def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12, f
                                                       EvaluationResult.evaluation_id.desc())).label("rank"))
               .where(EvaluationResult.form_code.in_(family_codes(family)), EvaluationResult.key == "gir",
                      EvaluationResult.evaluated_on <= on, EvaluationResult.usager_id.in_(admitted),
-                     ~exists().where(_CORRECTOR.c.corrects_id == EvaluationResult.evaluation_id,
-                                     _CORRECTOR.c.status == "validated", _CORRECTOR.c.archived_at.is_(None)))
+                     EvaluationResult.evaluation_id.not_in(_corrected))
               .subquery())
     latest = session.execute(select(ranked.c.usager_id, ranked.c.value_num, ranked.c.evaluated_on)
                              .where(ranked.c.rank == 1), execution_options={UNSCOPED: True}).all()

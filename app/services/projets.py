@@ -13,11 +13,11 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..domain import nomenclatures
 from ..domain import projet as rules
-from ..models import Admission, Evaluation, Usager, User
+from ..models import Admission, Etablissement, Evaluation, Usager, User
 from ..models.projet import (
     ProjetAction, ProjetAttente, ProjetBilan, ProjetBilanObjectif, ProjetObjectif, ProjetParticipation,
     ProjetPersonnalise, ProjetSignature,
@@ -675,18 +675,46 @@ def share_reached(bilan: ProjetBilan) -> float | None:
 
 def echeances(session, scope, by: dt.date) -> list[dict]:
     """What is due by `by` in the user's scope: PPs to build (admitted, none yet, past the
-    delay), to revise, bilans planned, actions past their end date."""
+    delay), to revise, bilans planned, actions past their end date. Columns and aggregates, not
+    objects: the directors' home asks it for every admission of the organisation (30,000 objects
+    and their PPs' bilans and actions one query each took 3.6 s at 30,000 usagers)."""
     due = []
-    admissions = session.execute(select(Admission).where(Admission.archived_at.is_(None),
-                                                         Admission.date_sortie.is_(None))
-                                 .order_by(Admission.date_entree)).scalars().all()
-    seen = set()
+    admissions = session.execute(select(Admission.usager_id, Admission.etablissement_id, Admission.date_entree)
+                                 .where(Admission.archived_at.is_(None), Admission.date_sortie.is_(None))
+                                 .order_by(Admission.date_entree)).all()
+    signed = (ProjetPersonnalise.archived_at.is_(None), ProjetPersonnalise.statut == "signe")
     projets = {}
-    for p in session.execute(select(ProjetPersonnalise).where(ProjetPersonnalise.archived_at.is_(None),
-                                                              ProjetPersonnalise.statut != "clos")).scalars():
+    for p in session.execute(select(ProjetPersonnalise.id, ProjetPersonnalise.usager_id,
+                                    ProjetPersonnalise.etablissement_id, ProjetPersonnalise.numero,
+                                    ProjetPersonnalise.statut, ProjetPersonnalise.date_revision,
+                                    ProjetPersonnalise.bilans_prevus)
+                             .where(ProjetPersonnalise.archived_at.is_(None), ProjetPersonnalise.statut != "clos")):
         key = (p.usager_id, p.etablissement_id)
         if key not in projets or p.numero > projets[key].numero:
             projets[key] = p
+    last_bilans = dict(session.execute(
+        select(ProjetBilan.projet_id, func.max(ProjetBilan.date))
+        .join(ProjetPersonnalise, ProjetPersonnalise.id == ProjetBilan.projet_id).where(*signed)
+        .group_by(ProjetBilan.projet_id)).all())
+    late_actions = {}
+    for action_id, fin, projet_id in session.execute(
+            select(ProjetAction.id, ProjetAction.fin, ProjetObjectif.projet_id)
+            .join(ProjetObjectif, ProjetObjectif.id == ProjetAction.objectif_id)
+            .join(ProjetPersonnalise, ProjetPersonnalise.id == ProjetObjectif.projet_id)
+            .where(*signed, ProjetAction.fin < by)
+            .order_by(ProjetObjectif.projet_id, ProjetObjectif.position, ProjetObjectif.id,
+                      ProjetAction.position, ProjetAction.id)):
+        late_actions.setdefault(projet_id, []).append((action_id, fin))
+    first_delays, deadlines = {}, {}
+
+    def first_deadline(etablissement_id, entree):
+        if (etablissement_id, entree) not in deadlines:
+            if etablissement_id not in first_delays:
+                first_delays[etablissement_id] = delays(session.get(Etablissement, etablissement_id))[0]
+            deadlines[etablissement_id, entree] = entree + relativedelta(months=first_delays[etablissement_id])
+        return deadlines[etablissement_id, entree]
+
+    seen = set()
     for admission in admissions:
         key = (admission.usager_id, admission.etablissement_id)
         if key in seen:
@@ -694,8 +722,7 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
         seen.add(key)
         projet = projets.get(key)
         if projet is None:
-            first, _revision = delays(admission.etablissement)
-            deadline = admission.date_entree + relativedelta(months=first)
+            deadline = first_deadline(admission.etablissement_id, admission.date_entree)
             if deadline <= by:
                 due.append({"usager_id": admission.usager_id, "projet_id": None, "motif": "a_elaborer",
                             "echeance": deadline.isoformat(), "etablissement_id": admission.etablissement_id})
@@ -703,21 +730,18 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
         if projet.statut in ("signe", "evalue") and projet.date_revision and projet.date_revision <= by:
             due.append(_due(projet, "a_reviser", projet.date_revision))
         elif projet.statut in ("elaboration", "propose") and projet.numero == 1:
-            first, _revision = delays(admission.etablissement)
-            deadline = admission.date_entree + relativedelta(months=first)
+            deadline = first_deadline(admission.etablissement_id, admission.date_entree)
             if deadline <= by:
                 due.append(_due(projet, "a_elaborer", deadline))
         if projet.statut == "signe":
-            last_bilan = max((b.date for b in projet.bilans), default=None)
+            last_bilan = last_bilans.get(projet.id)
             for planned in sorted(projet.bilans_prevus or []):
                 planned = dt.date.fromisoformat(planned)
                 if planned <= by and (last_bilan is None or last_bilan < planned):
                     due.append(_due(projet, "bilan", planned))
                     break
-            for objectif in projet.objectifs:
-                for action in objectif.actions:
-                    if action.fin and action.fin < by:
-                        due.append({**_due(projet, "action", action.fin), "action_id": action.id})
+            for action_id, fin in late_actions.get(projet.id, ()):
+                due.append({**_due(projet, "action", fin), "action_id": action_id})
     due.sort(key=lambda d: (d["echeance"], d["usager_id"]))
     return due
 
