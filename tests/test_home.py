@@ -50,6 +50,17 @@ def test_charts_are_svg_with_their_figures_in_a_table(as_user):
     assert "GIR 1" in body and "cdn" not in body.lower()
 
 
+def test_the_directors_home_computes_each_gmp_once(as_user, monkeypatch):
+    """The AGGIR work list and the GIR chart need the same GMPs: one computation each per page."""
+    from app.services import indicators
+
+    asked = []
+    real = indicators.gmp
+    monkeypatch.setattr(indicators, "gmp", lambda session, etab, *a, **k: asked.append(etab) or real(session, etab, *a, **k))
+    assert as_user("direction").get("/").status_code == 200
+    assert asked and len(asked) == len(set(asked)), asked
+
+
 def test_the_lists_behind_the_figures_are_scoped(app, as_user):
     with app.app_context():
         tilleuls = f.gen_usager(f.TILLEULS, admitted=True)

@@ -126,17 +126,29 @@ def evaluations_to_finish(session, today: dt.date) -> list[dict]:
             for e in evaluations if e.usager_id in usagers]
 
 
-def aggir_due(session, today: dt.date, max_age_months: int) -> list[dict]:
+def _gmp(session, etablissement_id, today, max_age_months, gmps: dict | None):
+    """The établissement's GMP, computed once per home page (its work list and its chart need it)."""
+    from . import indicators
+
+    if gmps is None:
+        return indicators.gmp(session, etablissement_id, today, max_age_months)
+    key = (etablissement_id, today, max_age_months)
+    if key not in gmps:
+        gmps[key] = indicators.gmp(session, etablissement_id, today, max_age_months)
+    return gmps[key]
+
+
+def aggir_due(session, today: dt.date, max_age_months: int, gmps: dict | None = None) -> list[dict]:
     """Admitted people of the établissements using AGGIR without a validated GIR, or whose last one
     is older than the allowed age (to evaluate again)."""
-    from . import forms, indicators
+    from . import forms
 
     grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
     etabs = [e for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))).scalars()
              if any(forms.applies(d, {forms.place(e)}) for d in grids)]
     rows = []
     for e in sorted(etabs, key=lambda e: e.name):
-        figures = indicators.gmp(session, e.id, today, max_age_months)
+        figures = _gmp(session, e.id, today, max_age_months, gmps)
         reasons = {u: str(_l("aucune grille validée")) for u in figures.missing}
         reasons.update({u: str(_l("dernière grille de plus de %(n)s mois", n=max_age_months)) for u in figures.outdated})
         if not reasons:
@@ -208,7 +220,7 @@ WORKLISTS = {
     "evaluations": Worklist(_l("Évaluations à terminer"), (_l("Usager"), _l("Formulaire"), _l("Date")), "Evaluation",
                             lambda s, ctx: evaluations_to_finish(s, ctx["today"])),
     "aggir": Worklist(_l("Grilles AGGIR à faire ou à refaire"), (_l("Usager"), _l("Établissement"), _l("Motif")),
-                      "Evaluation", lambda s, ctx: aggir_due(s, ctx["today"], ctx["gmp_max_age"])),
+                      "Evaluation", lambda s, ctx: aggir_due(s, ctx["today"], ctx["gmp_max_age"], ctx.get("gmps"))),
     "entrees": Worklist(_l("Entrées du mois"), (_l("Usager"), _l("Service"), _l("Entrée")), "Parcours",
                         lambda s, ctx: movements(s, ctx["today"], "entrees")),
     "sorties": Worklist(_l("Sorties du mois"), (_l("Usager"), _l("Service"), _l("Sortie")), "Parcours",
@@ -294,15 +306,15 @@ def identity_statuses(session) -> dict:
     return {code: counts.get(code, 0) for code in vocab.STATUT_IDENTITE}
 
 
-def gir_distributions(session, today: dt.date, max_age_months: int) -> list[dict]:
-    from . import forms, indicators
+def gir_distributions(session, today: dt.date, max_age_months: int, gmps: dict | None = None) -> list[dict]:
+    from . import forms
 
     grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
     result = []
     for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
                              .order_by(Etablissement.name)).scalars():
         if any(forms.applies(d, {forms.place(e)}) for d in grids):
-            result.append({"etablissement": e, "gmp": indicators.gmp(session, e.id, today, max_age_months)})
+            result.append({"etablissement": e, "gmp": _gmp(session, e.id, today, max_age_months, gmps)})
     return result
 
 

@@ -26,9 +26,8 @@ def _context() -> dict:
             "aide_days": current_app.config["SILLAGE_AIDE_RENEWAL_DAYS"]}
 
 
-def _worklists(*keys) -> dict:
+def _worklists(ctx, *keys) -> dict:
     """The named work lists the user may open, computed once: {key: (definition, rows)}."""
-    ctx = _context()
     found = {}
     for key in keys:
         definition = dashboard.WORKLISTS[key]
@@ -68,7 +67,8 @@ class HomeView(IndexView):
             keys += ["mes-taches"]
         if parts["dpo"]:
             keys += ["conservation"]
-        lists = _worklists(*dict.fromkeys(keys))
+        ctx = {**_context(), "gmps": {}}  # (each établissement's GMP, for its work list and its chart)
+        lists = _worklists(ctx, *dict.fromkeys(keys))
         figures = {}
         if pilot:
             max_age = current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"]
@@ -77,7 +77,7 @@ class HomeView(IndexView):
                 "months": dashboard.occupancy_months(db.session, today),
                 "waiting": dashboard.waiting_by_status_and_age(lists["attente"][1]) if "attente" in lists else None,
                 "identities": dashboard.identity_statuses(db.session) if _can("read", "Usager") else None,
-                "girs": dashboard.gir_distributions(db.session, today, max_age),
+                "girs": dashboard.gir_distributions(db.session, today, max_age, ctx["gmps"]),
             }
         if parts["quality"]:
             figures["forms"] = dashboard.forms_overview(db.session)
