@@ -15,9 +15,10 @@ from sqlalchemy import inspect, select, text
 
 from app.extensions import db
 from app.models import Admission, ErasureRequest, RectificationRequest, Usager
+from app.services import rgpd
 
 from . import factories as f
-from .conftest import DATABASES, provision, release
+from .conftest import DATABASES, provision, release, sql_statements
 
 
 PHONES = {}
@@ -153,6 +154,10 @@ def test_retention_dry_run_lists_and_the_real_run_archives_and_anonymises(own_ap
     assert f"usager {old_id}\tanonymiser" in listed.output and f"usager {recent_id}\tarchiver" in listed.output
     with own_app.app_context():
         assert db.session.get(Usager, old_id).anonymised_at is None  # dry run: nothing changed
+    with own_app.app_context():  # four statements whatever the number of dossiers (it was one per dossier)
+        _, statements = sql_statements(own_app, lambda: rgpd.due(db.session))
+        assert len(statements) == 4, statements  # the établissements, the dossiers, their admissions, demandes
+        db.session.remove()
     applied = runner.invoke(args=["sillage", "retention"])
     assert applied.exit_code == 0, applied.output
     with own_app.app_context():

@@ -16,12 +16,13 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from ..models import (
-    AccessRequest, ContactPerson, CouvertureSociale, DemandeAdmission, ErasureRequest, Etablissement, Evaluation,
-    MesureProtection, RectificationRequest, Usager, User,
+    AccessRequest, Admission, ContactPerson, CouvertureSociale, DemandeAdmission, ErasureRequest, Etablissement,
+    Evaluation, MesureProtection, RectificationRequest, Usager, User,
 )
 from ..models.base import utcnow
 from ..security import audit_chain
@@ -54,8 +55,9 @@ class Due:
     reason: str
 
 
-def retention_end(session, usager: Usager) -> dt.date | None:
-    """The day the dossier may be anonymised; None while an admission or a demande is open."""
+def retention_end(session, usager: Usager, years_by_etablissement: dict | None = None) -> dt.date | None:
+    """The day the dossier may be anonymised; None while an admission or a demande is open.
+    `years_by_etablissement`: the retention of each établissement, when the caller read them all."""
     admissions = usager.admissions
     if any(a.date_sortie is None and a.archived_at is None for a in admissions):
         return None
@@ -63,8 +65,9 @@ def retention_end(session, usager: Usager) -> dt.date | None:
         return None
     last = max([a.date_sortie for a in admissions if a.date_sortie] or [usager.updated_at.date()])
     etab_ids = {a.etablissement_id for a in admissions} | {d.etablissement_id for d in usager.demandes}
-    years = [e.categorie.retention_years for e in
-             session.execute(select(Etablissement).where(Etablissement.id.in_(etab_ids))).scalars()] or [20]
+    if years_by_etablissement is None:
+        years_by_etablissement = _retention_years(session, etab_ids)
+    years = [years_by_etablissement[i] for i in etab_ids if i in years_by_etablissement] or [20]
     end = last + relativedelta(years=max(years))
     age_at_exit = relativedelta(last, usager.date_naissance).years
     if age_at_exit < 18:
@@ -72,12 +75,28 @@ def retention_end(session, usager: Usager) -> dt.date | None:
     return end
 
 
+def _retention_years(session, etab_ids=None) -> dict:
+    query = select(Etablissement)
+    if etab_ids is not None:
+        query = query.where(Etablissement.id.in_(etab_ids))
+    return {e.id: e.categorie.retention_years for e in session.execute(query).scalars()}
+
+
 def due(session, today: dt.date | None = None) -> list[Due]:
+    """Dossiers to archive or anonymise. Only those with nothing open are read (with their
+    admissions and demandes, in three statements): one query per dossier made the DPO's home
+    take 12 s at 30,000 usagers."""
     today = today or dt.date.today()
     found = []
-    for usager in session.execute(select(Usager).where(Usager.anonymised_at.is_(None))
+    open_admission = exists().where(Admission.usager_id == Usager.id, Admission.date_sortie.is_(None),
+                                    Admission.archived_at.is_(None))
+    open_demande = exists().where(DemandeAdmission.usager_id == Usager.id, DemandeAdmission.archived_at.is_(None),
+                                  DemandeAdmission.statut.in_(STATUTS_DEMANDE_OUVERTE))
+    years = _retention_years(session)
+    for usager in session.execute(select(Usager).options(selectinload(Usager.admissions), selectinload(Usager.demandes))
+                                  .where(Usager.anonymised_at.is_(None), ~open_admission, ~open_demande)
                                   .order_by(Usager.id)).scalars():
-        end = retention_end(session, usager)
+        end = retention_end(session, usager, years)
         if end is None:
             continue
         if end <= today:
