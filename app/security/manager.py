@@ -249,14 +249,17 @@ class SillageSecurityManager(SecurityManager):
         return found[0] if found else None
 
     def has_access(self, permission_name: str, view_name: str) -> bool:
-        """FAB asks this for every menu entry and button: answer once per request and pair."""
-        if not has_request_context() or not current_user.is_authenticated:  # API tokens: no memo
+        """FAB asks this for every menu entry and button (a dossier page: twenty times): the
+        signed-in user's permissions are looked up once per request, then each answer is a set
+        lookup. API tokens and anonymous requests take FAB's way."""
+        if not has_request_context() or getattr(g, "_api_key_user", False) or not current_user.is_authenticated:
             return super().has_access(permission_name, view_name)
-        memo = g.setdefault("sillage_access", {})
-        key = (current_user.id, permission_name, view_name)
-        if key not in memo:
-            memo[key] = super().has_access(permission_name, view_name)
-        return memo[key]
+        user_id, permissions = g.get("sillage_permissions", (None, None))
+        if user_id != current_user.id:
+            user = self._get_safe_user(g.user)
+            permissions = self._role_permissions(self.get_user_roles(user)) if user and user.is_active else frozenset()
+            g.sillage_permissions = (current_user.id, permissions)
+        return (permission_name, view_name) in permissions
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         return (permission_name, view_name) in self._role_permissions(self.get_user_roles(user))
