@@ -73,3 +73,36 @@ def test_the_photo_is_the_latest_photo_document_and_served_through_the_document_
     assert f'src="{src}"' in banner
     assert as_user("soin.tilleuls").get(src).data == png
     assert as_user("secretaire.sources").get(src).status_code == 404  # another établissement
+
+
+def test_the_dossier_takes_the_photo_from_its_documents_and_shows_the_one_other_pages_show(app, as_user):
+    """The dossier page reads the person's documents for its panel: the banner's photo comes from
+    them (no query of its own), and is the one every other page shows: the latest unarchived
+    document of type photo, also when the panel is searched (then the banner reads its own)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.models import Usager
+    from app.security.scope import Scope
+    from app.services import documents
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+    with app.app_context():
+        usager_id, _name = _person()
+        usager = db.session.get(Usager, usager_id)
+        with app.test_request_context("/"):
+            upload = lambda titre: documents.upload(  # noqa: E731
+                db.session, scope=Scope.everything(), usager=usager, type_code="photo", titre=titre,
+                upload=FileStorage(io.BytesIO(png), "photo.png", content_type="image/png")).id
+            older, latest, archived = upload("Photo 2024"), upload("Photo 2026"), upload("Photo retirée")
+        from app.models import Document
+
+        documents.archive(db.session, db.session.get(Document, archived))
+    client = as_user("soin.tilleuls")
+    src = f'src="/dossier/{usager_id}/documents/{latest}/apercu"'
+    for url in (f"/dossier/{usager_id}", f"/dossier/{usager_id}?doc_q=aucun", f"/dossier/{usager_id}/evaluations/nouvelle/aggir"):
+        body = client.get(url).data.decode()
+        banner = body[body.index('id="usager-banner"'):body.index("</aside>")]
+        assert src in banner, url
+        assert f"/documents/{older}/apercu" not in banner and f"/documents/{archived}/apercu" not in banner

@@ -449,11 +449,13 @@ PHOTO_TYPE = "photo"  # the document type whose latest image the banner shows
 IMAGE_TYPES = ("image/png", "image/jpeg")
 
 
-def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
+def banner(session, usager: Usager, badges: list[dict], today: dt.date, documents: list | None = None) -> dict:
     """What every page about one person shows of them: current placements, protection measures
     in force, the structure's chosen badges (latest indexed result of a form family, e.g. the last
     GIR) and the photo (the latest document of type "photo"). Read through the scope like the rest: a badge
-    or a photo of a category the user may not read is simply absent."""
+    or a photo of a category the user may not read is simply absent. `documents`: the person's
+    unarchived documents as the user reads them, when the page has read them (the dossier's
+    panel): the photo is taken from them instead of a query of its own."""
     from ..models import Document, EvaluationResult, TypeDocument
     from .forms import published
 
@@ -475,9 +477,12 @@ def banner(session, usager: Usager, badges: list[dict], today: dt.date) -> dict:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             shown.append({"label": badge["label"], "value": value, "on": result.evaluated_on})
-    photo = session.execute(select(Document).join(Document.type).where(
-        Document.usager_id == usager.id, TypeDocument.code == PHOTO_TYPE, Document.archived_at.is_(None))
-        .order_by(Document.id.desc()).limit(1)).scalar()
+    if documents is None:
+        photo = session.execute(select(Document).join(Document.type).where(
+            Document.usager_id == usager.id, TypeDocument.code == PHOTO_TYPE, Document.archived_at.is_(None))
+            .order_by(Document.id.desc()).limit(1)).scalar()
+    else:
+        photo = max((d for d in documents if d.type.code == PHOTO_TYPE), key=lambda d: d.id, default=None)
     if photo is not None and (not photo.versions or photo.versions[0].type_mime not in IMAGE_TYPES):
         photo = None
     return {"placements": placements, "protections": protections, "badges": shown, "photo": photo}

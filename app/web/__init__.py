@@ -269,14 +269,16 @@ def _template_helpers(app):
         return cache[name]
 
     @app.template_global()
-    def usager_banner(usager):
-        """The banner's facts of a person (services.usagers.banner), once per request and person."""
+    def usager_banner(usager, documents=None):
+        """The banner's facts of a person (services.usagers.banner), once per request and person;
+        `documents`: the person's documents when the page has read them (its photo is among them)."""
         from ..extensions import db
         from ..services.usagers import banner
 
         cache = g.setdefault("sillage_banners", {})
         if usager.id not in cache:
-            cache[usager.id] = banner(db.session, usager, app.config["SILLAGE_BANNER_BADGES"], clock.today())
+            cache[usager.id] = banner(db.session, usager, app.config["SILLAGE_BANNER_BADGES"], clock.today(),
+                                      documents)
         return cache[usager.id]
 
     @app.template_global()

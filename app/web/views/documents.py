@@ -34,7 +34,7 @@ def panel(sm, usager: Usager, args) -> dict:
     items = documents.documents_of(db.session, usager.id, type_code=search["type"] or None, du=du, au=au,
                                    texte=search["q"])
     searched = search["type"] or search["q"] or du or au  # (otherwise `items` are all the checklist reads)
-    return {"documents_panel": {
+    return {"banner_documents": None if searched else items, "documents_panel": {
         "documents": items, "checklist": documents.checklist(db.session, usager, documents=None if searched else items),
         "types": documents.types(db.session),
         "search": search, "statuts": documents.STATUTS, "previewable": documents.PREVIEWABLE,
