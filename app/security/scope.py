@@ -32,6 +32,7 @@ from sqlalchemy.sql.util import find_tables
 
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
+from .among import Among, ListParameter
 from ..models import (
     AccessRequest, Admission, Aide, Assurance, Avenant, ContactPerson, ContratSejour, CouvertureSociale,
     DemandeAdmission, Devis, DevisLigne, Document, DocumentVersion, Ecrit, EcritVersion, ErasureRequest,
@@ -129,20 +130,24 @@ def readable_keys(readable) -> list[str]:
     return [category_key(c) for n in range(1, len(found) + 1) for c in itertools.combinations(found, n)]
 
 
-def _bound(name, type_, expanding=True):
+def _bound(name, type_):
     """A parameter whose value is the request's scope value `name`, fetched by SQLAlchemy at each
     execution. The rules are thus the same SQL for every user: their cache key is constant, and
     no scope value travels through the cached statement's extracted parameters (matching those
-    to the criteria's annotated copies cost a quarter of each scoped statement)."""
-    return bindparam(f"sillage_scope_{name}", type_=type_, expanding=expanding,
-                     callable_=lambda: current_scope().bound[name])
+    to the criteria's annotated copies cost a quarter of each scoped statement). A list is one
+    parameter (`Among`): its SQL stays the same whatever the list's length."""
+    return bindparam(f"sillage_scope_{name}", type_=type_, callable_=lambda: current_scope().bound[name])
 
 
-_ETABS, _SERVICES, _SEEN_ETABS = _bound("etabs", Integer), _bound("services", Integer), _bound("seen_etabs", Integer)
-_CUTOFF = _bound("cutoff", Date, expanding=False)
-_STATUSES, _EMERGENCY, _READABLE = _bound("statuses", String), _bound("emergency", Integer), _bound("readable", String)
-_ME = _bound("me", Integer)
-_BY_ID = _bound("by_id", Integer)
+def _list(name, item_type):
+    return _bound(name, ListParameter(item_type))
+
+
+_ETABS, _SERVICES, _SEEN_ETABS = _list("etabs", Integer), _list("services", Integer), _list("seen_etabs", Integer)
+_CUTOFF = _bound("cutoff", Date)
+_STATUSES, _EMERGENCY, _READABLE = _list("statuses", String), _list("emergency", Integer), _list("readable", String)
+_ME = _list("me", Integer)
+_BY_ID = _list("by_id", Integer)
 
 
 def _rules(sees_all: bool, all_categories: bool, per_row: bool = False) -> list:
@@ -174,9 +179,9 @@ def _rules(sees_all: bool, all_categories: bool, per_row: bool = False) -> list:
         DemandeAdmission: lambda cls: and_(_placed(cls), _visible(cls.usager_id)),
         Foyer: lambda cls: _foyer_visible(cls.id),
         ContactPerson: lambda cls: _foyer_visible(cls.foyer_id),
-        Etablissement: lambda cls: cls.id.in_(_SEEN_ETABS),
-        Service: lambda cls: or_(cls.etablissement_id.in_(_ETABS), cls.id.in_(_SERVICES)),
-        StaffAssignment: lambda cls: cls.etablissement_id.in_(_SEEN_ETABS),
+        Etablissement: lambda cls: Among(cls.id, _SEEN_ETABS),
+        Service: lambda cls: or_(Among(cls.etablissement_id, _ETABS), Among(cls.id, _SERVICES)),
+        StaffAssignment: lambda cls: Among(cls.etablissement_id, _SEEN_ETABS),
         # RGPD requests: seen with their usager (the queue, the decisions, the dossier's panel).
         RectificationRequest: lambda cls: _visible(cls.usager_id),
         ErasureRequest: lambda cls: _visible(cls.usager_id),
@@ -219,7 +224,7 @@ _MEMBER = Usager.__table__.alias("scope_member")
 
 def _placed(table):
     """In one of the user's établissements, or one of their services."""
-    return or_(table.etablissement_id.in_(_ETABS), table.service_id.in_(_SERVICES))
+    return or_(Among(table.etablissement_id, _ETABS), Among(table.service_id, _SERVICES))
 
 
 def _visible(usager_id):
@@ -231,8 +236,8 @@ def _visible(usager_id):
         exists().where(adm.usager_id == usager_id, _placed(adm), adm.archived_at.is_(None),
                        or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)),
         exists().where(dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
-                       dem.statut.in_(_STATUSES)),
-        usager_id.in_(_BY_ID),
+                       Among(dem.statut, _STATUSES)),
+        Among(usager_id, _BY_ID),
     )
 
 
@@ -255,15 +260,16 @@ def candidate_usagers():
     if scope is None or not scope.filters_rows or scope.sees_all:
         return None
     adm, dem = _CANDIDATE_ADMISSION.c, _CANDIDATE_DEMANDE.c
+    bound = scope.bound  # plain IN lists here: SQLite reads each place's admissions by index range
     arms = []
-    for place, values in ((lambda t: t.etablissement_id.in_(_ETABS), scope.etablissement_ids),
-                          (lambda t: t.service_id.in_(_SERVICES), scope.service_ids)):
+    for column, values in (("etablissement_id", bound["etabs"]), ("service_id", bound["services"])):
         if values:
-            arms.append(select(adm.usager_id).where(place(adm), adm.archived_at.is_(None),
+            arms.append(select(adm.usager_id).where(adm[column].in_(values), adm.archived_at.is_(None),
                                                     or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)))
-            arms.append(select(dem.usager_id).where(place(dem), dem.archived_at.is_(None), dem.statut.in_(_STATUSES)))
-    if scope.emergency_usager_ids or scope.listed_usager_ids:
-        arms.append(select(_MEMBER.c.id).where(_MEMBER.c.id.in_(_BY_ID)))
+            arms.append(select(dem.usager_id).where(dem[column].in_(values), dem.archived_at.is_(None),
+                                                    dem.statut.in_(bound["statuses"])))
+    if bound["by_id"]:
+        arms.append(select(_MEMBER.c.id).where(_MEMBER.c.id.in_(bound["by_id"])))
     return union_all(*arms) if arms else select(_MEMBER.c.id).where(false())
 
 
@@ -280,8 +286,8 @@ def _visible_per_row(usager_id):
             or_(adm.date_sortie.is_(None), adm.date_sortie >= _CUTOFF)).offset(0).exists(),
         select(one).select_from(_DEMANDE).where(
             dem.usager_id == usager_id, _placed(dem), dem.archived_at.is_(None),
-            dem.statut.in_(_STATUSES)).offset(0).exists(),
-        usager_id.in_(_BY_ID),
+            Among(dem.statut, _STATUSES)).offset(0).exists(),
+        Among(usager_id, _BY_ID),
     )
 
 
@@ -291,16 +297,16 @@ def _foyer_visible(foyer_id):
 
 
 def _readable_evaluation(cls):
-    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+    return or_(Among(cls.sensitivity, _READABLE), Among(cls.usager_id, _EMERGENCY))
 
 
 def _readable_result(cls):
     """Indexed results (a GIR) follow the category of the evaluation they come from, and their
     key's own (a result computed from medical answers is medical)."""
     ev = _EVALUATION.c
-    own = or_(cls.sensitivity.is_(None), cls.sensitivity.in_(_READABLE))  # a key stricter than its form
-    return or_(and_(own, exists().where(ev.id == cls.evaluation_id, ev.sensitivity.in_(_READABLE))),
-               cls.usager_id.in_(_EMERGENCY))
+    own = or_(cls.sensitivity.is_(None), Among(cls.sensitivity, _READABLE))  # a key stricter than its form
+    return or_(and_(own, exists().where(ev.id == cls.evaluation_id, Among(ev.sensitivity, _READABLE))),
+               Among(cls.usager_id, _EMERGENCY))
 
 
 _PROJET = ProjetPersonnalise.__table__.alias("scope_projet")
@@ -308,13 +314,13 @@ _PROJET_PARTS = (ProjetAttente, ProjetObjectif, ProjetAction, ProjetBilanObjecti
 
 
 def _readable_part(cls):
-    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+    return or_(Among(cls.sensitivity, _READABLE), Among(cls.usager_id, _EMERGENCY))
 
 
 def _projet_seen(projet_id):
     """The PP is one of the user's établissements' (a PP belongs to one établissement)."""
     pp = _PROJET.c
-    return exists().where(pp.id == projet_id, pp.etablissement_id.in_(_SEEN_ETABS))
+    return exists().where(pp.id == projet_id, Among(pp.etablissement_id, _SEEN_ETABS))
 
 
 def _projet_rules(sees_all: bool, all_categories: bool) -> dict:
@@ -324,12 +330,12 @@ def _projet_rules(sees_all: bool, all_categories: bool) -> dict:
     if sees_all:
         return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in (ProjetPersonnalise, *_PROJET_PARTS)}
     if all_categories:
-        rules = {ProjetPersonnalise: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id))}
+        rules = {ProjetPersonnalise: lambda cls: and_(Among(cls.etablissement_id, _SEEN_ETABS), _visible(cls.usager_id))}
         rules.update({m: (lambda cls: _visible(cls.usager_id)) for m in (ProjetAction, ProjetBilanObjectif)})
         rules.update({m: (lambda cls: and_(_projet_seen(cls.projet_id), _visible(cls.usager_id)))
                       for m in (ProjetAttente, ProjetObjectif, ProjetBilan, ProjetParticipation, ProjetSignature)})
         return rules
-    rules = {ProjetPersonnalise: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id),
+    rules = {ProjetPersonnalise: lambda cls: and_(Among(cls.etablissement_id, _SEEN_ETABS), _visible(cls.usager_id),
                                                   _readable_part(cls))}
     rules.update({m: (lambda cls: and_(_visible(cls.usager_id), _readable_part(cls)))
                   for m in (ProjetAction, ProjetBilanObjectif)})
@@ -344,18 +350,18 @@ _DOCUMENT = Document.__table__.alias("scope_document")
 
 
 def _readable_document(cls):
-    return or_(cls.categorie.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+    return or_(Among(cls.categorie, _READABLE), Among(cls.usager_id, _EMERGENCY))
 
 
 def _document_readable(document_id):
     """A version is read with its document's category."""
     doc = _DOCUMENT.c
-    return or_(exists().where(doc.id == document_id, doc.categorie.in_(_READABLE)), _document_emergency(document_id))
+    return or_(exists().where(doc.id == document_id, Among(doc.categorie, _READABLE)), _document_emergency(document_id))
 
 
 def _document_emergency(document_id):
     doc = _DOCUMENT.c
-    return exists().where(doc.id == document_id, doc.usager_id.in_(_EMERGENCY))
+    return exists().where(doc.id == document_id, Among(doc.usager_id, _EMERGENCY))
 
 
 def _document_rules(sees_all: bool, all_categories: bool) -> dict:
@@ -375,20 +381,20 @@ _TRANSMISSION_LINE = TransmissionUsager.__table__.alias("scope_transmission_line
 
 
 def _readable_line(cls):
-    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+    return or_(Among(cls.sensitivity, _READABLE), Among(cls.usager_id, _EMERGENCY))
 
 
 def _readable_entry(cls):
     """Its category, or an emergency access to one of its people (every category, as elsewhere)."""
     line = _TRANSMISSION_LINE.c
-    return or_(cls.sensitivity.in_(_READABLE),
-               exists().where(line.transmission_id == cls.id, line.usager_id.in_(_EMERGENCY)))
+    return or_(Among(cls.sensitivity, _READABLE),
+               exists().where(line.transmission_id == cls.id, Among(line.usager_id, _EMERGENCY)))
 
 
 def _seen_entry(cls):
     """In one of the user's établissements, about at least one person the user sees."""
     line = _TRANSMISSION_LINE.c
-    return and_(cls.etablissement_id.in_(_SEEN_ETABS),
+    return and_(Among(cls.etablissement_id, _SEEN_ETABS),
                 exists().where(line.transmission_id == cls.id, _visible(line.usager_id)))
 
 
@@ -426,9 +432,9 @@ def _ecrit_rules(sees_all: bool, all_categories: bool) -> dict:
     if sees_all:
         return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in (Ecrit, EcritVersion)}
     if all_categories:
-        return {Ecrit: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id)),
+        return {Ecrit: lambda cls: and_(Among(cls.etablissement_id, _SEEN_ETABS), _visible(cls.usager_id)),
                 EcritVersion: lambda cls: _visible(cls.usager_id)}
-    return {Ecrit: lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id), _readable_part(cls)),
+    return {Ecrit: lambda cls: and_(Among(cls.etablissement_id, _SEEN_ETABS), _visible(cls.usager_id), _readable_part(cls)),
             EcritVersion: lambda cls: and_(_visible(cls.usager_id), _readable_part(cls))}
 _REUNION = Reunion.__table__.alias("scope_reunion")
 _POINT = PointOrdreDuJour.__table__.alias("scope_reunion_point")
@@ -436,7 +442,7 @@ _POINT = PointOrdreDuJour.__table__.alias("scope_reunion_point")
 
 def _reunion_seen(reunion_id):
     r = _REUNION.c
-    return exists().where(r.id == reunion_id, r.etablissement_id.in_(_SEEN_ETABS))
+    return exists().where(r.id == reunion_id, Among(r.etablissement_id, _SEEN_ETABS))
 
 
 def _about_visible(usager_id):
@@ -445,7 +451,7 @@ def _about_visible(usager_id):
 
 
 def _readable_item(cls):
-    return or_(cls.sensitivity.in_(_READABLE), cls.usager_id.in_(_EMERGENCY))
+    return or_(Among(cls.sensitivity, _READABLE), Among(cls.usager_id, _EMERGENCY))
 
 
 def _point_seen(cls):
@@ -472,7 +478,7 @@ def _reunion_rules(sees_all: bool, all_categories: bool) -> dict:
         return {PointOrdreDuJour: lambda cls: _readable_item(cls),
                 Decision: lambda cls: exists().where(_POINT.c.id == cls.point_id, _readable_item(_POINT.c)),
                 Tache: lambda cls: _task_readable(cls)}
-    rules = {Reunion: lambda cls: cls.etablissement_id.in_(_SEEN_ETABS),
+    rules = {Reunion: lambda cls: Among(cls.etablissement_id, _SEEN_ETABS),
              ReunionParticipant: lambda cls: and_(_reunion_seen(cls.reunion_id), _about_visible(cls.usager_id))}
     if all_categories:
         rules.update({PointOrdreDuJour: lambda cls: _point_seen(cls),
@@ -499,11 +505,11 @@ def _paper_rules(sees_all: bool, all_categories: bool) -> dict:
         return {} if all_categories else {m: (lambda cls: _readable_part(cls)) for m in PAPERS}
     if all_categories:
         rules = {m: (lambda cls: _visible(cls.usager_id)) for m in PAPERS}
-        rules.update({m: (lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id)))
+        rules.update({m: (lambda cls: and_(Among(cls.etablissement_id, _SEEN_ETABS), _visible(cls.usager_id)))
                       for m in _OF_ADMISSION})
         return rules
     rules = {m: (lambda cls: and_(_visible(cls.usager_id), _readable_part(cls))) for m in PAPERS}
-    rules.update({m: (lambda cls: and_(cls.etablissement_id.in_(_SEEN_ETABS), _visible(cls.usager_id),
+    rules.update({m: (lambda cls: and_(Among(cls.etablissement_id, _SEEN_ETABS), _visible(cls.usager_id),
                                        _readable_part(cls))) for m in _OF_ADMISSION})
     return rules
 
@@ -517,8 +523,8 @@ def _seen_event(cls):
     établissements (a staff meeting, a service's day); or the user takes part in it."""
     person, part = _EVENT_PERSON.c, _EVENT_PARTICIPANT.c
     return or_(exists().where(person.evenement_id == cls.id, _visible(person.usager_id)),
-               and_(~exists().where(person.evenement_id == cls.id), cls.etablissement_id.in_(_SEEN_ETABS)),
-               exists().where(part.evenement_id == cls.id, part.user_id.in_(_ME)))
+               and_(~exists().where(person.evenement_id == cls.id), Among(cls.etablissement_id, _SEEN_ETABS)),
+               exists().where(part.evenement_id == cls.id, Among(part.user_id, _ME)))
 
 
 def _agenda_rules() -> dict:
@@ -535,7 +541,7 @@ _PARTICIPANT = MessageRecipient.__table__.alias("scope_message_participant")
 
 def _takes_part(thread_id):
     part = _PARTICIPANT.c
-    return exists().where(part.thread_id == thread_id, part.user_id.in_(_ME))
+    return exists().where(part.thread_id == thread_id, Among(part.user_id, _ME))
 
 
 def _thread_seen(thread_id):
