@@ -8,6 +8,7 @@ on SQLite, which looks each value up in the column's index as an IN list does.
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from sqlalchemy import Boolean, String
@@ -34,8 +35,13 @@ class ListParameter(TypeDecorator):
         return dialect.type_descriptor(String())
 
     def process_bind_param(self, value, dialect):
-        values = [v.isoformat() if hasattr(v, "isoformat") else v for v in value]
-        return values if dialect.name == "postgresql" else json.dumps(values)
+        return list(value) if dialect.name == "postgresql" else _json(tuple(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _json(values: tuple) -> str:
+    """(The same few lists — a user's établissements, categories — at every statement.)"""
+    return json.dumps(values)
 
 
 class Among(ColumnElement):

@@ -98,11 +98,12 @@ class Scope:
             return True
         return service_id is not None and service_id in self.service_ids
 
-    def criteria(self, relation=None, per_row=False):
-        """Loader criteria for every scoped entity. `relation`: the (class, attribute) of a
-        relationship load, whose parent rows this scope let through; `per_row`: see PER_ROW."""
-        return _criteria(self.sees_all, self.readable is None, relation if relation in IMPLIED else None,
-                         per_row and not self.sees_all)
+    def criteria(self, tables: frozenset, relation=None, per_row=False) -> tuple:
+        """Loader criteria of the scoped entities among `tables`. `relation`: the (class,
+        attribute) of a relationship load, whose parent rows this scope let through; `per_row`:
+        see PER_ROW."""
+        return _options((self.sees_all, self.readable is None, relation if relation in IMPLIED else None,
+                         per_row and not self.sees_all), tables)
 
     @functools.cached_property
     def bound(self) -> dict:
@@ -136,7 +137,12 @@ def _bound(name, type_):
     no scope value travels through the cached statement's extracted parameters (matching those
     to the criteria's annotated copies cost a quarter of each scoped statement). A list is one
     parameter (`Among`): its SQL stays the same whatever the list's length."""
-    return bindparam(f"sillage_scope_{name}", type_=type_, callable_=lambda: current_scope().bound[name])
+    return bindparam(f"sillage_scope_{name}", type_=type_, callable_=lambda: _scope_value(name))
+
+
+def _scope_value(name):
+    """(The hook has put the request's scope in `g` before a statement carries these parameters.)"""
+    return (g.get("sillage_scope") or current_scope()).bound[name]
 
 
 def _list(name, item_type):
@@ -605,6 +611,13 @@ def _criteria(sees_all: bool, all_categories: bool, relation=None, per_row: bool
     return tuple(pairs)
 
 
+@functools.lru_cache(maxsize=4096)
+def _options(shape: tuple, tables: frozenset) -> tuple:
+    """`_criteria(*shape)`'s options for the tables a statement reads: a few shapes of scope times
+    the tables' combinations that the application's statements read, each chosen once."""
+    return tuple(option for table, option in _criteria(*shape) if table in tables)
+
+
 def scope_for_user(session: Session, user) -> Scope:
     """Build a user's scope from their roles and établissement/service assignments."""
     months = current_app.config["SILLAGE_SCOPE_MONTHS_AFTER_EXIT"]
@@ -783,7 +796,7 @@ def _apply_scope(state):
     if scope is None or not scope.filters_rows:
         return
     per_row = bool(state.execution_options.get(PER_ROW))
-    options = [option for table, option in scope.criteria(relation, per_row) if table in tables]
+    options = scope.criteria(tables, relation, per_row)
     if options:
         state.statement = state.statement.options(*options)
 
