@@ -268,6 +268,26 @@ def test_usager_feed_dossier_panel_and_printable(app, as_user, children):
     assert "Atelier cuisine" not in as_user("secretaire.sources").get(f"/dossier/{children['a']}").text
 
 
+def test_the_dossier_panel_reads_the_last_five_in_one_statement_without_service_or_lines(app, as_user, children):
+    """Issue 20: the panel shows date, author, target and text; joining each transmission's
+    service (and its établissement and category) made PostgreSQL plan the statement ten times
+    longer than it ran. Newest first, five at most, only what the user reads."""
+    from .conftest import sql_statements
+
+    for n in range(7):
+        write_for_both(app, children, cible="sortie", texte=f"Note {n} du jour.")
+    educ = as_user("educ.sources")
+    url = f"/dossier/{children['a']}"
+    educ.get(url)
+    response, statements = sql_statements(app, lambda: educ.get(url))
+    panel = response.text.split('id="transmissions"', 1)[1].split("</section>", 1)[0]
+    shown = [panel.index(f"Note {n} du jour.") for n in (6, 5, 4, 3, 2)]
+    assert shown == sorted(shown) and "Note 1 du jour." not in panel and "Note 0 du jour." not in panel
+    reads = [s for s in statements if "FROM transmission JOIN" in s]
+    assert len(reads) == 1 and "JOIN service" not in reads[0], reads
+    assert not [s for s in statements if "FROM transmission_usager" in s and "transmission_usager.transmission_id IN" in s]
+
+
 def test_correction_page_after_the_delay_offers_the_addendum(app, as_user, children):
     tid = write_for_both(app, children)
     with app.app_context():

@@ -187,8 +187,8 @@ class DossierView(BaseView):
             return {"transmissions_recent": None}
         from ...services import transmissions
 
-        rows, _more = transmissions.feed(db.session, usager_id=usager.id, page_size=5)
-        return {"transmissions_recent": rows, "transmission_cibles": transmissions.cibles(db.session)}
+        return {"transmissions_recent": transmissions.recent(db.session, usager.id),
+                "transmission_cibles": transmissions.cibles(db.session)}
 
     def _ecrits(self, usager):
         """The écrits panel: the last few the user may read about the person."""
