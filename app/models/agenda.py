@@ -51,7 +51,9 @@ class Evenement(TrackedMixin, Model):
                            order_by="EvenementUsager.id")
     participants = relationship("EvenementParticipant", back_populates="evenement", cascade="all, delete-orphan",
                                 order_by="EvenementParticipant.id")
-    service = relationship("Service", lazy="joined")
+    # Not joined: no page shows an event's service object (its id is enough), and the chained
+    # joins (service, établissement, category) tripled the planning of the dossier's agenda query.
+    service = relationship("Service")
 
 
 class EvenementUsager(Model):
