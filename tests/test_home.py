@@ -2,7 +2,9 @@
 lists scoped like everything else and exported to xlsx without formulas."""
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -107,3 +109,87 @@ def test_the_export_is_audited(app, as_user):
     with app.app_context():
         last = db.session.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).scalar_one()
         assert last.action == "export" and last.details["liste"] == "entrees"
+
+
+def _fill(app, n):
+    """`n` more people on each work list of the direction's and the DPO's homes: waiting, admitted
+    with a provisional identity and no GIR (identities, AGGIR), entered and gone this month, a
+    draft evaluation, a dossier whose retention has run out."""
+    from app.services import forms
+
+    from .test_evaluations import profile
+
+    today = dt.date.today()
+    with app.app_context():
+        for _ in range(n):
+            f.gen_usager(admitted=False)
+            f.gen_usager().admissions[0].date_entree = today
+            f.gen_usager().admissions[0].date_sortie = today
+            forms.save_evaluation(db.session, usager=f.gen_usager(), code="aggir", version=None, status="draft",
+                                  answers=profile({"toilette": "C"}), evaluated_on=today)
+            gone = f.gen_usager()
+            gone.admissions[0].date_entree, gone.admissions[0].date_sortie = dt.date(1998, 6, 30), dt.date(1999, 6, 30)
+            for demande in gone.demandes:
+                demande.statut = "admise"
+        db.session.commit()
+
+
+def _dossiers(html):
+    return [int(i) for i in re.findall(r'href="/dossier/(\d+)"', html)]
+
+
+def _section(body, key):
+    """A work list's section of the home page: (its HTML, the count in its heading)."""
+    section = body.split(f'id="liste-{key}"', 1)[1].split("</section>", 1)[0]
+    return section, int(re.search(r'<span class="badge">(\d+)</span>', section).group(1))
+
+
+@pytest.mark.parametrize("username, keys", [
+    ("direction", ("entrees", "sorties", "attente", "identites", "evaluations", "aggir")),
+    ("dpo", ("conservation",)),
+])
+def test_the_home_reads_a_count_and_the_lines_shown_whatever_the_data(app, as_user, username, keys):
+    """Issue 20: each work list is a SQL count and its first five lines, so the number of statements
+    of the home page stays the same as the data grows; the lines shown are those of the whole list,
+    in its order, and the read audit records them."""
+    from sqlalchemy import select
+
+    from app.models import AuditEvent
+
+    from .conftest import sql_statements
+
+    client = as_user(username)
+    _fill(app, 6)
+    client.get("/")  # (caches filled: they follow the data's version)
+    _, before = sql_statements(app, lambda: client.get("/"))
+    _fill(app, 20)
+    client.get("/")
+    body, after = sql_statements(app, lambda: _body(client))
+    assert len(after) == len(before), (len(before), len(after))
+    with app.app_context():
+        read = db.session.execute(select(AuditEvent).where(AuditEvent.action == "read")
+                                  .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+        db.session.remove()
+    for key in keys:
+        section, count = _section(body, key)
+        whole = _dossiers(_body(client, f"/accueil/liste/{key}"))
+        assert count == len(whole) > 20 and _dossiers(section) == whole[:5], key
+        assert f"et {count - 5} autres…" in section, key
+        assert set(whole[:5]) <= set(read.details["usagers"]), key
+
+
+def test_the_counts_of_the_home_are_those_of_the_lists_the_user_sees(app, as_user):
+    """The count is a SQL COUNT through the same scope as the lines: a secretary counts the people
+    of her établissement only."""
+    with app.app_context():
+        for etab in (f.TILLEULS, f.SOURCES, f.SOURCES):
+            f.gen_usager(etab, admitted=False)
+            f.gen_usager(etab)
+        db.session.commit()
+    client = as_user("secretaire.tilleuls")
+    body = _body(client)
+    for key in ("attente", "pieces", "identites"):
+        whole = _dossiers(_body(client, f"/accueil/liste/{key}"))
+        section, count = _section(body, key)
+        assert count == len(whole) and _dossiers(section) == whole[:5], key
+    assert _section(body, "attente")[1] < _section(_body(as_user("direction")), "attente")[1]
