@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 
 from . import factories as f
+from .conftest import DATABASES, open_session, provision, release
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,14 +54,16 @@ def test_charts_are_svg_with_their_figures_in_a_table(as_user):
 
 
 def test_the_directors_home_computes_each_gmp_once(as_user, monkeypatch):
-    """The AGGIR work list and the GIR chart need the same GMPs: one computation each per page."""
+    """The AGGIR work list and the GIR chart need the same GMPs: computed once per page, all the
+    établissements together (one computation per établissement grew with their number)."""
     from app.services import indicators
 
     asked = []
-    real = indicators.gmp
-    monkeypatch.setattr(indicators, "gmp", lambda session, etab, *a, **k: asked.append(etab) or real(session, etab, *a, **k))
+    real = indicators.gmps
+    monkeypatch.setattr(indicators, "gmps", lambda session, etabs, *a, **k: asked.append(etabs) or real(session, etabs,
+                                                                                                      *a, **k))
     assert as_user("direction").get("/").status_code == 200
-    assert asked and len(asked) == len(set(asked)), asked
+    assert len(asked) == 1 and asked[0] and len(asked[0]) == len(set(asked[0])), asked
 
 
 def test_the_lists_behind_the_figures_are_scoped(app, as_user):
@@ -193,3 +196,42 @@ def test_the_counts_of_the_home_are_those_of_the_lists_the_user_sees(app, as_use
         section, count = _section(body, key)
         assert count == len(whole) and _dossiers(section) == whole[:5], key
     assert _section(body, "attente")[1] < _section(_body(as_user("direction")), "attente")[1]
+
+
+@pytest.fixture(params=DATABASES)
+def own_app(request):
+    app = provision(request.param, "homes")
+    yield app
+    release(app)
+
+
+def _more_etablissements(app, n):
+    """`n` more EHPADs like Les Tilleuls (a service, a capacity, a resident each)."""
+    from app.models import Capacite, Etablissement, Service
+
+    with app.app_context():
+        model = f.etablissement(f.TILLEULS)
+        for _ in range(n):
+            name = "EHPAD " + f.unique_name()
+            etab = Etablissement(organisme_id=model.organisme_id, name=name, categorie_id=model.categorie_id)
+            db.session.add_all([etab, Service(etablissement=etab, name="Unité A"),
+                                Capacite(etablissement=etab, modalite_id=model.capacites[0].modalite_id, places=40)])
+            db.session.flush()
+            f.gen_usager(name)
+        db.session.commit()
+
+
+def test_the_directors_home_runs_as_many_statements_with_more_etablissements(own_app):
+    """Issue 20: the GMPs and the occupancy of every établissement are grouped queries, not a set
+    of statements per établissement (110 statements became 668 with a hundred of them)."""
+    from .conftest import sql_statements
+
+    client = open_session(own_app, own_app.test_client(), "direction")
+    _more_etablissements(own_app, 1)
+    client.get("/")
+    _, before = sql_statements(own_app, lambda: client.get("/"))
+    _more_etablissements(own_app, 3)
+    client.get("/")
+    body, after = sql_statements(own_app, lambda: _body(client))
+    assert len(after) == len(before), (len(before), len(after))
+    assert body.count('<svg viewBox') >= 5 + 4  # each établissement's occupancy, the GIR chart of each EHPAD

@@ -151,15 +151,26 @@ def evaluations_to_finish(session, today: dt.date, limit: int | None = None) -> 
         "usager": u, "cells": (u.display_name, titles.get(e.form_code, e.form_code), e.evaluated_on)})
 
 
-def _gmp(session, etablissement_id, today, max_age_months, gmps: dict | None):
-    """The établissement's GMP, computed once per home page (its work list and its chart need it)."""
+def _aggir_etablissements(session) -> list:
+    """The établissements the user sees where an AGGIR grid is published, by name."""
+    from . import forms
+
+    grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
+    return [e for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
+                                       .order_by(Etablissement.name)).scalars()
+            if any(forms.applies(d, {forms.place(e)}) for d in grids)]
+
+
+def _gmps(session, etablissement_ids, today, max_age_months, gmps: dict | None) -> dict:
+    """{établissement id: Gmp}, computed together and once per home page (the AGGIR work list and
+    the GIR chart need the same)."""
     from . import indicators
 
     if gmps is None:
-        return indicators.gmp(session, etablissement_id, today, max_age_months)
-    key = (etablissement_id, today, max_age_months)
+        return indicators.gmps(session, etablissement_ids, today, max_age_months)
+    key = (tuple(etablissement_ids), today, max_age_months)
     if key not in gmps:
-        gmps[key] = indicators.gmp(session, etablissement_id, today, max_age_months)
+        gmps[key] = indicators.gmps(session, etablissement_ids, today, max_age_months)
     return gmps[key]
 
 
@@ -169,14 +180,11 @@ def aggir_due(session, today: dt.date, max_age_months: int, gmps: dict | None = 
     is older than the allowed age (to evaluate again), by établissement then name. The GMPs give
     the ids; the scope keeps those the user sees (their ids read as one column, only the usagers
     shown loaded)."""
-    from . import forms
-
-    grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
-    etabs = [e for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))).scalars()
-             if any(forms.applies(d, {forms.place(e)}) for d in grids)]
+    etabs = _aggir_etablissements(session)
+    figures_of = _gmps(session, [e.id for e in etabs], today, max_age_months, gmps)
     due = []
     for e in sorted(etabs, key=lambda e: e.name):
-        figures = _gmp(session, e.id, today, max_age_months, gmps)
+        figures = figures_of[e.id]
         reasons = {u: str(_l("aucune grille validée")) for u in figures.missing}
         reasons.update({u: str(_l("dernière grille de plus de %(n)s mois", n=max_age_months)) for u in figures.outdated})
         if reasons:
@@ -302,11 +310,13 @@ def occupancy_today(session, today: dt.date) -> list[dict]:
     from . import indicators
 
     labels = dict(session.execute(select(ModaliteAccueil.code, ModaliteAccueil.label)).all())
+    etabs = session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
+                            .order_by(Etablissement.name)).scalars().all()
+    occupations = indicators.occupations(session, [e.id for e in etabs], today)
     result = []
-    for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
-                             .order_by(Etablissement.name)).scalars():
+    for e in etabs:
         lines = [{**line, "modalite_label": labels.get(line["modalite"], line["modalite"])}
-                 for line in indicators.occupation(session, e.id, today)]
+                 for line in occupations[e.id]]
         result.append({"etablissement": e, "services": [line for line in lines if line["service_id"]],
                        "modalites": [line for line in lines if not line["service_id"]]})
     return result
@@ -365,15 +375,9 @@ def identity_statuses(session) -> dict:
 
 
 def gir_distributions(session, today: dt.date, max_age_months: int, gmps: dict | None = None) -> list[dict]:
-    from . import forms
-
-    grids = [d for d in forms.published(session, "evaluation") if d.family == "aggir"]
-    result = []
-    for e in session.execute(select(Etablissement).where(Etablissement.archived_at.is_(None))
-                             .order_by(Etablissement.name)).scalars():
-        if any(forms.applies(d, {forms.place(e)}) for d in grids):
-            result.append({"etablissement": e, "gmp": _gmp(session, e.id, today, max_age_months, gmps)})
-    return result
+    etabs = _aggir_etablissements(session)
+    figures = _gmps(session, [e.id for e in etabs], today, max_age_months, gmps)
+    return [{"etablissement": e, "gmp": figures[e.id]} for e in etabs]
 
 
 # --- quality --------------------------------------------------------------------------------------
