@@ -235,3 +235,24 @@ def test_the_directors_home_runs_as_many_statements_with_more_etablissements(own
     body, after = sql_statements(own_app, lambda: _body(client))
     assert len(after) == len(before), (len(before), len(after))
     assert body.count('<svg viewBox') >= 5 + 4  # each établissement's occupancy, the GIR chart of each EHPAD
+
+
+def test_the_waiting_table_counts_whole_months_as_the_list_does(app):
+    """The table by status and age is a grouped count; its buckets follow the list's whole months
+    (a request of 30 November has waited 3 months on 28 February, one of 1 December 2)."""
+    from app.domain import vocab
+    from app.services import dashboard
+
+    today = dt.date(2027, 2, 28)
+    with app.app_context():
+        before = dashboard.waiting_by_status_and_age(db.session, today)["en_attente"]
+        for asked in (dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 2, 28), dt.date(2026, 3, 1)):
+            demande = f.gen_usager(admitted=False).demandes[0]
+            demande.date_demande, demande.statut = asked, "en_attente"
+        db.session.commit()
+        after = dashboard.waiting_by_status_and_age(db.session, today)["en_attente"]
+        label = vocab.label(vocab.STATUT_DEMANDE, "en_attente")
+        ages = [r["cells"][4] for r in dashboard.waiting(db.session, today).rows if r["cells"][3] == label]
+        db.session.remove()
+    assert [a - b for a, b in zip(after, before)] == [1, 2, 1]
+    assert after == [sum(1 for m in ages if m < 3), sum(1 for m in ages if 3 <= m < 12), sum(1 for m in ages if m >= 12)]
