@@ -256,3 +256,29 @@ def test_the_waiting_table_counts_whole_months_as_the_list_does(app):
         db.session.remove()
     assert [a - b for a, b in zip(after, before)] == [1, 2, 1]
     assert after == [sum(1 for m in ages if m < 3), sum(1 for m in ages if 3 <= m < 12), sum(1 for m in ages if m >= 12)]
+
+
+def test_the_twelve_months_count_each_date_as_that_day_s_admissions(app):
+    """The twelve months are one grouped pass over the admissions: each point is still the count of
+    the admissions active that day (entered by then, not yet gone)."""
+    from sqlalchemy import func, or_, select
+
+    from app.models import Admission
+    from app.services import dashboard
+
+    today = dt.date(2024, 9, 10)
+    with app.app_context():
+        for entered, gone in ((dt.date(2024, 3, 1), dt.date(2024, 6, 1)), (dt.date(2024, 5, 20), None)):
+            admission = f.gen_usager().admissions[0]
+            admission.date_entree, admission.date_sortie = entered, gone
+        db.session.commit()
+        for serie in dashboard.occupancy_months(db.session, today):
+            assert [p["date"] for p in serie["points"]][-2:] == [dt.date(2024, 9, 1), today]
+            for point in serie["points"]:
+                on = point["date"]
+                expected = db.session.execute(select(func.count()).where(
+                    Admission.etablissement_id == serie["etablissement"].id, Admission.archived_at.is_(None),
+                    Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
+                ).scalar_one()
+                assert point["occupes"] == expected, (serie["etablissement"].name, point)
+        db.session.remove()

@@ -15,7 +15,7 @@ from typing import Callable
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..domain import vocab
@@ -68,6 +68,12 @@ def _lines(session, query, limit: int | None, line: Callable, *options) -> Lines
 def _active(on: dt.date):
     return (Admission.archived_at.is_(None), Admission.date_entree <= on,
             or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
+
+
+def _active_between(start: dt.date, end: dt.date):
+    """Admissions active on some day from `start` to `end`."""
+    return (Admission.archived_at.is_(None), Admission.date_entree <= end,
+            or_(Admission.date_sortie.is_(None), Admission.date_sortie >= start))
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:
@@ -333,14 +339,16 @@ def occupancy_months(session, today: dt.date, months: int = 12) -> list[dict]:
                                     execution_options={UNSCOPED: True}).all()) if ids else {}
     first = today.replace(day=1)
     dates = [first - relativedelta(months=n) for n in range(months - 1, -1, -1)] + ([today] if today != first else [])
+    # One pass over the admissions of the period, a count per date (thirteen scans of every
+    # admission took 0.37 s at 30,000 usagers).
+    counts = {row[0]: row[1:] for row in session.execute(
+        select(Admission.etablissement_id, *[func.sum(case((and_(*_active(on)), 1), else_=0)) for on in dates])
+        .where(Admission.etablissement_id.in_(ids), *_active_between(dates[0], dates[-1]))
+        .group_by(Admission.etablissement_id), execution_options={UNSCOPED: True})} if ids else {}
     series = {e.id: [] for e in etabs}
-    for on in dates:
-        counts = dict(session.execute(select(Admission.etablissement_id, func.count()).where(
-            Admission.etablissement_id.in_(ids), *_active(on)).group_by(Admission.etablissement_id),
-            execution_options={UNSCOPED: True}).all()) if ids else {}
-        for e in etabs:
-            cap = capacity.get(e.id)
-            occupied = counts.get(e.id, 0)
+    for e in etabs:
+        cap = capacity.get(e.id)
+        for on, occupied in zip(dates, counts.get(e.id, [0] * len(dates))):
             series[e.id].append({"date": on, "occupes": occupied, "capacite": cap,
                                  "taux": round(occupied / cap, 4) if cap else None})
     return [{"etablissement": e, "points": series[e.id]} for e in etabs]
