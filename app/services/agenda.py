@@ -485,16 +485,17 @@ def conflict_dict(c: Conflict, scope) -> dict:
 
 # --- occupancy -------------------------------------------------------------------------------------
 
-def absent_usagers(session, etablissement_id: int, on: dt.date) -> set[int]:
-    """Usagers of an établissement away on the local day `on` (hospital stay, holiday): their
-    place stays theirs (it is counted occupied), and the figure `absents` says how many are
-    away (services.indicators.occupation)."""
+def absent_usagers(session, etablissement_ids, on: dt.date) -> set[tuple[int, int]]:
+    """(établissement, usager) of the usagers away from these établissements on the local day
+    `on` (hospital stay, holiday): their place stays theirs (it is counted occupied), and the
+    figure `absents` says how many are away (services.indicators.occupation)."""
     start, end = local_day_start(on), local_day_start(on + dt.timedelta(days=1))
     return set(session.execute(
-        select(EvenementUsager.usager_id).join(Evenement, Evenement.id == EvenementUsager.evenement_id)
-        .where(Evenement.etablissement_id == etablissement_id, Evenement.kind.in_(ABSENCE_KINDS),
+        select(Evenement.etablissement_id, EvenementUsager.usager_id)
+        .join(Evenement, Evenement.id == EvenementUsager.evenement_id)
+        .where(Evenement.etablissement_id.in_(etablissement_ids), Evenement.kind.in_(ABSENCE_KINDS),
                Evenement.cancelled.is_(False), Evenement.debut < end, Evenement.fin > start),
-        execution_options={UNSCOPED: True}).scalars())
+        execution_options={UNSCOPED: True}).tuples())
 
 
 # --- feeds -----------------------------------------------------------------------------------------

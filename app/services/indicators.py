@@ -41,32 +41,47 @@ _corrected = (select(Evaluation.corrects_id)
 def gmp(session, etablissement_id: int, on: dt.date, max_age_months: int = 12, family: str = "aggir") -> Gmp:
     """Mean of GIR points (GIR 1 = 1000 … GIR 6 = 70) over the usagers admitted in the
     établissement on `on`, each with their latest validated AGGIR evaluated on or before `on`."""
-    admitted = (select(Admission.usager_id).where(
-        Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
-        Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
-        .distinct())
-    admitted_ids = set(session.execute(admitted, execution_options={UNSCOPED: True}).scalars())
+    return gmps(session, [etablissement_id], on, max_age_months, family)[etablissement_id]
+
+
+def _admitted(etablissement_ids, on: dt.date):
+    return (Admission.etablissement_id.in_(etablissement_ids), Admission.archived_at.is_(None),
+            Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
+
+
+def gmps(session, etablissement_ids, on: dt.date, max_age_months: int = 12, family: str = "aggir") -> dict:
+    """{établissement id: Gmp} of several établissements in two statements whatever their number
+    (a person's latest GIR is theirs, whichever établissement counts them): one `gmp` per
+    établissement made the directors' home run two statements for each of a hundred."""
+    admitted = select(Admission.etablissement_id, Admission.usager_id).where(*_admitted(etablissement_ids, on))
+    admitted_ids = {e: set() for e in etablissement_ids}
+    for etablissement_id, usager_id in session.execute(admitted.distinct(), execution_options={UNSCOPED: True}):
+        admitted_ids[etablissement_id].add(usager_id)
     ranked = (select(EvaluationResult.usager_id, EvaluationResult.value_num, EvaluationResult.evaluated_on,
                      func.row_number().over(partition_by=EvaluationResult.usager_id,
                                             order_by=(EvaluationResult.evaluated_on.desc(),
                                                       EvaluationResult.evaluation_id.desc())).label("rank"))
               .where(EvaluationResult.form_code.in_(family_codes(family)), EvaluationResult.key == "gir",
-                     EvaluationResult.evaluated_on <= on, EvaluationResult.usager_id.in_(admitted),
+                     EvaluationResult.evaluated_on <= on,
+                     EvaluationResult.usager_id.in_(admitted.with_only_columns(Admission.usager_id)),
                      EvaluationResult.evaluation_id.not_in(_corrected))
               .subquery())
-    latest = session.execute(select(ranked.c.usager_id, ranked.c.value_num, ranked.c.evaluated_on)
-                             .where(ranked.c.rank == 1), execution_options={UNSCOPED: True}).all()
+    latest = {u: (gir, evaluated_on) for u, gir, evaluated_on in session.execute(
+        select(ranked.c.usager_id, ranked.c.value_num, ranked.c.evaluated_on).where(ranked.c.rank == 1),
+        execution_options={UNSCOPED: True})}
     too_old = on - relativedelta(months=max_age_months)
-    distribution = {g: 0 for g in range(1, 7)}
-    points = 0
-    for _usager, gir, evaluated_on in latest:
-        distribution[int(gir)] += 1
-        points += GIR_POINTS[int(gir)]
-    evaluated = {u for u, _g, _d in latest}
-    return Gmp(date=on, gmp=round(points / len(latest), 1) if latest else None, evaluated=len(latest),
-               admitted=len(admitted_ids), distribution=distribution,
-               missing=sorted(admitted_ids - evaluated),
-               outdated=sorted(u for u, _g, d in latest if d < too_old))
+    result = {}
+    for etablissement_id, ids in admitted_ids.items():
+        evaluated = {u: latest[u] for u in ids if u in latest}
+        distribution = {g: 0 for g in range(1, 7)}
+        for gir, _d in evaluated.values():
+            distribution[int(gir)] += 1
+        points = sum(GIR_POINTS[int(gir)] for gir, _d in evaluated.values())
+        result[etablissement_id] = Gmp(
+            date=on, gmp=round(points / len(evaluated), 1) if evaluated else None, evaluated=len(evaluated),
+            admitted=len(ids), distribution=distribution, missing=sorted(ids - set(evaluated)),
+            outdated=sorted(u for u, (_g, d) in evaluated.items() if d < too_old))
+    return result
 
 
 def occupation(session, etablissement_id: int, on: dt.date) -> list[dict]:
@@ -76,27 +91,45 @@ def occupation(session, etablissement_id: int, on: dt.date) -> list[dict]:
     `absents`: of the occupied places, those whose person is away that day (hospital stay,
     holiday: an absence in the agenda). Their place stays theirs, so it stays counted occupied
     (the rate is the authorisation's); `absents` says how many beds are empty tonight."""
+    return occupations(session, [etablissement_id], on)[etablissement_id]
+
+
+def occupations(session, etablissement_ids, on: dt.date) -> dict:
+    """{établissement id: `occupation` lines} of several établissements in a fixed number of
+    statements (one set per établissement made the directors' home grow with their number)."""
     from .agenda import absent_usagers
 
-    away = absent_usagers(session, etablissement_id, on)
-    occupied = session.execute(
-        select(Admission.service_id, Admission.modalite_id, func.count())
-        .where(Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
-               Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on))
-        .group_by(Admission.service_id, Admission.modalite_id), execution_options={UNSCOPED: True}).all()
-    absents = dict(((s_id, m_id), n) for s_id, m_id, n in session.execute(
-        select(Admission.service_id, Admission.modalite_id, func.count())
-        .where(Admission.etablissement_id == etablissement_id, Admission.archived_at.is_(None),
-               Admission.date_entree <= on, or_(Admission.date_sortie.is_(None), Admission.date_sortie >= on),
-               Admission.usager_id.in_(sorted(away)))
-        .group_by(Admission.service_id, Admission.modalite_id), execution_options={UNSCOPED: True}).all()) \
-        if away else {}
-    capacities = dict(session.execute(select(Capacite.modalite_id, Capacite.places).where(
-        Capacite.etablissement_id == etablissement_id), execution_options={UNSCOPED: True}).all())
-    codes = dict(session.execute(select(ModaliteAccueil.id, ModaliteAccueil.code),
-                                 execution_options={UNSCOPED: True}).all())
-    services = dict(session.execute(select(Service.id, Service.name).where(Service.etablissement_id == etablissement_id),
-                                    execution_options={UNSCOPED: True}).all())
+    unscoped = {UNSCOPED: True}
+    away = absent_usagers(session, etablissement_ids, on)
+    occupied = {e: [] for e in etablissement_ids}
+    for etablissement_id, service_id, modalite_id, count in session.execute(
+            select(Admission.etablissement_id, Admission.service_id, Admission.modalite_id, func.count())
+            .where(*_admitted(etablissement_ids, on))
+            .group_by(Admission.etablissement_id, Admission.service_id, Admission.modalite_id),
+            execution_options=unscoped):
+        occupied[etablissement_id].append((service_id, modalite_id, count))
+    absents = {}
+    if away:
+        for key in session.execute(
+                select(Admission.etablissement_id, Admission.service_id, Admission.modalite_id, Admission.usager_id)
+                .where(*_admitted(etablissement_ids, on), Admission.usager_id.in_(sorted({u for _e, u in away}))),
+                execution_options=unscoped):
+            if (key[0], key[3]) in away:  # (away from this établissement)
+                absents[key[:3]] = absents.get(key[:3], 0) + 1
+    capacities = {e: {} for e in etablissement_ids}
+    for etablissement_id, modalite_id, places in session.execute(
+            select(Capacite.etablissement_id, Capacite.modalite_id, Capacite.places)
+            .where(Capacite.etablissement_id.in_(etablissement_ids)), execution_options=unscoped):
+        capacities[etablissement_id][modalite_id] = places
+    codes = dict(session.execute(select(ModaliteAccueil.id, ModaliteAccueil.code), execution_options=unscoped).all())
+    services = dict(session.execute(select(Service.id, Service.name).where(
+        Service.etablissement_id.in_(etablissement_ids)), execution_options=unscoped).all())
+    return {e: _occupation_lines(occupied[e], {k[1:]: n for k, n in absents.items() if k[0] == e}, capacities[e],
+                                 codes, services) for e in etablissement_ids}
+
+
+def _occupation_lines(occupied, absents, capacities, codes, services) -> list[dict]:
+    """One établissement's lines from its grouped counts: services first, then its modalities."""
     lines, totals, away_totals = [], {}, {}
     for service_id, modalite_id, count in sorted(occupied, key=lambda r: (services.get(r[0], ""), codes.get(r[1], ""))):
         gone = absents.get((service_id, modalite_id), 0)

@@ -708,11 +708,14 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
     first_delays, deadlines = {}, {}
 
     def first_deadline(etablissement_id, entree):
-        if (etablissement_id, entree) not in deadlines:
-            if etablissement_id not in first_delays:
-                first_delays[etablissement_id] = delays(session.get(Etablissement, etablissement_id))[0]
-            deadlines[etablissement_id, entree] = entree + relativedelta(months=first_delays[etablissement_id])
-        return deadlines[etablissement_id, entree]
+        # (by delay and date, not by établissement: établissements share their delay, and adding a
+        # relativedelta costs 10 µs — a quarter of this function at 30,000 admissions)
+        if etablissement_id not in first_delays:
+            first_delays[etablissement_id] = delays(session.get(Etablissement, etablissement_id))[0]
+        key = (first_delays[etablissement_id], entree)
+        if key not in deadlines:
+            deadlines[key] = entree + relativedelta(months=key[0])
+        return deadlines[key]
 
     seen = set()
     for admission in admissions:

@@ -27,12 +27,12 @@ def _context() -> dict:
 
 
 def _worklists(ctx, *keys) -> dict:
-    """The named work lists the user may open, computed once: {key: (definition, rows)}."""
+    """The named work lists the user may open, their count and first lines: {key: (definition, lines)}."""
     found = {}
     for key in keys:
         definition = dashboard.WORKLISTS[key]
         if _can("read", definition.resource):
-            found[key] = (definition, definition.rows(db.session, ctx))
+            found[key] = (definition, definition.lines(db.session, ctx, PREVIEW))
     return found
 
 
@@ -75,7 +75,7 @@ class HomeView(IndexView):
             figures = {
                 "occupancy": dashboard.occupancy_today(db.session, today),
                 "months": dashboard.occupancy_months(db.session, today),
-                "waiting": dashboard.waiting_by_status_and_age(lists["attente"][1]) if "attente" in lists else None,
+                "waiting": dashboard.waiting_by_status_and_age(db.session, today) if "attente" in lists else None,
                 "identities": dashboard.identity_statuses(db.session) if _can("read", "Usager") else None,
                 "girs": dashboard.gir_distributions(db.session, today, max_age, ctx["gmps"]),
             }
@@ -90,7 +90,7 @@ class HomeView(IndexView):
             figures["emergencies"] = len(emergency.to_review(db.session))
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, parts=parts, lists=lists, figures=figures,
-            preview=PREVIEW, today=today, age_buckets=dashboard.AGE_BUCKETS,
+            today=today, age_buckets=dashboard.AGE_BUCKETS,
             drafts=drafts.of_user(db.session, current_user.id, current_app.config["SILLAGE_DRAFT_DAYS"]),
             projets_due=self._projets_due(today))
 
@@ -121,7 +121,7 @@ class WorklistView(BaseView):
             abort(404)
         if not _can("read", definition.resource):
             abort(403)
-        return definition, definition.rows(db.session, _context())
+        return definition, definition.lines(db.session, _context(), None).rows
 
     @expose("/liste/<key>")
     def page(self, key):

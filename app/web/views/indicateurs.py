@@ -38,7 +38,7 @@ class IndicateursView(BaseView):
             except ValueError:
                 error = _("Date invalide (jj/mm/aaaa).")
         max_age = current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"]
-        figures = {e.id: indicators.gmp(db.session, e.id, on, max_age) for e in etabs}
+        figures = indicators.gmps(db.session, [e.id for e in etabs], on, max_age)
         chosen_id = params.arg("etablissement")
         if request.args.get("etablissement") and chosen_id not in figures:
             abort(404)  # another établissement's id, or none
