@@ -185,6 +185,9 @@ def test_quality_officer_adds_a_conditional_field_and_an_educator_sees_it_appear
     expect(page.locator("tr[data-field=chutes_recentes]")).to_contain_text('transferts == "C"')
     assert page.locator("#builder-errors").count() == 0
     page.click("a:has-text('Aperçu')")  # try the draft before publishing (CSRF-protected compute)
+    # (its script binds the form at the end of the page: a click before that sends nothing, which a
+    # loaded machine showed once)
+    page.locator("form[data-compute-url][data-bound]").wait_for(state="attached")
     with page.expect_response(lambda r: "/apercu/calcul" in r.url, timeout=60000) as computed:
         page.check('input[name="a-transferts"][value="C"]')
     assert computed.value.status == 200, (computed.value.status, computed.value.text()[:300], blocked_queries(app))
