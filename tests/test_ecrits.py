@@ -188,3 +188,22 @@ def test_an_ecrit_is_built_from_its_types_form(app, api, as_user):
         "type_code": "note_incident", "formulaire": "note_incident", "titre": "Incident", "categorie": "social_educatif",
         "a-lieu": "Réfectoire"})
     assert refused.status_code == 422 and 'value="Réfectoire"' in refused.data.decode()  # nothing typed is lost
+
+
+def test_the_dossier_panel_reads_only_the_five_newest(app, api, as_user, child):
+    """Issue 20 (pages flat with data): the dossier shows the five newest écrits and links to
+    all of them; it reads those five, not every écrit of the person."""
+    from .conftest import sql_statements
+
+    educ = api("educ.sources")
+    for n in range(7):
+        draft(educ, child, titre=f"Compte rendu n° {n}")
+    page = as_user("educ.sources")
+    page.get(f"/dossier/{child}")
+    response, statements = sql_statements(app, lambda: page.get(f"/dossier/{child}"))
+    panel = response.text.split('id="ecrits"', 1)[1].split("</section>", 1)[0]
+    assert [n for n in range(7) if f"Compte rendu n° {n}" in panel] == [2, 3, 4, 5, 6]
+    assert f"/ecrits/usager/{child}" in panel
+    reads = [s for s in statements if "FROM ecrit " in s]
+    assert len(reads) == 1 and "LIMIT" in reads[0], reads
+    assert len(as_user("educ.sources").get(f"/ecrits/usager/{child}").text.split("Compte rendu n° ")) == 8

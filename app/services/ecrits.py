@@ -70,9 +70,11 @@ def type_by_code(session, code) -> TypeEcrit | None:
 
 # --- reading ---------------------------------------------------------------------------------------
 
-def ecrits_of(session, usager_id: int) -> list[Ecrit]:
+def ecrits_of(session, usager_id: int, limit: int | None = None) -> list[Ecrit]:
+    """The person's écrits the user may read, newest first (`limit`: the dossier's panel reads
+    only what it shows, however many the person has)."""
     return list(session.execute(select(Ecrit).where(Ecrit.usager_id == usager_id)
-                                .order_by(Ecrit.created_at.desc(), Ecrit.id.desc())).scalars())
+                                .order_by(Ecrit.created_at.desc(), Ecrit.id.desc()).limit(limit)).scalars())
 
 
 def ecrit_of(session, usager_id: int, ecrit_id: int) -> Ecrit | None:

@@ -196,7 +196,7 @@ class DossierView(BaseView):
             return {"ecrits_recent": None}
         from ...services import ecrits
 
-        return {"ecrits_recent": ecrits.ecrits_of(db.session, usager.id)[:5], "ecrit_statuts": ecrits.STATUTS}
+        return {"ecrits_recent": ecrits.ecrits_of(db.session, usager.id, limit=5), "ecrit_statuts": ecrits.STATUTS}
 
     def _reunions(self, usager):
         """The meetings panel: meetings with an item about the person, only the items the user reads."""
