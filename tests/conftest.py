@@ -196,6 +196,19 @@ def sql_statements(app, call):
 
 
 @pytest.fixture
+def steady_caches(monkeypatch):
+    """For tests that count a request's statements: the per-minute period of the cached counts
+    and the session's 30-second "last seen" write never turn over between two requests (a run that
+    crossed a minute boundary counted two more statements once)."""
+    import datetime as dt
+
+    from app.security import sessions, stamp
+
+    monkeypatch.setattr(stamp, "DATA_CACHE_SECONDS", 10 ** 9)
+    monkeypatch.setattr(sessions, "TOUCH_EVERY", dt.timedelta(days=1))
+
+
+@pytest.fixture
 def as_user(app):
     """as_user("secretaire.tilleuls") → a test client signed in as that account."""
 

@@ -105,6 +105,7 @@ def _statements_of(app, client, url):
 
 
 @pytest.mark.parametrize("username", ["admin", "secretaire.tilleuls"])
+@pytest.mark.usefixtures("steady_caches")
 def test_api_list_reads_the_session_once_and_counts_once_per_data_version(app, api, username):
     client = api(username)
     client.get(LIST)  # the count is kept from here on
@@ -119,6 +120,7 @@ def test_api_list_reads_the_session_once_and_counts_once_per_data_version(app, a
     assert len(statements) <= 7, statements  # + the read audit's entry (head, entry, head, usagers)
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_browser_list_reads_versions_with_the_session(app, as_user):
     client = as_user("secretaire.tilleuls")
     client.get(LIST)
@@ -127,6 +129,7 @@ def test_browser_list_reads_versions_with_the_session(app, as_user):
     assert len(reads) == 2, reads  # the session row (stamp and data version with it); the rows
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_api_get_reads_the_session_once(app, api):
     client = api("secretaire.tilleuls")
     uid = client.get(LIST).json["ids"][0]

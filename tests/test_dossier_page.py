@@ -239,6 +239,7 @@ def test_phones_read_formatted_in_the_forms_too(app, as_user):
 REFERENTIEL_READ = re.compile(r"\bFROM ref_\w+")
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_a_second_view_of_the_dossier_reads_no_referentiel_and_a_counted_number_of_statements(app, as_user, usager):
     """Issue 20 (the page within 3× of the signed-in frame): the checklist's mandatory types, the
     document types and the transmission targets are kept per process until the security stamp

@@ -190,6 +190,7 @@ def test_an_ecrit_is_built_from_its_types_form(app, api, as_user):
     assert refused.status_code == 422 and 'value="Réfectoire"' in refused.data.decode()  # nothing typed is lost
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_the_dossier_panel_reads_only_the_five_newest(app, api, as_user, child):
     """Issue 20 (pages flat with data): the dossier shows the five newest écrits and links to
     all of them; it reads those five, not every écrit of the person."""

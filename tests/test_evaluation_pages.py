@@ -68,6 +68,7 @@ def test_draft_then_validated_evaluation_appear_in_the_dossier(app, as_user, res
     assert checked(again, "coherence_communication", "C")  # starts from the previous answers
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_the_dossier_reads_each_definition_once_whatever_the_number_of_evaluations(app, as_user, resident):
     """An evaluation's definition comes from the per-process published copies: a dossier with many
     evaluations neither reads nor parses the definition again for each of them."""

@@ -151,6 +151,7 @@ def _section(body, key):
     ("direction", ("entrees", "sorties", "attente", "identites", "evaluations", "aggir")),
     ("dpo", ("conservation",)),
 ])
+@pytest.mark.usefixtures("steady_caches")
 def test_the_home_reads_a_count_and_the_lines_shown_whatever_the_data(app, as_user, username, keys):
     """Issue 20: each work list is a SQL count and its first five lines, so the number of statements
     of the home page stays the same as the data grows; the lines shown are those of the whole list,
@@ -221,6 +222,7 @@ def _more_etablissements(app, n):
         db.session.commit()
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_the_directors_home_runs_as_many_statements_with_more_etablissements(own_app):
     """Issue 20: the GMPs and the occupancy of every établissement are grouped queries, not a set
     of statements per établissement (110 statements became 668 with a hundred of them)."""

@@ -99,6 +99,7 @@ def test_menus_follow_permissions(as_user):
     assert "Rechercher un usager" in page and "Affectations" not in page
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_permissions_are_read_once_until_the_security_stamp_moves(app, as_user):
     """FAB checks each menu entry with its own query; ours are read once per process and kept
     until a change of roles or permissions moves the stamp (in any process: it is in the DB)."""

@@ -126,6 +126,7 @@ def test_current_placements_show_only_active_admissions_the_user_may_see(app, as
     assert everywhere.index(active) < everywhere.index(other)  # in order of entry
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_a_result_page_costs_the_same_statements_for_one_row_or_a_full_page(app, as_user, people):
     """The list reads the columns it shows and the current placements in one statement each:
     nothing is loaded per row (a column left out of the list's load would be, once per row)."""

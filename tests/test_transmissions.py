@@ -268,6 +268,7 @@ def test_usager_feed_dossier_panel_and_printable(app, as_user, children):
     assert "Atelier cuisine" not in as_user("secretaire.sources").get(f"/dossier/{children['a']}").text
 
 
+@pytest.mark.usefixtures("steady_caches")
 def test_the_dossier_panel_reads_the_last_five_in_one_statement_without_service_or_lines(app, as_user, children):
     """Issue 20: the panel shows date, author, target and text; joining each transmission's
     service (and its établissement and category) made PostgreSQL plan the statement ten times
