@@ -9,11 +9,9 @@ from flask import Response, abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import create_app
 from app.extensions import db
 from app.models import Usager
-
-app = create_app()
+from run import app  # served as production serves it
 
 
 def _html(size: int) -> Response:

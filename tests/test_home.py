@@ -53,17 +53,23 @@ def test_charts_are_svg_with_their_figures_in_a_table(as_user):
     assert "GIR 1" in body and "cdn" not in body.lower()
 
 
-def test_the_directors_home_computes_each_gmp_once(as_user, monkeypatch):
+def test_the_directors_home_computes_each_gmp_once(app, as_user, monkeypatch):
     """The AGGIR work list and the GIR chart need the same GMPs: computed once per page, all the
-    établissements together (one computation per établissement grew with their number)."""
+    établissements together (one computation per établissement grew with their number), then
+    kept until the data moves."""
     from app.services import indicators
 
     asked = []
     real = indicators.gmps
     monkeypatch.setattr(indicators, "gmps", lambda session, etabs, *a, **k: asked.append(etabs) or real(session, etabs,
                                                                                                       *a, **k))
-    assert as_user("direction").get("/").status_code == 200
+    with app.app_context():
+        f.gen_usager()  # the data moves: what was kept is computed again
+        db.session.commit()
+    home = as_user("direction")
+    assert home.get("/").status_code == 200
     assert len(asked) == 1 and asked[0] and len(asked[0]) == len(set(asked[0])), asked
+    assert home.get("/").status_code == 200 and len(asked) == 1
 
 
 def test_the_lists_behind_the_figures_are_scoped(app, as_user):
@@ -284,3 +290,28 @@ def test_the_twelve_months_count_each_date_as_that_day_s_admissions(app):
                 ).scalar_one()
                 assert point["occupes"] == expected, (serie["etablissement"].name, point)
         db.session.remove()
+
+
+@pytest.mark.parametrize("username", ["direction", "soin.tilleuls"])
+def test_the_pp_deadlines_figures_are_the_deadlines_list_counted_and_follow_changes(app, as_user, api, username):
+    """The home's « N en retard, M dans les 30 jours » counts the items of the deadlines list (same
+    scope); it is kept until the data moves, so a new admission without a PP shows at once."""
+    today = dt.date.today()
+
+    def figures():
+        found = re.search(r"Projets personnalisés : (\d+) échéance\(s\) en retard, (\d+) dans les 30 jours",
+                          _body(home))
+        return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+    def listed():
+        items = api(username).get(f"/api/v1/projets/echeances?date={today + dt.timedelta(days=30)}").json["result"]
+        late = sum(item["echeance"] < today.isoformat() for item in items)
+        return late, len(items) - late
+
+    home = as_user(username)
+    assert figures() == listed()
+    with app.app_context():
+        f.gen_usager()  # admitted in 2024 at Les Tilleuls, no PP: one more to build, late
+        db.session.commit()
+    after = figures()
+    assert after == listed() and after[0] >= 1

@@ -169,15 +169,19 @@ def _aggir_etablissements(session) -> list:
 
 def _gmps(session, etablissement_ids, today, max_age_months, gmps: dict | None) -> dict:
     """{établissement id: Gmp}, computed together and once per home page (the AGGIR work list and
-    the GIR chart need the same)."""
+    the GIR chart need the same), and kept until the data moves (it reads every admission and
+    GIR of these établissements, whoever asks: its statements are not scoped)."""
+    from ..security import stamp
     from . import indicators
 
-    if gmps is None:
-        return indicators.gmps(session, etablissement_ids, today, max_age_months)
-    key = (tuple(etablissement_ids), today, max_age_months)
-    if key not in gmps:
-        gmps[key] = indicators.gmps(session, etablissement_ids, today, max_age_months)
-    return gmps[key]
+    key = ("gmps", tuple(etablissement_ids), today, max_age_months)
+    if gmps is not None and key in gmps:
+        return gmps[key]
+    found = stamp.cached_by_data(session, key, lambda: indicators.gmps(session, etablissement_ids, today,
+                                                                          max_age_months))
+    if gmps is not None:
+        gmps[key] = found
+    return found
 
 
 def aggir_due(session, today: dt.date, max_age_months: int, gmps: dict | None = None,

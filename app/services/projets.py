@@ -679,6 +679,29 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
     objects: the directors' home asks it for every admission of the organisation (30,000 objects
     and their PPs' bilans and actions one query each took 3.6 s at 30,000 usagers)."""
     due = []
+    for deadline, usager_id, etablissement_id, projet, motif, action_id in _due_items(session, by):
+        item = {"usager_id": usager_id, "projet_id": projet.id if projet else None, "motif": motif,
+                "echeance": deadline.isoformat(), "etablissement_id": etablissement_id}
+        if action_id is not None:
+            item["action_id"] = action_id
+        due.append(item)
+    due.sort(key=lambda d: (d["echeance"], d["usager_id"]))
+    return due
+
+
+def due_counts(session, scope, today: dt.date, by: dt.date) -> tuple[int, int]:
+    """(late, due from `today` to `by`): the home's two figures, the same items as `echeances`
+    without building and sorting them (a third of its time at 30,000 admissions)."""
+    late = total = 0
+    for deadline, *_rest in _due_items(session, by):
+        total += 1
+        late += deadline < today
+    return late, total - late
+
+
+def _due_items(session, by: dt.date):
+    """(deadline, usager id, établissement id, projet row or None, motif, action id or None) of
+    each item due by `by`, in no particular order."""
     admissions = session.execute(select(Admission.usager_id, Admission.etablissement_id, Admission.date_entree)
                                  .where(Admission.archived_at.is_(None), Admission.date_sortie.is_(None))
                                  .order_by(Admission.date_entree)).all()
@@ -718,40 +741,32 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
         return deadlines[key]
 
     seen = set()
-    for admission in admissions:
-        key = (admission.usager_id, admission.etablissement_id)
+    for usager_id, etablissement_id, entree in admissions:
+        key = (usager_id, etablissement_id)
         if key in seen:
             continue
         seen.add(key)
         projet = projets.get(key)
         if projet is None:
-            deadline = first_deadline(admission.etablissement_id, admission.date_entree)
+            deadline = first_deadline(etablissement_id, entree)
             if deadline <= by:
-                due.append({"usager_id": admission.usager_id, "projet_id": None, "motif": "a_elaborer",
-                            "echeance": deadline.isoformat(), "etablissement_id": admission.etablissement_id})
+                yield deadline, usager_id, etablissement_id, None, "a_elaborer", None
             continue
         if projet.statut in ("signe", "evalue") and projet.date_revision and projet.date_revision <= by:
-            due.append(_due(projet, "a_reviser", projet.date_revision))
+            yield projet.date_revision, usager_id, etablissement_id, projet, "a_reviser", None
         elif projet.statut in ("elaboration", "propose") and projet.numero == 1:
-            deadline = first_deadline(admission.etablissement_id, admission.date_entree)
+            deadline = first_deadline(etablissement_id, entree)
             if deadline <= by:
-                due.append(_due(projet, "a_elaborer", deadline))
+                yield deadline, usager_id, etablissement_id, projet, "a_elaborer", None
         if projet.statut == "signe":
             last_bilan = last_bilans.get(projet.id)
             for planned in sorted(projet.bilans_prevus or []):
                 planned = dt.date.fromisoformat(planned)
                 if planned <= by and (last_bilan is None or last_bilan < planned):
-                    due.append(_due(projet, "bilan", planned))
+                    yield planned, usager_id, etablissement_id, projet, "bilan", None
                     break
             for action_id, fin in late_actions.get(projet.id, ()):
-                due.append({**_due(projet, "action", fin), "action_id": action_id})
-    due.sort(key=lambda d: (d["echeance"], d["usager_id"]))
-    return due
-
-
-def _due(projet, motif, date) -> dict:
-    return {"usager_id": projet.usager_id, "projet_id": projet.id, "motif": motif, "echeance": date.isoformat(),
-            "etablissement_id": projet.etablissement_id}
+                yield fin, usager_id, etablissement_id, projet, "action", action_id
 
 
 def render_pdf(session, projet: ProjetPersonnalise, falc: bool = False, with_codes: bool = False) -> tuple[bytes, str]:
