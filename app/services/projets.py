@@ -691,7 +691,7 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
 
 def due_counts(session, scope, today: dt.date, by: dt.date) -> tuple[int, int]:
     """(late, due from `today` to `by`): the home's two figures, the same items as `echeances`
-    without building and sorting them (a third of its time at 30,000 admissions)."""
+    without building and sorting 28,000 dicts at 30,000 admissions (about a tenth of its time)."""
     late = total = 0
     for deadline, *_rest in _due_items(session, by):
         total += 1
