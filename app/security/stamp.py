@@ -130,6 +130,11 @@ def _rolled_back(session):
     _forget_versions()
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_merged(session, _transaction):
+    session.info.pop("sillage_merged", None)  # a commit expires them; a rollback or a close drops them
+
+
 def _forget_versions():
     if has_request_context():
         g.pop("sillage_stamp", None)  # the next read sees our own change
@@ -170,7 +175,9 @@ def cached(session, key, load):
 
 def _kept(caches, session, current, key, load):
     """`caches`' entry `key` for this database while its version is `current`, else `load()`."""
-    database = session.get_bind().url.render_as_string(hide_password=True)
+    database = session.info.get("sillage_database")
+    if database is None:  # (named once per session: finding the bind is not free)
+        database = session.info["sillage_database"] = session.get_bind().url.render_as_string(hide_password=True)
     with _lock:
         cache = caches.get(database)
         if cache is None or cache["version"] != current:
@@ -187,7 +194,8 @@ def _kept(caches, session, current, key, load):
 def cached_instances(session, key, load, related=lambda obj: ()) -> list:
     """ORM objects from `load()`, kept like `cached`. The kept copies (and their `related`
     loaded objects) are detached and never handed out: each request merges its own into its
-    session, without a query."""
+    session, without a query, once per transaction (a dossier page asks for the published
+    definitions three times)."""
     if not has_request_context():
         return list(load())
 
@@ -198,7 +206,11 @@ def cached_instances(session, key, load, related=lambda obj: ()) -> list:
                 session.expunge(obj)
         return rows
 
-    return [session.merge(row, load=False) for row in cached(session, key, detached)]
+    kept = cached(session, key, detached)
+    merged = session.info.setdefault("sillage_merged", {})
+    if merged.get(key, (None,))[0] is not kept:
+        merged[key] = (kept, [session.merge(row, load=False) for row in kept])
+    return list(merged[key][1])
 
 
 _data_caches: dict = {}

@@ -67,6 +67,8 @@ def translations() -> dict:
         @pass_context
         def gettext(context, string, **variables):
             if not variables:
+                if not isinstance(string, str):  # a lazy string: each cache lookup would translate it again
+                    string = str(string)
                 return _fixed_text(catalogue, string, context.eval_ctx.autoescape)
             text = catalogue.ugettext(string)
             return (Markup(text) if context.eval_ctx.autoescape else text) % variables
