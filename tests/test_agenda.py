@@ -9,7 +9,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, User
@@ -286,3 +286,43 @@ def test_absent_usagers_are_counted_in_occupancy(app, api, people):
         total = [l for l in lines if l["service_id"] is None]
         assert sum(l["absents"] for l in total) >= 1
         assert all(l["absents"] <= l["occupes"] for l in lines)
+
+
+def test_the_dossier_panel_reads_the_next_events_in_one_statement_masked_for_each_reader(app, as_user, api, people):
+    """Issue 20: the panel shows when, what and where; it no longer loads each event's people and
+    participants (two statements, and other people's names the page never showed, yet counted in
+    the read audit as read). Its statement is kept between requests (`scope.constant`): each
+    request still gets its own reader's masking and scope."""
+    from app.models import AuditUsager
+    from app.services import clock
+
+    from .conftest import sql_statements
+
+    day = (clock.today() + dt.timedelta(days=3)).isoformat()
+    create(api("soin.tilleuls"), titre="Consultation psychiatre", type="rdv_medical", categorie="medical",
+           debut=f"{day}T09:00:00+01:00", fin=f"{day}T10:00:00+01:00", usager_ids=[people["a"], people["b"]],
+           lieu="CMP des Tilleuls")
+    nurse, secretary = as_user("soin.tilleuls"), as_user("secretaire.tilleuls")
+    url = f"/dossier/{people['a']}"
+
+    def panel(client):
+        page = client.get(url)
+        assert page.status_code == 200
+        return page.text.split('id="agenda"', 1)[1].split("</section>", 1)[0]
+
+    for _round in range(2):  # in turn: what one request kept never serves the other its view
+        shown = panel(nurse)
+        assert "Consultation psychiatre" in shown and "CMP des Tilleuls" in shown
+        masked = panel(secretary)
+        assert "Consultation psychiatre" not in masked and "CMP" not in masked and "Rendez-vous" in masked
+    with app.app_context():
+        last = db.session.execute(select(func.max(AuditEvent.id))).scalar()
+    response, statements = sql_statements(app, lambda: nurse.get(url))
+    assert response.status_code == 200
+    assert len([s for s in statements if "FROM evenement" in s]) == 1, statements
+    assert not [s for s in statements if s.lstrip().startswith(("SELECT evenement_participant", "SELECT evenement_usager"))]
+    with app.app_context():  # the page read person a's dossier, not person b's
+        entries = db.session.execute(select(AuditEvent).where(AuditEvent.id > last)).scalars().all()
+        assert [e.usager_id for e in entries if e.action == "read"] == [people["a"]]
+        assert not db.session.execute(select(AuditUsager).where(AuditUsager.audit_id > last)).all()
+    assert as_user("secretaire.sources").get(url).status_code == 404

@@ -288,3 +288,46 @@ def test_a_change_of_the_mandatory_papers_shows_on_the_next_page(app, as_user, u
     finally:
         mandatory_in_ehpad(False)
     assert "Courrier" not in _checklist(client, url)
+
+
+@pytest.mark.usefixtures("steady_caches")
+def test_the_pages_collections_are_read_once_each_in_order_and_within_the_scope(app, as_user):
+    """Issue 20: the dossier's admissions, demandes, protection measures and its foyer's members
+    and contacts are each read by one statement built once (`scope.constant`), not by lazy loads
+    built anew at each view; the same rows, in the same order, and a member of the foyer outside
+    the reader's établissements is not named."""
+    from app.models import ContactPerson, Foyer, MesureProtection
+
+    with app.app_context():
+        a, b, c = f.gen_usager(f.TILLEULS), f.gen_usager(f.TILLEULS), f.gen_usager(f.SOURCES)
+        foyer = Foyer(libelle=f.unique_name("Famille "))
+        for member in (a, b, c):
+            member.foyer = foyer
+        db.session.add_all([
+            ContactPerson(foyer=foyer, nom="ZOLA", prenom="Émile", roles=[]),
+            ContactPerson(foyer=foyer, nom="ARAGON", prenom="Louis", roles=[]),
+            ContactPerson(foyer=foyer, nom="ANCIEN", prenom="Contact", roles=[], archived_at=dt.datetime(2024, 1, 1)),
+            MesureProtection(usager=a, type_mesure="curatelle_simple", date_debut=dt.date(2019, 5, 1),
+                             date_fin=dt.date(2021, 5, 1), mandataire="Mandataire ANCIEN"),
+            MesureProtection(usager=a, type_mesure="curatelle_renforcee", date_debut=dt.date(2021, 5, 2),
+                             mandataire="Mandataire ACTUEL"),
+        ])
+        db.session.commit()
+        ids = {"a": a.id, "b": b.id, "c": c.id, "b_name": b.display_name, "c_name": c.display_name}
+    client = as_user("secretaire.tilleuls")
+    url = f"/dossier/{ids['a']}"
+    client.get(url)
+    response, statements = sql_statements(app, lambda: client.get(url))
+    page = text(response)
+    assert response.status_code == 200
+    assert page.index("Mandataire ACTUEL") < page.index("Mandataire ANCIEN")  # newest measure first
+    contacts = page.split('class="table table-condensed contacts"', 1)[1].split("</table>", 1)[0]
+    assert contacts.index("ARAGON") < contacts.index("ZOLA") and "ANCIEN" not in contacts
+    assert ids["b_name"] in page and ids["c_name"] not in page  # c is at Les Sources
+    for table in ("admission", "demande_admission", "mesure_protection", "contact_person"):
+        reads = [s for s in statements if s.lstrip().startswith(f"SELECT {table}.id")]
+        assert len(reads) == 1, (table, reads)
+        assert f"AS {table}_id" not in reads[0]  # (a lazy load labels its columns so)
+    members = [s for s in statements if s.lstrip().startswith("SELECT usager.id") and "usager.foyer_id =" in s]
+    assert len(members) == 1
+    assert as_user("secretaire.sources").get(url).status_code == 404

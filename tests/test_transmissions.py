@@ -289,6 +289,31 @@ def test_the_dossier_panel_reads_the_last_five_in_one_statement_without_service_
     assert not [s for s in statements if "FROM transmission_usager" in s and "transmission_usager.transmission_id IN" in s]
 
 
+def test_the_panels_kept_statement_gives_each_reader_their_own_rows(app, as_user, make_user, children):
+    """The panel's statement is built once and filtered once per shape of scope
+    (`scope.constant`); the scope's values (places, categories) are read at each execution, so
+    two readers of the same shape in turn each get their own rows, never the other's."""
+    from app.security import scope
+
+    make_user("psy.sources", "Psychologue", [f.SOURCES])
+    write_for_both(app, children, categorie="psychologique", texte="Entretien : angoisses du soir.")
+    write_for_both(app, children, texte="Sortie au parc, très joyeux.")
+    psy, educ, ados = as_user("psy.sources"), as_user("educ.sources"), as_user("educ.ados")
+
+    def panel(client, child):
+        page = client.get(f"/dossier/{children[child]}")
+        assert page.status_code == 200
+        return page.text.split('id="transmissions"', 1)[1].split("</section>", 1)[0]
+
+    for _round in range(2):
+        assert "angoisses du soir" in panel(psy, "a") and "Sortie au parc" in panel(psy, "a")
+        shown = panel(educ, "a")  # does not read the psychologique category
+        assert "Sortie au parc" in shown and "angoisses du soir" not in shown
+        assert "Sortie au parc" in panel(ados, "b")
+        assert ados.get(f"/dossier/{children['a']}").status_code == 404  # another unit's child
+    assert any(entry[0] is transmissions._RECENT for entry in scope._constants.values())
+
+
 def test_correction_page_after_the_delay_offers_the_addendum(app, as_user, children):
     tid = write_for_both(app, children)
     with app.app_context():

@@ -24,7 +24,7 @@ from dateutil.rrule import rrulestr
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, vRecur
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..models import (
@@ -33,7 +33,7 @@ from ..models import (
 from ..models.agenda import ABSENCE_KINDS, KINDS
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
-from ..security.scope import UNSCOPED
+from ..security.scope import UNSCOPED, constant
 from . import clock
 from .errors import ValidationFailed
 
@@ -343,12 +343,15 @@ def _starts(debut, fin, rrule, exdates, start, end, zone) -> tuple[dt.datetime, 
     return tuple(s for s in starts if s < end and s + duration > start)[:MAX_OCCURRENCES]
 
 
-def events_query(start: dt.datetime, end: dt.datetime, *, usager_id=None, user_id=None, service_id=None):
-    """Events that may have an occurrence in [start, end), seen by the user (scope hook)."""
+def events_query(start: dt.datetime, end: dt.datetime, *, usager_id=None, user_id=None, service_id=None,
+                 with_people=True):
+    """Events that may have an occurrence in [start, end), seen by the user (scope hook).
+    `with_people`: their people and participants loaded too (two statements), as `as_dict` lists them."""
     query = (select(Evenement).where(Evenement.debut < end,
                                      or_(Evenement.rrule.is_not(None), Evenement.fin > start))
-             .options(selectinload(Evenement.usagers), selectinload(Evenement.participants))
              .order_by(Evenement.debut, Evenement.id))
+    if with_people:
+        query = query.options(selectinload(Evenement.usagers), selectinload(Evenement.participants))
     # Joins, not EXISTS (`.any()`): one line per event and person or participant (unique), and a
     # third of the statement's cost on the dossier page, which asks at every view.
     if usager_id is not None:
@@ -362,13 +365,22 @@ def events_query(start: dt.datetime, end: dt.datetime, *, usager_id=None, user_i
     return query
 
 
+# One person's events (every dossier page asks), with or without their people.
+_EVENTS_OF_USAGER = {people: constant(events_query(bindparam("start"), bindparam("end"), usager_id=bindparam("usager_id"),
+                                                   with_people=people)) for people in (True, False)}
+
+
 def occurrences(session, start: dt.datetime, end: dt.datetime, *, usager_id=None, user_id=None,
-                service_id=None, with_cancelled=True) -> list[Occurrence]:
+                service_id=None, with_cancelled=True, with_people=True) -> list[Occurrence]:
     """Occurrences in [start, end) (naive UTC), recurrences expanded in local time; cancelled
     events and occurrences included (flagged) unless `with_cancelled` is false."""
     out = []
-    for event in session.execute(events_query(start, end, usager_id=usager_id, user_id=user_id,
-                                              service_id=service_id)).scalars():
+    if usager_id is not None and user_id is None and service_id is None:
+        events = session.execute(_EVENTS_OF_USAGER[with_people], {"start": start, "end": end, "usager_id": usager_id})
+    else:
+        events = session.execute(events_query(start, end, usager_id=usager_id, user_id=user_id,
+                                              service_id=service_id, with_people=with_people))
+    for event in events.scalars():
         if not event.rrule:
             if event.cancelled and not with_cancelled:
                 continue
@@ -391,7 +403,8 @@ def can_read_detail(event: Evenement, scope) -> bool:
     """The shared secret: the event's category, or an emergency access to one of its people."""
     if scope is None or scope.readable is None:
         return True
-    return scope.reads(event.sensitivity) or any(line.usager_id in scope.emergency_usager_ids for line in event.usagers)
+    return scope.reads(event.sensitivity) or bool(scope.emergency_usager_ids) and any(
+        line.usager_id in scope.emergency_usager_ids for line in event.usagers)
 
 
 def masked_title(event: Evenement) -> str:
@@ -417,6 +430,15 @@ def as_dict(occ: Occurrence, scope, names: dict | None = None) -> dict:
         "participants": [{"id": p.user_id, "nom": (names or {}).get(p.user_id)} for p in event.participants],
         "uid": event.uid, "sequence": event.sequence,
     }
+
+
+def as_line(occ: Occurrence, scope) -> dict:
+    """An occurrence as one line of a list (the dossier's agenda panel): when, what, where, masked
+    as `as_dict` masks them, without the people and participants that `as_dict` lists."""
+    event = occ.event
+    detail = can_read_detail(event, scope)
+    return {"id": event.id, "debut": iso(occ.start), "titre": event.titre if detail else masked_title(event),
+            "masque": not detail, "lieu": event.lieu if detail else None, "annule": occ.cancelled}
 
 
 def staff_names(session, ids) -> dict[int, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,6 +25,7 @@ from ..models.base import utcnow
 from ..models.referentiels import type_document_obligatoire
 from ..security import stamp
 from ..security.roles import CATEGORIES
+from ..security.scope import constant
 from . import attachments
 from .concurrency import check_version
 from .errors import StaleVersion, ValidationFailed
@@ -150,13 +151,19 @@ def archive(session, document: Document, user_id=None) -> None:
     session.commit()
 
 
+_DOCUMENTS = (select(Document).options(selectinload(Document.versions))
+              .where(Document.usager_id == bindparam("usager_id"))
+              .order_by(Document.date_document.desc().nulls_last(), Document.id.desc()))
+_CURRENT_DOCUMENTS = constant(_DOCUMENTS.where(Document.archived_at.is_(None)))  # (every dossier page)
+
+
 def documents_of(session, usager_id: int, *, type_code=None, du=None, au=None, texte=None,
                  archived=False) -> list[Document]:
     """The usager's documents the user may read, newest first; search by type, date of the
     document (`du` … `au`) and words of the title."""
-    query = (select(Document).options(selectinload(Document.versions))
-             .where(Document.usager_id == usager_id)
-             .order_by(Document.date_document.desc().nulls_last(), Document.id.desc()))
+    if not (archived or type_code or du or au or (texte or "").split()):
+        return list(session.execute(_CURRENT_DOCUMENTS, {"usager_id": usager_id}).scalars())
+    query = _DOCUMENTS
     if not archived:
         query = query.where(Document.archived_at.is_(None))
     if type_code:
@@ -168,7 +175,7 @@ def documents_of(session, usager_id: int, *, type_code=None, du=None, au=None, t
     for word in (texte or "").split()[:10]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Document.titre.ilike(f"%{escaped}%", escape="\\"))
-    return list(session.execute(query).scalars())
+    return list(session.execute(query, {"usager_id": usager_id}).scalars())
 
 
 def document_of(session, usager_id: int, document_id: int) -> Document | None:

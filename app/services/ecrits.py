@@ -16,13 +16,14 @@ import io
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from werkzeug.datastructures import FileStorage
 
 from ..domain import ecrits as text
 from ..models import Admission, Ecrit, EcritVersion, TypeEcrit, User, Usager
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
+from ..security.scope import constant
 from . import clock
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -70,11 +71,17 @@ def type_by_code(session, code) -> TypeEcrit | None:
 
 # --- reading ---------------------------------------------------------------------------------------
 
+_ECRITS = constant(select(Ecrit).where(Ecrit.usager_id == bindparam("usager_id"))
+                   .order_by(Ecrit.created_at.desc(), Ecrit.id.desc()))
+_ECRITS_FIRST = constant(_ECRITS.limit(bindparam("limit")))
+
+
 def ecrits_of(session, usager_id: int, limit: int | None = None) -> list[Ecrit]:
     """The person's écrits the user may read, newest first (`limit`: the dossier's panel reads
     only what it shows, however many the person has)."""
-    return list(session.execute(select(Ecrit).where(Ecrit.usager_id == usager_id)
-                                .order_by(Ecrit.created_at.desc(), Ecrit.id.desc()).limit(limit)).scalars())
+    if limit is None:
+        return list(session.execute(_ECRITS, {"usager_id": usager_id}).scalars())
+    return list(session.execute(_ECRITS_FIRST, {"usager_id": usager_id, "limit": limit}).scalars())
 
 
 def ecrit_of(session, usager_id: int, ecrit_id: int) -> Ecrit | None:

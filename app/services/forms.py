@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain.forms import definition as definitions
@@ -19,7 +19,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..security import stamp
-from ..security.scope import category_key
+from ..security.scope import category_key, constant
 from .errors import ValidationFailed
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -67,6 +67,19 @@ def published(session, kind: str | None = None) -> list[FormDefinition]:
             .order_by(FormDefinition.code)).scalars().all()
 
     return stamp.cached_instances(session, ("published", kind), load)
+
+
+def codes_by_family(session) -> dict[str, list[str]]:
+    """The published codes of each family of forms (the banner's badges), kept like `published`
+    but as plain values: merging every published definition into the session to read its code
+    was a third of the banner."""
+    def load():
+        found: dict[str, list[str]] = {}
+        for definition in published(session):
+            found.setdefault(definition.family, []).append(definition.code)
+        return found
+
+    return stamp.cached(session, ("published_codes",), load)
 
 
 def get(session, code: str, version: int | None = None) -> FormDefinition | None:
@@ -297,13 +310,16 @@ def _latest_value(session, usager_id: int, form_code: str, field_code: str):
     return (latest.answers or {}).get(field_code, (latest.computed or {}).get(field_code))
 
 
+_EVALUATIONS_OF = constant(select(Evaluation).where(Evaluation.usager_id == bindparam("usager_id"),
+                                                    Evaluation.archived_at.is_(None))
+                           .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc()))
+
+
 def evaluations_of(session, usager_id) -> list[Evaluation]:
     """Evaluations and dossier-section saves of an usager, newest first, each with its
     definition: a published one from the per-process copies, an older version loaded once.
     (Joining the definition parsed its whole data, up to tens of kB of JSON, for every row.)"""
-    evaluations = list(session.execute(select(Evaluation).where(Evaluation.usager_id == usager_id,
-                                                                Evaluation.archived_at.is_(None))
-                                       .order_by(Evaluation.evaluated_on.desc(), Evaluation.id.desc())).scalars())
+    evaluations = list(session.execute(_EVALUATIONS_OF, {"usager_id": usager_id}).scalars())
     current = {d.id: d for d in published(session)} if evaluations else {}
     for evaluation in evaluations:
         if evaluation.definition_id in current:

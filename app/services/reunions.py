@@ -16,7 +16,7 @@ import io
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.datastructures import FileStorage
 
 from ..domain import projet as projet_rules
@@ -27,7 +27,7 @@ from ..models.reunion import (
 )
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
-from ..security.scope import OutOfScope
+from ..security.scope import OutOfScope, constant
 from . import clock
 from .errors import ValidationFailed
 
@@ -150,11 +150,14 @@ def between(session, start: dt.datetime | None = None, end: dt.datetime | None =
     return list(session.execute(query.limit(limit)).scalars())
 
 
+_POINTS_OF_USAGER = constant(
+    select(PointOrdreDuJour).join(Reunion, Reunion.id == PointOrdreDuJour.reunion_id)
+    .where(PointOrdreDuJour.usager_id == bindparam("usager_id")).order_by(Reunion.debut.desc(), PointOrdreDuJour.ordre))
+
+
 def of_usager(session, usager_id: int) -> list[tuple[Reunion, list[PointOrdreDuJour]]]:
     """Meetings with an item about this person that the user may read, newest first, with those items."""
-    points = session.execute(select(PointOrdreDuJour).join(Reunion, Reunion.id == PointOrdreDuJour.reunion_id)
-                             .where(PointOrdreDuJour.usager_id == usager_id)
-                             .order_by(Reunion.debut.desc(), PointOrdreDuJour.ordre)).scalars().all()
+    points = session.execute(_POINTS_OF_USAGER, {"usager_id": usager_id}).scalars().all()
     found: dict = {}
     for point in points:
         found.setdefault(point.reunion_id, (point.reunion, []))[1].append(point)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ..models import (
@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
-from ..security.scope import UNSCOPED
+from ..security.scope import UNSCOPED, constant
 from .concurrency import check_version
 from .errors import StaleVersion, ValidationFailed  # noqa: F401  (StaleVersion: raised by check_version)
 from .usagers import commit_or_stale
@@ -259,15 +259,17 @@ class Filters:
     importantes: bool = False
 
 
+_RECENT = constant(
+    select(Transmission).join(TransmissionUsager, TransmissionUsager.transmission_id == Transmission.id)
+    .where(TransmissionUsager.usager_id == bindparam("usager_id")).options(lazyload(Transmission.service))
+    .order_by(TransmissionUsager.written_at.desc(), Transmission.id.desc()).limit(bindparam("limit")))
+
+
 def recent(session, usager_id: int, limit: int = 5) -> list[Transmission]:
     """The person's last transmissions the user may read, as the dossier's panel shows them
     (date, author, target, text): without their service and lines, whose joins made the
     statement's planning on PostgreSQL cost ten times its execution."""
-    line = TransmissionUsager
-    return list(session.execute(
-        select(Transmission).join(line, line.transmission_id == Transmission.id).where(line.usager_id == usager_id)
-        .options(lazyload(Transmission.service)).order_by(line.written_at.desc(), Transmission.id.desc())
-        .limit(limit)).scalars())
+    return list(session.execute(_RECENT, {"usager_id": usager_id, "limit": limit}).scalars())
 
 
 def feed(session, *, service_ids=None, usager_id=None, filters: Filters | None = None, page: int = 1,

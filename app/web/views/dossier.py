@@ -10,7 +10,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ...domain import identity, vocab
@@ -18,7 +18,7 @@ from ...extensions import db
 from ...models import (
     Admission, DemandeAdmission, Foyer, ModaliteAccueil, MotifSortie, User, Usager,
 )
-from ...security.scope import OutOfScope, current_scope
+from ...security.scope import OutOfScope, constant, current_scope
 from ...services import foyers, forms, organisation, parcours, rgpd, usagers
 from ...services.errors import DuplicateSuspected, StaleVersion, ValidationFailed
 from ...services.usagers import REFERRED_MESSAGE
@@ -50,6 +50,14 @@ def submit_label(key: str) -> str:
     return str(SUBMIT_LABELS.get(name, _l("Enregistrer")))
 
 
+# The usager, with its coverage and foyer in the same statement. Collections load when the page
+# first reads them: a plain lazy load (an admission brings its service, modality and exit reason
+# in its own join) cost half of a selectin load carrying nested loader options, whose cache keys
+# SQLAlchemy computes at every execution.
+_USAGER = constant(select(Usager).where(Usager.id == bindparam("usager_id")).options(
+    joinedload(Usager.couverture), joinedload(Usager.foyer)))
+
+
 def _choices(rows, blank=True):
     return ([(None, "—")] if blank else []) + [(r.id, str(r)) for r in rows]
 
@@ -67,12 +75,7 @@ class DossierView(BaseView):
 
     # ---- helpers -------------------------------------------------------------------------
     def _usager(self, usager_id) -> Usager:
-        """The usager, with its coverage and foyer in the same statement. Collections load when
-        the page first reads them: a plain lazy load (an admission brings its service, modality
-        and exit reason in its own join) cost half of a selectin load carrying nested loader
-        options, whose cache keys SQLAlchemy computes at every execution."""
-        usager = db.session.execute(select(Usager).where(Usager.id == usager_id).options(
-            joinedload(Usager.couverture), joinedload(Usager.foyer))).scalar_one_or_none()
+        usager = db.session.execute(_USAGER, {"usager_id": usager_id}).scalar_one_or_none()
         if usager is None:  # absent, or outside the user's scope: the same answer
             abort(404)
         return usager
@@ -150,6 +153,7 @@ class DossierView(BaseView):
     def _render(self, usager, bound=None, stale=None, status=200):
         """The page; a form in `bound` (posted, refused) is shown open with the user's input."""
         bound = bound or {}
+        usagers.load_collections(db.session, usager)
         wanted = [request.args["edit"]] if request.args.get("edit") else []
         forms = self._forms(usager, bound, wanted)
         return self.render_template(
@@ -217,8 +221,8 @@ class DossierView(BaseView):
 
         start = agenda.local_day_start(clock.today())
         occs = agenda.occurrences(db.session, start, start + dt.timedelta(days=31), usager_id=usager.id,
-                                  with_cancelled=False)[:5]
-        return {"agenda_next": [agenda.as_dict(o, current_scope()) for o in occs]}
+                                  with_cancelled=False, with_people=False)[:5]
+        return {"agenda_next": [agenda.as_line(o, current_scope()) for o in occs]}
 
     def _evaluations(self, usager):
         """The evaluations panel: list, GIR over time, grids that can be filled here."""
