@@ -3,8 +3,9 @@ route returning the same number of bytes, served by the same gunicorn in the sam
 
 A third row, "signed-in frame", serves the dossier's bytes after only what any dossier request
 must do (session, user, guards, one scoped usager load, read audit; see bench/wsgi.py): the part
-of the ratio that no page content can remove. The dossier page's ratio to that frame (issue 20's
-target 3: at most 3×) comes from dossier and frame requests alternated, as each row's floor is.
+of the ratio that no page content can remove. The dossier and search pages' ratios to that frame
+(issue 20's target 3: at most 3×) come from page and frame requests alternated, as each row's
+floor is.
 
     python -m bench.pages [--usagers 3000] [--requests 200] [--database-url URL [--prepared]]
                           [--profile benchmark [--scale 0.1] [--etablissements N]] [--user NAME]
@@ -173,12 +174,16 @@ def main():
             med, p95 = summary(times)
             fmed, fp95 = summary(floor_times)
             print(f"{label:<22}{size:>9}{med:>11.1f}{p95:>9.1f}{fmed:>11.1f}{fp95:>11.1f}{med / fmed:>7.1f}×")
-        page_times, frame_times = [], []
-        for url, frame_url in zip(dossier_urls, frame_urls):  # the target's ratio, alternated likewise
-            page_times += measure(session, [url])[0]
-            frame_times += measure(session, [frame_url])[0]
-        a, b = statistics.median(page_times), statistics.median(frame_times)
-        print(f"dossier page / signed-in frame, alternated: {a:.1f} / {b:.1f} ms (medians) -> {a / b:.2f}×")
+        search_size = int(statistics.median(measure(session, search_urls[:20])[1]))
+        search_frames = [url.replace("/dossier/", "/__frame/") + f"/{search_size}" for url in dossier_urls]
+        for label, urls, frames in (("dossier page", dossier_urls, frame_urls),
+                                    ("search page", search_urls, search_frames)):  # (frames of the same bytes)
+            page_times, frame_times = [], []
+            for url, frame_url in zip(urls, frames):  # the target's ratio, alternated likewise
+                page_times += measure(session, [url])[0]
+                frame_times += measure(session, [frame_url])[0]
+            a, b = statistics.median(page_times), statistics.median(frame_times)
+            print(f"{label} / signed-in frame, alternated: {a:.1f} / {b:.1f} ms (medians) -> {a / b:.2f}×")
         with_audit, without = [], []
         quiet_urls = [u.replace(base, quiet_base) for u in dossier_urls]
         measure(quiet_session, quiet_urls[:10])

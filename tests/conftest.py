@@ -181,13 +181,15 @@ def login(client, username, password=PASSWORD):
 
 
 def sql_statements(app, call):
-    """(what `call()` returned, the SQL statements the app's engine ran meanwhile)."""
+    """(what `call()` returned, the SQL statements the app's engine ran meanwhile), as SQLAlchemy
+    wrote them (on PostgreSQL, a kept statement is sent as `EXECUTE name(…)`: its SQL is counted)."""
     from sqlalchemy import event
 
     with app.app_context():
         engine = db.engine
     statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda conn, cursor, statement, params, context, many: statements.append(  # noqa: E731
+        context.statement if context is not None and context.statement else statement)
     event.listen(engine, "before_cursor_execute", listener)
     try:
         return call(), statements

@@ -191,3 +191,32 @@ def test_the_signed_in_user_and_choice_lists_follow_changes_at_the_next_request(
         db.session.commit()
     response = client.get("/usagers/")
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
+
+
+def test_kept_statements_are_prepared_once_per_connection_on_postgresql(app):
+    """`scope.constant` statements (the dossier's panels) are prepared on each PostgreSQL
+    connection at their first use and then executed by name: PostgreSQL stops planning them (their
+    scope rules took ten times longer to plan than to run). Same rows; a statement PostgreSQL
+    refuses to prepare runs as before, in a transaction left usable. SQLite runs them as they are."""
+    from sqlalchemy import bindparam, literal_column, text
+
+    from app.models import Usager
+    from app.security.scope import constant
+
+    by_id = constant(select(Usager.id, Usager.nom_naissance.label("kept_name")).where(Usager.id == bindparam("id")))
+    # (an optional filter: PostgreSQL "could not determine data type of parameter $1")
+    untyped = constant(select(literal_column("1").label("refused")).where(bindparam("a").is_(None)))
+    with app.app_context():
+        usager = f.gen_usager(f.TILLEULS)
+        connection = db.session.connection()
+        expected = [(usager.id, usager.nom_naissance)]
+        for _ in range(7):  # past the five runs after which PostgreSQL keeps a generic plan
+            assert db.session.execute(by_id, {"id": usager.id}).all() == expected
+        assert db.session.execute(untyped, {"a": None}).scalar() == 1
+        assert db.session.execute(untyped, {"a": "x"}).scalar() is None
+        if app.db_kind == "postgresql":
+            prepared = connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+            assert len([s for s in prepared if "AS kept_name" in s and "usager.id = $1" in s]) == 1, prepared
+            assert not [s for s in prepared if "AS refused" in s]
+        assert db.session.execute(select(Usager.id).where(Usager.id == usager.id)).scalar() == usager.id
+        db.session.rollback()
