@@ -59,8 +59,8 @@ def _prepared_on_postgresql(conn, cursor, statement, parameters, context, execut
 
 
 def _prepare(cursor, statement):
-    """(name, parameter names in order), or None; in a savepoint, so that a refusal leaves the
-    transaction as it was."""
+    """(name, parameter names in order), or None; in a transaction, within a savepoint, so that a
+    refusal leaves it as it was (a connection in autocommit has no transaction to spoil)."""
     order: list[str] = []
 
     def positional(match):
@@ -69,12 +69,17 @@ def _prepare(cursor, statement):
         return f"${order.index(match.group(1)) + 1}"
 
     name = f"sillage_{next(_names)}"
-    cursor.execute("SAVEPOINT sillage_prepare")
+    sql = f"PREPARE {name} AS " + _PARAMETER.sub(positional, statement).replace("%%", "%")
+    in_transaction = not cursor.connection.autocommit
+    if in_transaction:
+        cursor.execute("SAVEPOINT sillage_prepare")
     try:
-        cursor.execute(f"PREPARE {name} AS " + _PARAMETER.sub(positional, statement).replace("%%", "%"))
+        cursor.execute(sql)
     except Exception:  # noqa: BLE001 (any refusal: the statement runs unprepared)
-        cursor.execute("ROLLBACK TO SAVEPOINT sillage_prepare")
+        if in_transaction:
+            cursor.execute("ROLLBACK TO SAVEPOINT sillage_prepare")
         return None
     finally:
-        cursor.execute("RELEASE SAVEPOINT sillage_prepare")
+        if in_transaction:
+            cursor.execute("RELEASE SAVEPOINT sillage_prepare")
     return name, order

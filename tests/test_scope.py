@@ -220,3 +220,7 @@ def test_kept_statements_are_prepared_once_per_connection_on_postgresql(app):
             assert not [s for s in prepared if "AS refused" in s]
         assert db.session.execute(select(Usager.id).where(Usager.id == usager.id)).scalar() == usager.id
         db.session.rollback()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as outside_transaction:
+            for _ in range(2):
+                assert outside_transaction.execute(by_id, {"id": usager.id}).all() == expected
+                assert outside_transaction.execute(untyped, {"a": None}).scalar() == 1
