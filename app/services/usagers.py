@@ -449,12 +449,13 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
 
 
 PHOTO_TYPE = "photo"  # the document type whose latest image the banner shows
+IMAGE_TYPES = ("image/png", "image/jpeg")
+# The banner's badge: the latest indexed result of one key among a family's published forms.
 _BADGE = constant(
     select(EvaluationResult).where(EvaluationResult.usager_id == bindparam("usager_id"),
                                    EvaluationResult.key == bindparam("key"),
                                    EvaluationResult.form_code.in_(bindparam("codes", expanding=True)))
     .order_by(EvaluationResult.evaluated_on.desc(), EvaluationResult.evaluation_id.desc()).limit(1))
-IMAGE_TYPES = ("image/png", "image/jpeg")
 
 
 # The collections a dossier page reads, in their relationships' order (then by id).

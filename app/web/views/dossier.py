@@ -50,10 +50,8 @@ def submit_label(key: str) -> str:
     return str(SUBMIT_LABELS.get(name, _l("Enregistrer")))
 
 
-# The usager, with its coverage and foyer in the same statement. Collections load when the page
-# first reads them: a plain lazy load (an admission brings its service, modality and exit reason
-# in its own join) cost half of a selectin load carrying nested loader options, whose cache keys
-# SQLAlchemy computes at every execution.
+# The usager, with its coverage and foyer in the same statement; the page's collections are read
+# after it by `usagers.load_collections` (statements built once, like this one: `scope.constant`).
 _USAGER = constant(select(Usager).where(Usager.id == bindparam("usager_id")).options(
     joinedload(Usager.couverture), joinedload(Usager.foyer)))
 
