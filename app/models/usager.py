@@ -38,10 +38,12 @@ class Usager(VersionedMixin, TrackedMixin, ArchivableMixin, Model):
         Index("ix_usager_dup_key", "dup_key"), Index("ix_usager_phon_key", "phon_key"),
         # Result lists in name order: a page of a common search walks it and stops (search_usagers).
         Index("ix_usager_name_order", "nom_naissance", "premier_prenom_naissance", "id"),
-        # The search's substring match (LIKE '%tok%') through trigrams (pg_trgm). SQLite has no such
+        # The search's substring match (LIKE '%tok%') through trigrams (pg_trgm), written at once
+        # rather than through a pending list every search reads (migration 0035). SQLite has no such
         # index type: its equivalent is the FTS5 table SEARCH_INDEX_TABLE (migration 0029).
         Index("ix_usager_search_trgm", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+              postgresql_ops={"search_text": "gin_trgm_ops"},
+              postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql"),
     )
 
     id = Column(Integer, primary_key=True)

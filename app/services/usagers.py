@@ -19,7 +19,7 @@ from ..models import (
 from ..models.usager import SEARCH_INDEX_TABLE
 from ..models.base import utcnow
 from ..security import stamp
-from ..security.scope import UNSCOPED, OutOfScope, candidate_usagers, constant, current_scope
+from ..security.scope import PER_ROW, UNSCOPED, OutOfScope, candidate_usagers, constant, current_scope
 from .concurrency import changes_since, check_version
 from .errors import DuplicateSuspected, StaleVersion, ValidationFailed
 
@@ -396,7 +396,8 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     `statut`: "admis" (an active admission), "attente" (an open demande), "sorti" (admissions
     all ended), "archive" (archived dossiers; otherwise archived ones are left out).
 
-    Few matches (≤ COUNT_CAP): they are read from the index, sorted and counted. Many: the page
+    The matches' ids are read first, up to COUNT_CAP + 1, and counted. Few (≤ COUNT_CAP): the
+    page is those ids' rows sorted by name (searching again cost as much as the count). Many: the page
     is read walking the name index (ix_usager_name_order) and stops once it is full. A user who
     does not see the whole organisation, when the text matches more people in it than they have
     in their places, starts from these instead, each checked against the text index
@@ -436,15 +437,17 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
         conditions.append(Usager.id.in_(candidates))
     else:
         candidates = None
-    matching = _matching(session, q, [Usager.id], walk=candidates is not None).where(*conditions).limit(COUNT_CAP + 1)
-    total = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
+    found = session.execute(_matching(session, q, [Usager.id], walk=candidates is not None).where(*conditions)
+                            .limit(COUNT_CAP + 1)).scalars().all()
+    total = len(found)
     if total == 0 or (page - 1) * page_size >= min(total, COUNT_CAP):
         return [], total
-    rows = session.execute(
-        _matching(session, q, [Usager], walk=candidates is not None or total > COUNT_CAP).where(*conditions)
-        .options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
-        .limit(page_size).offset((max(page, 1) - 1) * page_size)
-    ).scalars().all()
+    if total <= COUNT_CAP:  # every match is known: the page is sorted from them, not searched again
+        listed = select(Usager).where(Usager.id.in_(found)).execution_options(**{PER_ROW: True})
+    else:
+        listed = _matching(session, q, [Usager], walk=True).where(*conditions)
+    rows = session.execute(listed.options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
+                           .limit(page_size).offset((max(page, 1) - 1) * page_size)).scalars().all()
     return list(rows), total
 
 
