@@ -58,6 +58,32 @@ def test_status_and_service_filters(as_user, people):
     assert people["found"] in in_service
 
 
+def test_filter_choices_show_what_is_chosen(app, as_user, people):
+    """The établissement and service lists (built in Python, display.options): the user's own,
+    the chosen ones marked, names escaped."""
+    with app.app_context():
+        etab, service = f.etablissement(), f.service()
+        other = f.etablissement(f.SOURCES)
+        etab_id, service_id, service_name, other_id = etab.id, service.id, str(service), other.id
+    page = as_user("secretaire.tilleuls").get(
+        f"/usagers/?q={people['family']}&etablissement_id={etab_id}&service_id={service_id}").get_data(as_text=True)
+    etabs = re.search(r'<select[^>]*id="etablissement_id".*?</select>', page, re.S).group(0)
+    services = re.search(r'<select[^>]*id="service_id".*?</select>', page, re.S).group(0)
+    assert f'<option value="{etab_id}" selected>' in etabs and f'value="{other_id}"' not in etabs
+    assert f'<option value="{service_id}" selected>{html.escape(service_name, quote=False)}</option>' in services
+    assert etabs.count(" selected") == 1 and services.count(" selected") == 1
+
+
+def test_options_mark_and_escape():
+    from app.services.organisation import Choice
+    from app.web.display import options
+
+    choices = [Choice(1, "A <b>&</b>"), Choice(12, "B")]
+    assert options(choices, "12") == '<option value="1">A &lt;b&gt;&amp;&lt;/b&gt;</option><option value="12" selected>B</option>'
+    assert options(choices, 1).count("selected") == 1 and "selected" not in options(choices)
+    assert options(choices, {1, 12}).count("selected") == 2 and "selected" not in options(choices, "")
+
+
 def test_pagination(as_user, people):
     client = as_user("secretaire.tilleuls")
     first = client.get(f"/usagers/?q={people['family']}Z")

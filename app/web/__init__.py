@@ -185,6 +185,7 @@ def _template_helpers(app):
     app.add_template_filter(display.decimal, "decimal")
     app.add_template_filter(display.percent, "percent")
     app.add_template_filter(display.linked, "linked")
+    app.add_template_filter(display.options, "options")
 
     @app.template_filter("local_input")
     def local_input(value):

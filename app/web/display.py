@@ -12,7 +12,7 @@ import datetime as dt
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..services import clock
 
@@ -130,3 +130,14 @@ def linked(value: str) -> str:
     if found is None:
         return value
     return f"{permission_name(found.group(1).replace(' ', '_'))} — {view_menu_name(found.group(2))}"
+
+
+def options(choices, selected=None) -> Markup:
+    """The <option>s of a choice list (établissements, services), those whose id is `selected`
+    (one value or a collection) marked. Built here rather than by a Jinja loop: for an
+    organisation of 100 établissements and 375 services the loop was a fifth of the search page."""
+    many = isinstance(selected, (list, tuple, set, frozenset))
+    chosen = {str(value) for value in (selected if many else [selected]) if value not in (None, "")}
+    return Markup("".join(f'<option value="{c.id}"{" selected" if str(c.id) in chosen else ""}>{escape(str(c))}</option>'
+                          for c in choices))
+
