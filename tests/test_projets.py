@@ -196,6 +196,47 @@ def test_deadlines_in_scope(app, api, child):
     assert len(reads) == 4, reads
 
 
+@pytest.mark.parametrize("username", ["direction", "educ.sources", "soin.tilleuls"])
+def test_the_homes_figures_are_the_deadlines_counted_on_each_side_of_every_deadline(app, api, child, username):
+    """`due_counts` (the home's figures, counted by the database) gives what `echeances` lists,
+    counted, the day before, on and after each kind of deadline: a first PP six months after an
+    entry on 31 August (months added as relativedelta does: 28 February), a bilan planned after the
+    last one held (one planned before it no longer counts), a late action, a revision; for users
+    of different scopes (soin.tilleuls sees none of the PPs below; educ.sources not the newest)."""
+    from flask import g
+
+    from app.models import Admission, User
+    from app.security.scope import scope_for_user
+
+    uid, etab = child
+    client = api("educ.sources")
+    projet = _signed(client, uid, etab)
+    pid, nage = projet["id"], projet["objectifs"][0]["id"]
+    assert client.post(f"/api/v1/usager/{uid}/projets/{pid}/bilans", json={
+        "date": "2024-09-01", "type": "intermediaire",
+        "objectifs": [{"objectif_id": nage, "atteinte": "partiel", "mesure": 10}]}).status_code == 201
+    with app.app_context():
+        signed = db.session.get(ProjetPersonnalise, pid)
+        signed.bilans_prevus = ["2024-08-15", "2024-10-01", "2025-03-01"]
+        # a newer version in a category educ.sources does not read: for her, the signed one is current
+        db.session.add(ProjetPersonnalise(usager_id=uid, etablissement_id=etab, numero=2, statut="elaboration",
+                                          sensitivity="medical", date_debut=signed.date_debut))
+        late_entry = f.gen_usager(f.SOURCES)
+        db.session.query(Admission).filter_by(usager_id=late_entry.id).one().date_entree = dt.date(2025, 8, 31)
+        db.session.commit()
+        revision = db.session.get(ProjetPersonnalise, pid).date_revision
+    days = [dt.date(2024, 10, 1), dt.date(2024, 12, 31), dt.date(2026, 2, 28), revision]
+    with app.test_request_context():
+        g.sillage_scope = scope = scope_for_user(db.session, db.session.query(User).filter_by(username=username).one())
+        for day in days:
+            for today, by in ((day - dt.timedelta(days=1), day - dt.timedelta(days=1)), (day - dt.timedelta(days=1), day),
+                              (day, day), (day, day + dt.timedelta(days=30)), (day + dt.timedelta(days=1),) * 2):
+                listed = [d["echeance"] < today.isoformat() for d in projets.echeances(db.session, scope, by)]
+                assert projets.due_counts(db.session, scope, today, by) == (sum(listed), len(listed) - sum(listed)), \
+                    (today, by)
+        db.session.remove()
+
+
 def test_the_projet_tables_are_scoped(app):
     from app.security.scope import SCOPED_TABLES
 

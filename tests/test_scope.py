@@ -73,6 +73,28 @@ def test_api_cannot_create_in_an_etablissement_outside_scope(app, api, tilleuls_
     assert admitted.status_code == 422 and "service_id" in admitted.json["message"]
 
 
+def test_an_aliased_entity_is_read_under_the_same_rule(app, sources_usager, tilleuls_usager):
+    """`aliased(Usager)` (a subquery comparing rows of one table) is filtered like the entity
+    itself: the rule is the mechanism's, not each query's to remember."""
+    from flask import g
+    from sqlalchemy.orm import aliased
+
+    from app.models import User, Usager
+    from app.security.scope import scope_for_user
+
+    other = aliased(Usager)
+    with app.test_request_context():
+        g.sillage_scope = scope_for_user(db.session, db.session.query(User).filter_by(
+            username="secretaire.tilleuls").one())
+        seen = set(db.session.execute(select(other.id).where(
+            other.id.in_((sources_usager["id"], tilleuls_usager["id"])))).scalars())
+        assert seen == {tilleuls_usager["id"]}
+        # and inside a subquery of a statement on another entity
+        assert db.session.execute(select(MotifSortie.id).where(
+            select(other.id).where(other.id == sources_usager["id"]).exists()).limit(1)).first() is None
+        db.session.remove()
+
+
 def test_etablissement_lists_are_scoped_too(api):
     names = [e["name"] for e in api("secretaire.tilleuls").get("/api/v1/etablissement/").json["result"]]
     assert names == [f.TILLEULS]

@@ -241,4 +241,5 @@ def test_few_matches_are_searched_once_then_listed_by_id(app, people):
     assert "search_text" not in page and "usager_fts" not in page, page
     assert "usager.id IN (" in page and "ORDER BY usager.nom_naissance" in page, page
     assert "FROM admission AS scope_admission WHERE scope_admission.usager_id = usager.id" in page, page
-    assert re.search(r"scope_admission\.date_sortie >= \S+ LIMIT \S+ OFFSET", page), page  # by index, row by row (PER_ROW)
+    # each row looked up by index (PER_ROW), not every admission of her places hashed
+    assert re.search(r"scope_admission\.date_sortie >= \S+ LIMIT \S+ OFFSET", page), page

@@ -158,26 +158,32 @@ _ME = _list("me", Integer)
 _BY_ID = _list("by_id", Integer)
 
 
+def _criterion(model, rule):
+    """A rule as a loader criterion, applied to every occurrence of the entity in a statement,
+    its aliases included (`aliased(Model)` in a subquery is read under the same rule)."""
+    return with_loader_criteria(model, rule, include_aliases=True)
+
+
 def _rules(sees_all: bool, all_categories: bool, per_row: bool = False) -> list:
     """(table name, option) pairs. Each rule is a lambda of the entity (SQLAlchemy's cached
     form, computed once per entity) over the parameters above; only the shape of the rules
     depends on the user (organisation-wide or not, shared secret or not)."""
     if sees_all:  # org-wide: only the shared secret filters
-        messages = [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _message_rules(True).items()]
+        messages = [(model.__tablename__, _criterion(model, rule)) for model, rule in _message_rules(True).items()]
         if all_categories:
             return messages
         return [
             *messages,
-            (Evaluation.__tablename__, with_loader_criteria(Evaluation, lambda cls: _readable_evaluation(cls))),
-            (EvaluationResult.__tablename__, with_loader_criteria(EvaluationResult, lambda cls: _readable_result(cls))),
-            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _projet_rules(True, False).items()],
-            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _document_rules(True, False).items()],
-            *[(model.__tablename__, with_loader_criteria(model, rule))
+            (Evaluation.__tablename__, _criterion(Evaluation, lambda cls: _readable_evaluation(cls))),
+            (EvaluationResult.__tablename__, _criterion(EvaluationResult, lambda cls: _readable_result(cls))),
+            *[(model.__tablename__, _criterion(model, rule)) for model, rule in _projet_rules(True, False).items()],
+            *[(model.__tablename__, _criterion(model, rule)) for model, rule in _document_rules(True, False).items()],
+            *[(model.__tablename__, _criterion(model, rule))
               for model, rule in _transmission_rules(True, False).items()],
-            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _ecrit_rules(True, False).items()],
-            *[(model.__tablename__, with_loader_criteria(model, rule))
+            *[(model.__tablename__, _criterion(model, rule)) for model, rule in _ecrit_rules(True, False).items()],
+            *[(model.__tablename__, _criterion(model, rule))
               for model, rule in _reunion_rules(True, False).items()],
-            *[(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in _paper_rules(True, False).items()],
+            *[(model.__tablename__, _criterion(model, rule)) for model, rule in _paper_rules(True, False).items()],
         ]
     rules = {
         Usager: (lambda cls: _visible_per_row(cls.id)) if per_row else (lambda cls: _visible(cls.id)),
@@ -212,13 +218,13 @@ def _rules(sees_all: bool, all_categories: bool, per_row: bool = False) -> list:
     rules.update(_paper_rules(False, all_categories))
     rules.update(_agenda_rules())
     rules.update(_message_rules(False))
-    return [(model.__tablename__, with_loader_criteria(model, rule)) for model, rule in rules.items()]
+    return [(model.__tablename__, _criterion(model, rule)) for model, rule in rules.items()]
 
 
 def _own_rule(model):
     """What is left of `model`'s rule once its usager or foyer is known visible."""
     if model in (Admission, DemandeAdmission):
-        return with_loader_criteria(model, lambda cls: _placed(cls))
+        return _criterion(model, lambda cls: _placed(cls))
     return None
 
 

@@ -13,7 +13,8 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Date, and_, case, cast, false, func, literal_column, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from ..domain import nomenclatures
 from ..domain import projet as rules
@@ -690,13 +691,75 @@ def echeances(session, scope, by: dt.date) -> list[dict]:
 
 
 def due_counts(session, scope, today: dt.date, by: dt.date) -> tuple[int, int]:
-    """(late, due from `today` to `by`): the home's two figures, the same items as `echeances`
-    without building and sorting 28,000 dicts at 30,000 admissions (about a tenth of its time)."""
-    late = total = 0
-    for deadline, *_rest in _due_items(session, by):
-        total += 1
-        late += deadline < today
+    """(late, due from `today` to `by`): the home's two figures, the items of `echeances` counted
+    by the database (four aggregates): reading every current admission and PP of a 30,000-person
+    organisation to count them took half a second each time the data moved. `echeances` stays
+    the reference; a test holds both to the same counts."""
+    current = (select(Admission.usager_id, Admission.etablissement_id,
+                      func.min(Admission.date_entree).label("entree"))
+               .where(Admission.archived_at.is_(None), Admission.date_sortie.is_(None))
+               .group_by(Admission.usager_id, Admission.etablissement_id).subquery("current_admission"))
+    # each key's current PP: the highest version not closed (`newer` is read under the scope too)
+    projet, newer = ProjetPersonnalise, aliased(ProjetPersonnalise)
+    latest = and_(projet.archived_at.is_(None), projet.statut != "clos", ~select(newer.id).where(
+        newer.usager_id == projet.usager_id, newer.etablissement_id == projet.etablissement_id,
+        newer.archived_at.is_(None), newer.statut != "clos", newer.numero > projet.numero).exists())
+    admitted = select(Admission.id).where(
+        Admission.usager_id == projet.usager_id, Admission.etablissement_id == projet.etablissement_id,
+        Admission.archived_at.is_(None), Admission.date_sortie.is_(None)).exists()
+
+    delay_of: dict[int, list[int]] = {}  # months to the first PP → établissements
+    for etablissement in session.execute(select(Etablissement).options(joinedload(Etablissement.categorie))).scalars():
+        delay_of.setdefault(delays(etablissement)[0], []).append(etablissement.id)
+
+    def entered_by(day):
+        """Admissions whose first PP falls due on or before `day`: entered on or before the last
+        date whose deadline (months added as relativedelta does, clipping to the month's end) is
+        within it, found here per delay (SQLite's date() rolls 31 August + 6 months to 3 March)."""
+        arms = []
+        for months, ids in delay_of.items():
+            last = day - relativedelta(months=months)
+            while last + dt.timedelta(days=1) + relativedelta(months=months) <= day:
+                last += dt.timedelta(days=1)
+            arms.append(and_(current.c.etablissement_id.in_(ids), current.c.entree <= last))
+        return or_(*arms) if arms else false()
+
+    def counted(statement, late):
+        rows = statement.add_columns(case((late, 1), else_=0).label("late")).subquery()
+        return tuple(session.execute(select(func.coalesce(func.sum(rows.c.late), 0), func.count())
+                                     .select_from(rows)).one())
+
+    first = counted(select(current.c.usager_id, projet.id).select_from(current).outerjoin(projet, and_(
+        projet.usager_id == current.c.usager_id, projet.etablissement_id == current.c.etablissement_id, latest))
+        .where(or_(projet.id.is_(None), and_(projet.statut.in_(("elaboration", "propose")), projet.numero == 1)),
+               entered_by(by)), entered_by(today - dt.timedelta(days=1)))
+    # (the PP's own conditions first: each of the few rows left is then checked by index)
+    revision = counted(select(projet.id).where(projet.statut.in_(("signe", "evalue")), projet.date_revision <= by,
+                                               latest, admitted), projet.date_revision < today)
+    bilans = counted(select(projet.id).where(projet.statut == "signe", _bilan_planned(session, projet, by),
+                                             latest, admitted), _bilan_planned(session, projet, today, late=True))
+    actions = counted(select(ProjetAction.id).select_from(projet)
+                      .join(ProjetObjectif, ProjetObjectif.projet_id == projet.id)
+                      .join(ProjetAction, ProjetAction.objectif_id == ProjetObjectif.id)
+                      .where(projet.statut == "signe", ProjetAction.fin < by, latest, admitted),
+                      ProjetAction.fin < today)
+    late, total = (sum(pair[i] for pair in (first, revision, bilans, actions)) for i in (0, 1))
     return late, total - late
+
+
+def _bilan_planned(session, projet, day: dt.date, late=False):
+    """A bilan planned (`bilans_prevus`, ISO dates) by `day` (`late`: before it) and after the
+    PP's last bilan: what `_due_items` yields as its "bilan" item."""
+    if session.get_bind().dialect.name == "postgresql":
+        planned = func.jsonb_array_elements_text(projet.bilans_prevus).table_valued("value").alias("planned")
+        value, bound = cast(planned.c.value, Date), day
+    else:  # SQLite keeps dates as ISO text: compared as text
+        planned = func.json_each(projet.bilans_prevus).table_valued("value").alias("planned")
+        value, bound = planned.c.value, day.isoformat()
+    last = (select(func.max(ProjetBilan.date)).where(ProjetBilan.projet_id == projet.id)
+            .correlate(projet).scalar_subquery())
+    return select(literal_column("1")).select_from(planned).where(
+        value < bound if late else value <= bound, value > func.coalesce(last, dt.date.min)).exists()
 
 
 def _due_items(session, by: dt.date):

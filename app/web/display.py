@@ -138,6 +138,6 @@ def options(choices, selected=None) -> Markup:
     organisation of 100 établissements and 375 services the loop was a fifth of the search page."""
     many = isinstance(selected, (list, tuple, set, frozenset))
     chosen = {str(value) for value in (selected if many else [selected]) if value not in (None, "")}
-    return Markup("".join(f'<option value="{c.id}"{" selected" if str(c.id) in chosen else ""}>{escape(str(c))}</option>'
-                          for c in choices))
+    return Markup("".join(f'<option value="{c.id}"{" selected" if str(c.id) in chosen else ""}>'
+                          f'{escape(str(c))}</option>' for c in choices))
 
