@@ -3,7 +3,10 @@
 ONE mechanism: an ORM `do_orm_execute` hook adds `with_loader_criteria` to every SELECT that
 touches a scoped entity while a request is served. Lists, details, edits, archives, exports,
 searches, relationship dropdowns and the REST API all load rows through the ORM, so none can
-forget the rule; an id outside scope simply does not exist (404).
+forget the rule; an id outside scope simply does not exist (404). The criteria reach every
+occurrence of an entity, aliases included, in every SELECT that names one of its columns; a
+subquery selecting none (`exists()`'s `SELECT *`, a `with_only_columns(func.count())`) is left as
+written: select an entity's column in it (`select(Model.id)...exists()`).
 
 Rule: a user sees an usager through an admission in one of their établissements (or services)
 that is current or ended less than SILLAGE_SCOPE_MONTHS_AFTER_EXIT months ago, or through an open
