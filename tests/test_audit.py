@@ -43,9 +43,13 @@ def test_api_and_search_reads_record_every_id_returned(app, as_user, api):
         name = "AUDITLU" + f.unique_name()
         a, b = f.gen_usager(nom_naissance=name), f.gen_usager(nom_naissance=name)
         ids = {a.id, b.id}
-    as_user("secretaire.tilleuls").get(f"/usagers/?q={name.lower()}")
-    event = last_events(app, action="read", username="secretaire.tilleuls")[0]
-    assert ids <= set(event.details["usagers"])
+    client = as_user("secretaire.tilleuls")
+    client.get(f"/usagers/?q={name.lower()}")
+    first = last_events(app, action="read", username="secretaire.tilleuls")[0]
+    assert ids <= set(first.details["usagers"])
+    client.get(f"/usagers/?q={name.lower()}")  # the same search again: its kept page, read and recorded
+    again = last_events(app, action="read", username="secretaire.tilleuls")[0]
+    assert again.id > first.id and ids <= set(again.details["usagers"])
     api("secretaire.tilleuls").get(f"/api/v1/usager/{a.id}")
     event = last_events(app, action="read", usager_id=a.id)[0]
     assert event.details["path"] == f"/api/v1/usager/{a.id}"

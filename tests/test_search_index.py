@@ -174,21 +174,26 @@ def test_beyond_the_cap_the_count_says_more_and_the_page_is_the_same(app, as_use
     assert (f"Plus de {cap} usagers" in page) == (cap < 5)
 
 
-def _search_statements(app, username, q):
-    """(results, total, [(statement, parameters)]) of `search_usagers` as `username`."""
+def _search_statements(app, username, q, *, searched=True, page=1):
+    """(results, total, [(statement, parameters)]) of `search_usagers` as `username`; `searched`:
+    after a change of data, so that the search runs rather than its kept page."""
     from flask import g
     from sqlalchemy import event
 
     from app.models import User
+    from app.security import stamp
     from app.security.scope import scope_for_user
 
+    if searched:
+        with app.app_context():
+            stamp.move_data_version(db.session)
     seen = []
     listener = lambda _c, _cur, statement, parameters, _ctx, _many: seen.append((statement, parameters))  # noqa: E731
     with app.test_request_context():
         g.sillage_scope = scope_for_user(db.session, db.session.query(User).filter_by(username=username).one())
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            rows, total = usagers.search_usagers(db.session, q=q)
+            rows, total = usagers.search_usagers(db.session, q=q, page=page)
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         plans = {}
@@ -222,7 +227,7 @@ def test_a_one_etablissement_user_searches_from_her_places(app, people, monkeypa
     ids, total, seen, plans = _search_statements(app, "secretaire.tilleuls", q)
     assert ids == [people["renee"]] and total == 1
     if plans:  # SQLite: three matches (fewer than her usagers), read from the index, checked against her scope
-        assert not [s for s, _p in seen if "scope_candidate" in s]
+        assert not [s for s, _p in seen if "scope_candidate" in s and s.startswith("SELECT usager.id")]
     ids, total, seen, _plans = _search_statements(app, "direction", q)
     assert set(ids) == {people["renee"], people["elsewhere"]}
     assert not [s for s, _p in seen if "scope_candidate" in s]  # the whole organisation: no candidates
@@ -243,3 +248,35 @@ def test_few_matches_are_searched_once_then_listed_by_id(app, people):
     assert "FROM admission AS scope_admission WHERE scope_admission.usager_id = usager.id" in page, page
     # each row looked up by index (PER_ROW), not every admission of her places hashed
     assert re.search(r"scope_admission\.date_sortie >= \S+ LIMIT \S+ OFFSET", page), page
+
+
+def test_a_search_asked_again_reads_only_its_page_until_the_data_moves(app, people):
+    """Issue 20: the count and the page's ids are kept per scope, search and page until the data
+    moves: the same search again (back from a dossier) reads the page's rows by id, through the
+    scope and the read audit, whatever the number of matches. Another user, another page, or any
+    change of data searches again."""
+    q = f"{people['family']} renee"
+    ids, total, seen, _plans = _search_statements(app, "secretaire.tilleuls", q)
+    assert ids == [people["renee"]] and total == 1
+    ids, total, again, _plans = _search_statements(app, "secretaire.tilleuls", q, searched=False)
+    assert ids == [people["renee"]] and total == 1
+    flat = [" ".join(s.split()) for s, _p in again]
+    assert len(flat) < len(seen), flat
+    assert not [s for s in flat if "usager_fts" in s or "search_text" in s], flat  # not searched again
+    page = next(s for s in flat if s.startswith("SELECT usager.id, usager.nom_naissance"))
+    assert "FROM admission AS scope_admission WHERE scope_admission.usager_id = usager.id" in page, page
+    ids, total, other, _plans = _search_statements(app, "direction", q, searched=False)  # another scope
+    assert set(ids) == {people["renee"], people["elsewhere"]} and total == 2
+    assert [s for s, _p in other if "usager_fts" in s or "search_text" in s]
+    ids, total, second, _plans = _search_statements(app, "secretaire.tilleuls", q, searched=False, page=2)
+    assert ids == [] and total == 1 and [s for s, _p in second if "usager_fts" in s or "search_text" in s]
+    with app.app_context():  # a change of data (here, her match archived) shows at once
+        db.session.get(usagers.Usager, people["renee"]).archived_at = dt.datetime(2026, 1, 1)
+        db.session.commit()
+    try:
+        ids, total, _seen, _plans = _search_statements(app, "secretaire.tilleuls", q, searched=False)
+        assert ids == [] and total == 0
+    finally:
+        with app.app_context():
+            db.session.get(usagers.Usager, people["renee"]).archived_at = None
+            db.session.commit()

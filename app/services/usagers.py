@@ -389,7 +389,7 @@ NAME_ORDER = (Usager.nom_naissance, Usager.premier_prenom_naissance, Usager.id)
 
 
 def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissement_id=None,
-                   service_id=None, statut=None, page=1, page_size=25, today=None):
+                   service_id=None, statut=None, page=1, page_size=25):
     """Scoped search (the scope hook filters rows) → (usagers of the page, total count), the
     count capped at COUNT_CAP + 1 (read: "more than COUNT_CAP").
 
@@ -402,6 +402,10 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     does not see the whole organisation, when the text matches more people in it than they have
     in their places, starts from these instead, each checked against the text index
     (`scope.candidate_usagers`): the rows read are then the fewer of the two.
+
+    The count and the page's ids are kept per scope, search and page until the data moves
+    (`stamp.cached_by_data`, like the lists' counts): coming back to the results from a dossier,
+    or asking the same page again, reads the page's rows by id whatever the number of matches.
     """
     conditions = []
     if date_naissance:
@@ -432,23 +436,36 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     elif statut == "sorti":
         conditions.append(Usager.id.in_(select(Admission.usager_id)))
         conditions.append(Usager.id.not_in(active))
+    key = ("search", current_scope(), tuple(text.fold(q or "").split()), date_naissance, ins, etablissement_id,
+           service_id, statut, page, page_size, dt.date.today())
+    loaded = []
+    total, ids = stamp.cached_by_data(session, key, lambda: _search_page(session, q, conditions, page, page_size, loaded))
+    if loaded or not ids:
+        return loaded, total
+    rows = session.execute(select(Usager).where(Usager.id.in_(ids)).options(load_only(*LIST_COLUMNS))
+                           .order_by(*NAME_ORDER).execution_options(**{PER_ROW: True})).scalars().all()
+    return list(rows), total
+
+
+def _search_page(session, q, conditions, page, page_size, loaded: list) -> tuple:
+    """(count up to COUNT_CAP + 1, ids of the page's rows), the rows themselves put in `loaded`."""
     candidates = candidate_usagers()  # a user of a few places: start from theirs, not from every match
     if candidates is not None and _from_candidates(session, q, candidates):
-        conditions.append(Usager.id.in_(candidates))
+        conditions = [*conditions, Usager.id.in_(candidates)]
     else:
         candidates = None
     found = session.execute(_matching(session, q, [Usager.id], walk=candidates is not None).where(*conditions)
                             .limit(COUNT_CAP + 1)).scalars().all()
     total = len(found)
     if total == 0 or (page - 1) * page_size >= min(total, COUNT_CAP):
-        return [], total
+        return total, ()
     if total <= COUNT_CAP:  # every match is known: the page is sorted from them, not searched again
         listed = select(Usager).where(Usager.id.in_(found)).execution_options(**{PER_ROW: True})
     else:
         listed = _matching(session, q, [Usager], walk=True).where(*conditions)
-    rows = session.execute(listed.options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
-                           .limit(page_size).offset((max(page, 1) - 1) * page_size)).scalars().all()
-    return list(rows), total
+    loaded.extend(session.execute(listed.options(load_only(*LIST_COLUMNS)).order_by(*NAME_ORDER)
+                                  .limit(page_size).offset((max(page, 1) - 1) * page_size)).scalars())
+    return total, tuple(u.id for u in loaded)
 
 
 PHOTO_TYPE = "photo"  # the document type whose latest image the banner shows
