@@ -1,15 +1,17 @@
 """The search page at two data sizes, requests alternated between them in one process (issue 20's
 target 2: at 30,000 usagers within 1.3× of its time at 3,000).
 
-    python -m bench.growth --small URL --large URL [--requests 30] [--query mar ...] [--moving]
+    python -m bench.growth --small URL --large URL [--requests 30] [--query mar ...] [--moving] [--user U ...]
 
 Each URL holds `flask sillage demo` then `flask sillage generate --profile benchmark --scale S`
 (0.1 and 1; `--etablissements 100` on the large one keeps each établissement at the small one's
 size, the fair test for a one-établissement user). Users: `direction` (the whole organisation) and
-`secretaire.benchmark` (EHPAD Benchmark 1, made on first use). Alternating the two databases
-request by request puts the noise of the machine on both sides of each ratio. Medians in ms.
-A search asked again is answered from its kept page until the data moves; `--moving` moves the
-data version before each request (any write by anyone does), so that each one searches.
+`secretaire.benchmark` (EHPAD Benchmark 1, made on first use); `--user` names others (e.g.
+`secretaire.tilleuls` on `generate --usagers N` data, whose établissement grows with N).
+Alternating the two databases request by request puts the noise of the machine on both sides of
+each ratio. Medians in ms. A search asked again is answered from its kept page until the data
+moves; `--moving` moves the data version before each request (any write by anyone does), so that
+each one searches.
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ def main():
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--query", action="append")
     parser.add_argument("--moving", action="store_true", help="move the data version before each request")
+    parser.add_argument("--user", action="append",
+                        help="users to sign in as (default: direction and secretaire.benchmark)")
     args = parser.parse_args()
     os.environ.setdefault("SECRET_KEY", "bench")
     os.environ["RATELIMIT_ENABLED"] = "0"
@@ -38,8 +42,9 @@ def main():
     from app.security.stamp import move_data_version
 
     apps = [create_app(SQLALCHEMY_DATABASE_URI=url) for url in (args.small, args.large)]
-    users = ["direction", benchmark_secretary(apps[0], PASSWORD)]
-    benchmark_secretary(apps[1], PASSWORD)
+    users = args.user or ["direction", benchmark_secretary(apps[0], PASSWORD)]
+    if not args.user:
+        benchmark_secretary(apps[1], PASSWORD)
     clients = [{user: signed_in(app, user) for user in users} for app in apps]
     print("| user | query | small ms (kB) | large ms (kB) | large / small |")
     print("|---|---|---|---|---|")

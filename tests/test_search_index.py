@@ -228,6 +228,9 @@ def test_a_one_etablissement_user_searches_from_her_places(app, people, monkeypa
     assert ids == [people["renee"]] and total == 1
     if plans:  # SQLite: three matches (fewer than her usagers), read from the index, checked against her scope
         assert not [s for s, _p in seen if "scope_candidate" in s and s.startswith("SELECT usager.id")]
+        # her usagers counted only up to the number of matches, not all of them at each search
+        counted = [" ".join(s.split()) for s, _p in seen if "scope_candidate" in s]
+        assert counted and all(s.startswith("SELECT count(*)") and " LIMIT " in s for s in counted), counted
     ids, total, seen, _plans = _search_statements(app, "direction", q)
     assert set(ids) == {people["renee"], people["elsewhere"]}
     assert not [s for s, _p in seen if "scope_candidate" in s]  # the whole organisation: no candidates
@@ -280,3 +283,23 @@ def test_a_search_asked_again_reads_only_its_page_until_the_data_moves(app, peop
         with app.app_context():
             db.session.get(usagers.Usager, people["renee"]).archived_at = None
             db.session.commit()
+
+
+def test_a_text_matching_too_many_people_starts_from_her_places(app, monkeypatch):
+    """Issue 20: a secretary's search weighs its two starts by counting the text's matches (up to
+    MATCHES_CAP) and her usagers only up to that number; beyond the cap it starts from her places.
+    Either way she finds the same people: her établissement's only."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL's planner weighs the two starts itself")
+    with app.app_context():
+        family = f.unique_name("Largeville")
+        mine = f.gen_usager(nom_naissance=family).id
+        for _ in range(3):
+            f.gen_usager(f.SOURCES, nom_naissance=family)
+    ids, total, seen, _plans = _search_statements(app, "secretaire.tilleuls", family)
+    assert ids == [mine] and total == 1
+    assert not [s for s, _p in seen if "scope_candidate" in s and s.startswith("SELECT usager.id")]  # from the matches
+    monkeypatch.setattr(usagers, "MATCHES_CAP", 3)
+    ids, total, seen, _plans = _search_statements(app, "secretaire.tilleuls", family)
+    assert ids == [mine] and total == 1
+    assert [s for s, _p in seen if "scope_candidate" in s and s.startswith("SELECT usager.id")]  # from her places
