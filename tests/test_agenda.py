@@ -11,6 +11,7 @@ import recurring_ical_events
 import vobject
 from sqlalchemy import func, select
 
+from app.domain import clock
 from app.extensions import db
 from app.models import AuditEvent, User
 
@@ -59,7 +60,7 @@ def soon(days, hour):
     """A local time `days` from today (inside the feed's window), ISO with its offset."""
     from zoneinfo import ZoneInfo
 
-    day = dt.date.today() + dt.timedelta(days=days)
+    day = clock.today() + dt.timedelta(days=days)
     return dt.datetime.combine(day, dt.time(hour)).replace(tzinfo=ZoneInfo(PARIS)).isoformat()
 
 
@@ -294,7 +295,7 @@ def test_the_dossier_panel_reads_the_next_events_in_one_statement_masked_for_eac
     the read audit as read). Its statement is kept between requests (`scope.constant`): each
     request still gets its own reader's masking and scope."""
     from app.models import AuditUsager
-    from app.services import clock
+    from app.domain import clock
 
     from .conftest import sql_statements
 

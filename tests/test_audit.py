@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import delete, insert, select, update
 
+from app.domain import clock
 from app.extensions import db
 from app.models import AuditCheckpoint, AuditEvent, AuditHead, AuditVerification, FormDefinition, Usager
 from app.security import audit_chain
@@ -77,7 +78,7 @@ def test_sensitive_answers_are_recorded_as_changed_not_copied(app):
         db.session.flush()
         usager = f.gen_usager()
         evaluation = Evaluation(usager_id=usager.id, definition_id=definition.id, form_code="psy-test",
-                                form_version=1, evaluated_on=dt.date.today(), answers={"humeur": "très triste"})
+                                form_version=1, evaluated_on=clock.today(), answers={"humeur": "très triste"})
         db.session.add(evaluation)
         db.session.commit()
         eid = evaluation.id

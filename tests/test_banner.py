@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.domain import clock
 from app.extensions import db
 from app.models import MesureProtection
 from app.services import forms
@@ -17,7 +18,7 @@ def _person():
     db.session.add(MesureProtection(usager_id=usager.id, type_mesure="curatelle_renforcee",
                                     date_debut=dt.date(2020, 1, 1)))
     forms.save_evaluation(db.session, usager=usager, code="aggir", version=None, status="validated",
-                          answers=profile({"toilette": "C", "habillage": "C"}), evaluated_on=dt.date.today())
+                          answers=profile({"toilette": "C", "habillage": "C"}), evaluated_on=clock.today())
     db.session.commit()
     return usager.id, usager.nom_naissance
 

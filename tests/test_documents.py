@@ -13,6 +13,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from app.domain import clock
 from app.extensions import db
 from app.models import AuditEvent, DocumentVersion, Usager
 from app.services.rgpd import documents_dir
@@ -225,8 +226,8 @@ def test_mandatory_papers_present_missing_expired(app, api, as_user):
     assert set(statuses) == {"contrat_sejour", "livret_accueil", "identite", "attestation_assurance"}
     assert {p["statut"] for p in statuses.values()} == {"manquant"}
     assert set(next(iter(statuses.values()))) == {"type_code", "libelle", "statut", "document_id"}
-    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    yesterday = (clock.today() - dt.timedelta(days=1)).isoformat()
+    soon = (clock.today() + dt.timedelta(days=30)).isoformat()
     contrat = post(client, uid, PDF, "contrat.pdf", type_code="contrat_sejour", titre="Contrat").json["id"]
     post(client, uid, PDF, "cni.pdf", type_code="identite", titre="CNI", expire_le=yesterday)
     assurance = post(client, uid, PDF, "rc.pdf", type_code="attestation_assurance", titre="RC", expire_le=soon).json["id"]

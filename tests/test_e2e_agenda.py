@@ -5,11 +5,12 @@ import datetime as dt
 from playwright.sync_api import expect
 
 from .test_e2e_browser import live_server, login, page  # noqa: F401  (fixtures)
+from app.domain import clock
 
 
 def test_create_a_weekly_activity_for_two_children_and_see_it_in_the_week(page, live_server, app):  # noqa: F811
     base = live_server.url
-    today = dt.date.today()
+    today = clock.today()
     monday = today + dt.timedelta(days=7 - today.weekday())
     title = "Atelier poterie du lundi"
     login(page, base, "educ.sources", app)

@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models import ContactPerson, User
 from app.security.scope import Scope
 from app.services import agenda as agenda_service
-from app.services import clock, foyers
+from app.domain import clock
+from app.services import foyers
 
 from . import factories as f
 from .test_e2e_browser import live_server, login, page  # noqa: F401  (fixtures)

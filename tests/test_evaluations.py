@@ -1,5 +1,4 @@
 """Evaluations through the API, frozen results, and the GMP of an établissement."""
-import datetime as dt
 
 import pytest
 

@@ -9,6 +9,7 @@ import random
 import pytest
 from sqlalchemy import select
 
+from app.domain import clock
 from app.domain.forms import definition, expressions
 from app.domain.forms.engine import evaluate
 from app.extensions import db
@@ -190,8 +191,6 @@ def test_operators_are_type_checked_at_save(source, message):
 
 
 def test_prefill_offers_today_the_usager_and_the_last_validated_value_through_the_secret(app, as_user, make_user):
-    import datetime as dt
-
     from flask import g
 
     from app.models import Usager
@@ -216,7 +215,7 @@ def test_prefill_offers_today_the_usager_and_the_last_validated_value_through_th
         data = forms.get(db.session, code).data
     assert "prefill attendu" in problems(form({"code": "x", "label": "X", "type": "text", "prefill": "ailleurs"}))
     educator = make_user("educ.tilleuls", "Éducatif", [f.TILLEULS])
-    today = dt.date.today()
+    today = clock.today()
     age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
     for username, score in (("soin.tilleuls", 17), (educator, None)):
         with app.test_request_context("/"):

@@ -2,10 +2,9 @@
 published version, re-resolved when the base publishes, conflicts listed, families counted."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from app.domain import clock
 from app.domain.forms import definition as definitions
 from app.extensions import db
 from app.services import forms, indicators
@@ -160,7 +159,7 @@ def test_the_gmp_counts_a_gir_entered_through_a_variant_of_aggir(app, api):
             code, "aggir", "  relabel: {gestion: Gestion (argent de poche)}\n")))
         usager = f.gen_usager()
         etab = f.etablissement().id
-        on = dt.date.today()
+        on = clock.today()
         before = indicators.gmp(db.session, etab, on)
         forms.save_evaluation(db.session, usager=usager, code=code, version=None, status="validated",
                               answers=profile({"toilette": "C", "habillage": "C"}), evaluated_on=on)

@@ -9,6 +9,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from app.domain import clock
 from app.extensions import db
 
 from . import factories as f
@@ -130,7 +131,7 @@ def _fill(app, n):
 
     from .test_evaluations import profile
 
-    today = dt.date.today()
+    today = clock.today()
     with app.app_context():
         for _ in range(n):
             f.gen_usager(admitted=False)
@@ -298,7 +299,7 @@ def test_the_twelve_months_count_each_date_as_that_day_s_admissions(app):
 def test_the_pp_deadlines_figures_are_the_deadlines_list_counted_and_follow_changes(app, as_user, api, username):
     """The home's « N en retard, M dans les 30 jours » counts the items of the deadlines list (same
     scope); it is kept until the data moves, so a new admission without a PP shows at once."""
-    today = dt.date.today()
+    today = clock.today()
 
     def figures():
         found = re.search(r"Projets personnalisés : (\d+) échéance\(s\) en retard, (\d+) dans les 30 jours",

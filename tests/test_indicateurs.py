@@ -2,11 +2,10 @@
 as a chart and a table, twelve months, and the residents without a valid GIR — never silent."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import g
 from sqlalchemy import select
 
+from app.domain import clock
 from app.extensions import db
 from app.models import User
 from app.security.scope import scope_for_user
@@ -20,7 +19,7 @@ from .test_evaluations import profile
 def _resident_with_gir(letters):
     usager = f.gen_usager()
     forms.save_evaluation(db.session, usager=usager, code="aggir", version=None, status="validated",
-                          answers=profile(letters), evaluated_on=dt.date.today())
+                          answers=profile(letters), evaluated_on=clock.today())
     return usager
 
 
@@ -30,7 +29,7 @@ def test_direction_reads_the_gmp_the_distribution_and_who_has_no_gir(app, as_use
         unrated = f.gen_usager()
         etab = f.etablissement().id
         names = rated.display_name, unrated.display_name
-        expected = indicators.gmp(db.session, etab, dt.date.today())
+        expected = indicators.gmp(db.session, etab, clock.today())
     page = as_user("direction").get(f"/indicateurs/gmp?etablissement={etab}")
     assert page.status_code == 200
     body = page.data.decode()
@@ -61,7 +60,7 @@ def test_the_gmp_counts_girs_whatever_the_categories_of_who_asks(app):
         with app.test_request_context("/"):
             user = db.session.execute(select(User).where(User.username == "secretaire.tilleuls")).scalar_one()
             g.sillage_scope = scope_for_user(db.session, user)
-            figures = indicators.gmp(db.session, etab, dt.date.today())
+            figures = indicators.gmp(db.session, etab, clock.today())
             db.session.rollback()
         assert rated.id not in figures.missing and figures.evaluated >= 1
 
@@ -76,8 +75,8 @@ def test_occupancy_through_the_api_per_service_and_against_the_authorised_capaci
             select(Capacite).where(Capacite.etablissement_id == etab_id)).scalars()}
         f.gen_usager()  # one more admitted today
     body = api("direction").get(f"/api/v1/indicateurs/occupation?etablissement_id={etab_id}&date="
-                                f"{dt.date.today().isoformat()}").json
-    assert body["etablissement_id"] == etab_id and body["date"] == dt.date.today().isoformat()
+                                f"{clock.today().isoformat()}").json
+    assert body["etablissement_id"] == etab_id and body["date"] == clock.today().isoformat()
     per_service = [line for line in body["lignes"] if line["service_id"] is not None]
     totals = {line["modalite"]: line for line in body["lignes"] if line["service_id"] is None}
     assert per_service and all(line["capacite"] is None and line["taux"] is None for line in per_service)
@@ -104,7 +103,7 @@ def test_the_gmp_reads_the_corrected_evaluations_once_not_per_result(app):
         _resident_with_gir({"toilette": "C"})
         db.session.commit()
         etab = f.etablissement().id
-        _, statements = sql_statements(app, lambda: indicators.gmp(db.session, etab, dt.date.today()))
+        _, statements = sql_statements(app, lambda: indicators.gmp(db.session, etab, clock.today()))
         ranked = next(s for s in statements if "row_number" in s)
         assert "corrects_id IS NOT NULL" in ranked and "EXISTS" not in ranked.upper(), ranked
         db.session.remove()

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from app.domain import clock
 from app.extensions import db
 from app.models import AuditEvent, MessageThread, User
 
@@ -322,7 +323,7 @@ def test_the_rgpd_export_holds_the_threads_about_the_person(as_user, api, app, t
     assert sum(n.startswith("documents/") and n.endswith(".pdf") for n in names) == 1
     dpo = as_user("dpo")
     assert dpo.post(f"/rgpd/dossier/{tilleuls_usager}/acces", data={
-        "requested_by": "La personne", "qualite": "personne", "received_on": dt.date.today().isoformat()}).status_code == 302
+        "requested_by": "La personne", "qualite": "personne", "received_on": clock.today().isoformat()}).status_code == 302
     with app.app_context():
         request_id = db.session.query(AccessRequest).filter_by(usager_id=tilleuls_usager).one().id
     archive = zipfile.ZipFile(io.BytesIO(dpo.post(f"/rgpd/acces/{request_id}/export").data))

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.domain import clock
 from app.extensions import db
 from app.models import Admission, AuditEvent, MotifSortie
 from app.security.scope import Scope
@@ -142,7 +143,7 @@ def test_parcours_cannot_say_impossible_things(ctx):
     usager = f.gen_usager()
     admission = usager.admissions[0]
     with pytest.raises(ValidationFailed) as future:
-        parcours.discharge(db.session, admission, date_sortie=dt.date.today() + dt.timedelta(days=3),
+        parcours.discharge(db.session, admission, date_sortie=clock.today() + dt.timedelta(days=3),
                            motif_sortie_id=deces.id, expected_version=admission.version)
     assert "future" in future.value.errors["date_sortie"]
     db.session.rollback()
@@ -172,7 +173,7 @@ def test_a_wrong_exit_is_cancelled_with_its_reason_audited(app, as_user):
         domicile = db.session.execute(select(MotifSortie).where(MotifSortie.code == "domicile")).scalar_one()
         usager = f.gen_usager()
         admission = usager.admissions[0]
-        parcours.discharge(db.session, admission, date_sortie=dt.date.today() - dt.timedelta(days=10),
+        parcours.discharge(db.session, admission, date_sortie=clock.today() - dt.timedelta(days=10),
                            motif_sortie_id=domicile.id,
                            expected_version=admission.version)
         uid, aid, version = usager.id, admission.id, admission.version

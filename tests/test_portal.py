@@ -17,7 +17,8 @@ from app.extensions import db
 from app.models import AuditEvent, ContactPerson, MesureProtection, PortalAccess, User, Usager
 from app.security.scope import Scope
 from app.services import agenda as agenda_service
-from app.services import clock, foyers, portal
+from app.domain import clock
+from app.services import foyers, portal
 
 from . import factories as f
 from .test_accessibility import Controls

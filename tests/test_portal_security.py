@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, text
 from werkzeug.datastructures import FileStorage
 
+from app.domain import clock
 from app.extensions import db
 from app.models import AuditEvent, MesureProtection, PortalAccess, Usager
 
@@ -280,10 +281,10 @@ def test_an_open_session_stops_at_majority_and_at_the_end_of_the_measure(app, ap
     assert curator.get(f"/portail/{family['uid']}/agenda").status_code == 200
     with app.app_context():
         usager = db.session.get(Usager, family["uid"])
-        usager.date_naissance = dt.date.today().replace(year=dt.date.today().year - 19)
+        usager.date_naissance = clock.today().replace(year=clock.today().year - 19)
         measure = db.session.execute(select(MesureProtection).where(MesureProtection.usager_id == family["uid"])) \
             .scalar_one()
-        measure.date_fin = dt.date.today() - dt.timedelta(days=1)
+        measure.date_fin = clock.today() - dt.timedelta(days=1)
         db.session.commit()
         db.session.remove()
     assert parent.get(f"/portail/{family['uid']}/agenda").status_code == 404

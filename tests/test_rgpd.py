@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
+from app.domain import clock
 from app.extensions import db
 from app.models import Admission, ErasureRequest, RectificationRequest, Usager
 from app.services import rgpd
@@ -140,7 +141,7 @@ def test_retention_dry_run_lists_and_the_real_run_archives_and_anonymises(own_ap
     with own_app.app_context():
         old = f.gen_usager(nom_naissance="ANCIEN" + f.unique_name())
         recent = f.gen_usager(nom_naissance="RECENT" + f.unique_name())
-        for usager, exit_on in ((old, dt.date(1999, 6, 30)), (recent, dt.date.today() - dt.timedelta(days=400))):
+        for usager, exit_on in ((old, dt.date(1999, 6, 30)), (recent, clock.today() - dt.timedelta(days=400))):
             adm = usager.admissions[0]
             adm.date_entree = exit_on - dt.timedelta(days=365)  # data as an old import would leave it
             adm.date_sortie = exit_on

@@ -2,7 +2,6 @@
 files, the complete export for the person from a recorded access request, and anonymised dossiers."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import re

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app.domain import clock
 from app.extensions import db
 from app.models import MotifSortie
 from app.services import parcours
@@ -115,7 +116,7 @@ def test_usager_stays_visible_some_months_after_exit_then_disappears(app, as_use
         recent, old = f.gen_usager(), f.gen_usager()
         for usager, days in ((recent, 30), (old, 400)):
             adm = usager.admissions[0]
-            parcours.discharge(db.session, adm, date_sortie=dt.date.today() - dt.timedelta(days=days),
+            parcours.discharge(db.session, adm, date_sortie=clock.today() - dt.timedelta(days=days),
                                motif_sortie_id=motif.id, expected_version=adm.version)
             demande = usager.demandes[0]
             demande.statut = "admise"

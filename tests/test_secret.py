@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from sqlalchemy import select, update
 
+from app.domain import clock
 from app.extensions import db
 from app.models import AuditEvent, CategoryAccess, EmergencyAccess, Evaluation, FormDefinition, Role, Usager
 from app.models.base import utcnow
@@ -31,7 +32,7 @@ def _definition(code, sensitivity, fields):
 def _evaluation(usager_id, definition, answers):
     evaluation = Evaluation(usager_id=usager_id, definition_id=definition.id, form_code=definition.code,
                             form_version=1, sensitivity=definition.data["sensitivity"], status="validated",
-                            evaluated_on=dt.date.today(), answers=answers)
+                            evaluated_on=clock.today(), answers=answers)
     db.session.add(evaluation)
     db.session.commit()
     return evaluation.id
@@ -160,7 +161,7 @@ def test_indexed_results_follow_the_category_of_their_evaluation(app, make_user,
 
     with app.app_context():
         db.session.add(EvaluationResult(evaluation_id=dossier["psy"], usager_id=dossier["usager"], form_code="psy",
-                                        key="score", evaluated_on=dt.date.today(), value_num=7))
+                                        key="score", evaluated_on=clock.today(), value_num=7))
         db.session.commit()
 
     def results(username):

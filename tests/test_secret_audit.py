@@ -5,13 +5,13 @@ a read of several usagers is found under each; denied accesses, not autosaves, a
 staff assignments are recorded with names."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import openpyxl
 from flask import g
 from sqlalchemy import select
 
+from app.domain import clock
 from app.domain.forms.definition import answer_categories
 from app.extensions import db
 from app.models import AuditEvent, EvaluationResult, FormDefinition, StaffAssignment, Usager
@@ -242,4 +242,4 @@ def test_a_staff_assignment_records_who_got_which_etablissement_and_service(app,
         removed = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "StaffAssignment",
                                                                AuditEvent.action == "delete",
                                                                AuditEvent.entity_id == assignment.id)).scalar_one()
-        assert removed.details["utilisateur"] == username and dt.date.today()
+        assert removed.details["utilisateur"] == username and clock.today()

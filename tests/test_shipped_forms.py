@@ -1,6 +1,5 @@
 """The shipped GEVA, GEVA-Sco and recueil des attentes: published, computed by the server,
 coded with SERAFIN-PH, and their médical / psychologique fields kept to those roles."""
-import datetime as dt
 
 import pytest
 from hypothesis import given

@@ -3,10 +3,11 @@ pages, exports and PDFs (issue 16 §3)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import render_template_string
 
-from app.services import clock
+from app.domain import clock
 
 WINTER = dt.datetime(2026, 12, 4, 2, 44)  # UTC: 03:44 in Paris (CET)
 SUMMER = dt.datetime(2026, 7, 1, 22, 30)  # UTC: 00:30 the next day in Paris (CEST)
@@ -32,3 +33,25 @@ def test_exports_and_pdfs_read_the_same_zone_and_the_setting_changes_it(app):
             assert clock.time_text(WINTER) == "23:44"
         finally:
             app.config["SILLAGE_TIMEZONE"] = "Europe/Paris"
+
+
+def test_every_today_of_the_application_is_the_structures_day(app):
+    """From 23:00 UTC (22:00 in summer) the server's date is still yesterday in Paris: the directors'
+    home (the structure's day) and the PP deadlines API (the server's) once disagreed on what was
+    late. `clock.today()` is the one source of the day: no module asks the server for its date."""
+    import re
+    from pathlib import Path
+
+    import app as package
+
+    root = Path(package.__file__).parent
+    asked = [f"{path.relative_to(root)}:{number}" for path in sorted(root.rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"\bdate\.today\(\)|datetime\.now\(\)|datetime\.today\(\)", line)]
+    assert asked == []
+    with app.app_context():
+        def paris_day():
+            return dt.datetime.now(dt.timezone.utc).astimezone(ZoneInfo("Europe/Paris")).date()
+
+        before, today, after = paris_day(), clock.today(), paris_day()
+        assert today in (before, after)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ApiToken, User
 from ..models.base import utcnow
-from ..services import clock
+from ..domain import clock
 from . import sillage_cli
 
 

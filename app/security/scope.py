@@ -19,7 +19,6 @@ system.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import itertools
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
+from ..domain import clock
 from ..domain.vocab import STATUTS_DEMANDE_OUVERTE
 from . import stamp
 from .among import Among, ListParameter
@@ -116,7 +116,7 @@ class Scope:
         return {
             "etabs": sorted(self.etablissement_ids), "services": sorted(self.service_ids),
             "seen_etabs": sorted(self.visible_etablissement_ids),
-            "cutoff": dt.date.today() - relativedelta(months=self.months_after_exit),
+            "cutoff": clock.today() - relativedelta(months=self.months_after_exit),
             "statuses": sorted(STATUTS_DEMANDE_OUVERTE), "emergency": sorted(self.emergency_usager_ids),
             "by_id": sorted(self.emergency_usager_ids | self.listed_usager_ids),
             "readable": readable_keys(self.readable or ()),

@@ -34,7 +34,7 @@ from ..models.agenda import ABSENCE_KINDS, KINDS
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
 from ..security.scope import UNSCOPED, constant
-from . import clock
+from ..domain import clock
 from .errors import ValidationFailed
 
 KIND_LABELS = {

@@ -17,7 +17,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 
 from ..models import Evenement
 from ..models.base import utcnow
-from . import clock
+from ..domain import clock
 from .agenda import aware, can_read_detail, masked_title
 
 NON_HEALTH = {"administratif", "social_educatif"}

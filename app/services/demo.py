@@ -10,6 +10,7 @@ import secrets
 from sqlalchemy import select
 from stdnum import luhn
 
+from ..domain import clock
 from ..models import (
     Admission, Capacite, CategorieEtablissement, ContactPerson, DemandeAdmission, Etablissement,
     Foyer, ModaliteAccueil, MotifSortie, Organisme, PortalAccount, Service, StaffAssignment,
@@ -152,7 +153,7 @@ def _accounts(sm, session, etabs, password):
 
 def load_demo(sm, session, password: str | None = None, today: dt.date | None = None):
     """→ (accounts created, password used for them, whether the people were created now)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     load_reference_data(session)
     existed = _get(session, Etablissement, name=TILLEULS) is not None
     etabs = create_structure(session)

@@ -4,13 +4,13 @@ second factor (`demo --totp-secret`), or a key of its own that `flask sillage de
 Idempotent."""
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 import pyotp
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from ..domain import clock
 from ..models import Admission, ContactPerson, Etablissement, PortalAccess, PortalAccount, User, Usager
 from ..models.base import utcnow
 
@@ -34,7 +34,7 @@ def load(session, password: str, totp_secret: str | None = None) -> PortalAccoun
         .join(Etablissement, Etablissement.id == Admission.etablissement_id)
         .join(ContactPerson, ContactPerson.foyer_id == Usager.foyer_id)
         .where(Etablissement.name == "IME Les Sources", Admission.date_sortie.is_(None), ContactPerson.lien == "Mère",
-               Usager.date_naissance > dt.date.today().replace(year=dt.date.today().year - 16))
+               Usager.date_naissance > clock.today().replace(year=clock.today().year - 16))
         .order_by(Usager.id)).first()
     secretary = session.execute(select(User.id).where(User.username == "secretaire.sources")).scalar()
     if found is None or secretary is None:

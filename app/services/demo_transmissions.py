@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..models import Admission, Service, Transmission, TransmissionRead, TransmissionUsager, User
 from ..models.base import utcnow
-from . import clock
+from ..domain import clock
 
 # (cible, category, données, actions, résultats)
 EHPAD_DAR = [

@@ -20,7 +20,8 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..models import Admission, Document, DocumentVersion, Etablissement, TypeDocument, Usager
+from ..domain import clock
+from ..models import Admission, Document, DocumentVersion, TypeDocument, Usager
 from ..models.base import utcnow
 from ..models.referentiels import type_document_obligatoire
 from ..security import stamp
@@ -260,7 +261,7 @@ def _statuses(types_, documents, today) -> list[Piece]:
 def checklist(session, usager: Usager, today: dt.date | None = None, documents=None) -> list[Piece]:
     """The mandatory papers of the usager's current admissions' établissement categories
     (`documents`: the usager's documents not archived, when the caller has read them already)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     categories = {a.etablissement.categorie_id for a in usager.admissions if a.is_active and a.etablissement}
     mandatory = _mandatory_by_category(session)
     wanted = frozenset().union(*(mandatory.get(c, frozenset()) for c in categories))
@@ -332,7 +333,7 @@ def expiring_documents(session, today: dt.date, days: int = EXPIRING_DAYS) -> li
 
 def as_dict(document: Document, today: dt.date | None = None) -> dict:
     """A document as the API shows it."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     current = document.current
     return {
         "id": document.id, "version": document.version, "type_code": document.type.code,

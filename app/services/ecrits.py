@@ -19,12 +19,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, or_, select
 from werkzeug.datastructures import FileStorage
 
-from ..domain import ecrits as text
+from ..domain import clock, ecrits as text
 from ..models import Admission, Ecrit, EcritVersion, TypeEcrit, User, Usager
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
 from ..security.scope import constant
-from . import clock
 from sqlalchemy.orm.exc import StaleDataError
 
 from .concurrency import changes_since, check_version

@@ -6,7 +6,7 @@ import random
 
 from faker import Faker
 
-from ..domain import phonetic, text
+from ..domain import clock, phonetic, text
 from ..domain.identity import OID_NIR
 from ..models import Usager
 
@@ -53,7 +53,7 @@ class PeopleFactory:
         )
         if statut in ("validee", "qualifiee"):
             u.piece_identite_type = rng.choice(("cni", "passeport"))
-            u.piece_identite_verifiee_le = dt.date.today() - dt.timedelta(days=rng.randint(10, 900))
+            u.piece_identite_verifiee_le = clock.today() - dt.timedelta(days=rng.randint(10, 900))
         if statut == "qualifiee":
             u.matricule_ins = make_nir(sexe, birth, code, rng.randint(1, 999))
             u.oid_ins = OID_NIR

@@ -2,7 +2,6 @@
 answers, and storing evaluations with their frozen results."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..domain import clock
 from ..domain.forms import definition as definitions
 from ..domain.forms import variants
 from ..domain.forms.definition import all_fields
@@ -235,7 +235,7 @@ def save_evaluation(session, *, usager, code, version, answers, status, evaluate
     evaluation = draft or Evaluation(usager_id=usager.id, definition_id=found.id, form_code=found.code,
                                      form_version=found.version, sensitivity=sensitivity_of(found.data),
                                      corrects_id=corrects_id)
-    evaluation.status, evaluation.evaluated_on = status, evaluated_on or dt.date.today()
+    evaluation.status, evaluation.evaluated_on = status, evaluated_on or clock.today()
     evaluation.answers = result.answers if status == "validated" else answers
     evaluation.computed, evaluation.algorithm_versions = result.computed, result.algorithm_versions
     if status == "validated":
@@ -283,7 +283,7 @@ def starting_answers(session, data: dict, usager) -> dict:
         return answers
     admission = next((a for a in sorted(usager.admissions, key=lambda a: a.date_entree, reverse=True)
                       if a.date_sortie is None and a.archived_at is None), None)
-    today = dt.date.today()
+    today = clock.today()
     fixed = {"today": today.isoformat(),
              "usager.age": today.year - usager.date_naissance.year - (
                  (today.month, today.day) < (usager.date_naissance.month, usager.date_naissance.day)),

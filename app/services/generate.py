@@ -5,6 +5,7 @@ import datetime as dt
 
 from sqlalchemy import select, text
 
+from ..domain import clock
 from ..models import Admission, ContactPerson, Foyer, ModaliteAccueil, MotifSortie, Service
 from .fake import PeopleFactory
 
@@ -13,7 +14,7 @@ BATCH = 500
 
 def generate(session, n: int, seed: int, progress=None, today: dt.date | None = None) -> int:
     """Create `n` usagers with foyers, contacts and admissions (some ended, some transferred)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     services = session.execute(select(Service).where(Service.archived_at.is_(None)).order_by(Service.id)).scalars().all()
     if not services:
         raise LookupError("no service")

@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import random
 import secrets
 from contextlib import contextmanager
-from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
-from ..domain import aggir, phonetic
+from ..domain import aggir, clock, phonetic
 from ..domain import text as folding
 from ..domain.forms import definition as definitions
 from ..domain.forms.definition import all_fields
@@ -123,7 +121,7 @@ def benchmark(session, data_dir: str, scale: float = 1.0, seed: int = 1, progres
               today: dt.date | None = None, etablissements: int | None = None) -> dict[str, int]:
     """Build the benchmark organisation → the count of what was made, by kind."""
     progress = progress or _no_progress
-    today = today or dt.date.today()
+    today = today or clock.today()
     n = volumes(scale, etablissements)
     users = [row.id for row in session.execute(select(User.id).order_by(User.id))]
     usernames = dict(session.execute(select(User.id, User.username)).tuples().all())

@@ -21,7 +21,7 @@ from sqlalchemy import Date, Integer, Numeric, String, Text, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain import papiers as rules
+from ..domain import clock, papiers as rules
 from ..models import (
     Admission, Aide, Assurance, Avenant, ContratSejour, Devis, DevisLigne, Facture, JustificatifRessources, Usager,
 )
@@ -332,7 +332,7 @@ def as_dict(kind_key: str, paper, today: dt.date | None = None) -> dict:
               "document_id": paper.document_id,
               **{f: _json(getattr(paper, f)) for f in kind.fields if f != "lignes"}}
     if kind_key == "contrats":
-        remise, signature = deadlines(paper, today or dt.date.today())
+        remise, signature = deadlines(paper, today or clock.today())
         result.update(etablissement_id=paper.etablissement_id,
                       remise_avant=remise.due.isoformat(), remise_en_retard=remise.late,
                       signature_avant=signature.due.isoformat(), signature_en_retard=signature.late,
@@ -343,7 +343,7 @@ def as_dict(kind_key: str, paper, today: dt.date | None = None) -> dict:
                              "prix_unitaire": str(li.prix_unitaire), "montant": str(li.montant)} for li in paper.lignes]
         result["total"] = str(paper.total)
     if kind_key == "aides":
-        result["a_renouveler"] = rules.renewal_due(paper.fin, today or dt.date.today())
+        result["a_renouveler"] = rules.renewal_due(paper.fin, today or clock.today())
     return result
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..domain import vocab
+from ..domain import clock, vocab
 from ..models import Admission, Capacite, DemandeAdmission, ModaliteAccueil, MotifSortie, Service, Usager
 from ..security.audit import record_event
 from ..security.scope import OutOfScope
@@ -34,7 +34,7 @@ def _check_dates(values: dict, usager: Usager, errors: dict) -> None:
         errors["date_entree"] = _("Ce champ est obligatoire.")
     elif entree < usager.date_naissance:
         errors["date_entree"] = _("L'entrée ne peut précéder la naissance.")
-    elif entree > dt.date.today() + dt.timedelta(days=366):
+    elif entree > clock.today() + dt.timedelta(days=366):
         errors["date_entree"] = _("L'entrée est à plus d'un an : vérifiez la date.")
     debut, fin = values.get("orientation_debut"), values.get("orientation_fin")
     if debut and fin and fin < debut:
@@ -129,7 +129,7 @@ def discharge(session, admission: Admission, *, date_sortie, motif_sortie_id, ex
     motif = session.get(MotifSortie, motif_sortie_id) if motif_sortie_id else None
     if motif is None:
         errors["motif_sortie_id"] = _("Choisissez un motif de sortie.")
-    elif motif.code == DEATH and date_sortie and date_sortie > dt.date.today() and "date_sortie" not in errors:
+    elif motif.code == DEATH and date_sortie and date_sortie > clock.today() and "date_sortie" not in errors:
         errors["date_sortie"] = _("Un décès ne s'enregistre pas à une date future.")
     if errors:
         raise ValidationFailed(errors)

@@ -10,7 +10,7 @@ import datetime as dt
 
 from fpdf import FPDF
 
-from . import clock
+from ..domain import clock
 
 LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-",
                         "—": "-", "€": "EUR", "\u202f": " ", "•": "-"})

@@ -48,7 +48,7 @@ from ..models.base import utcnow
 from ..security.audit import record_event
 from ..security.auth import accept_totp
 from ..security.scope import UNSCOPED, Scope
-from . import clock
+from ..domain import clock
 from .errors import ValidationFailed
 
 RIGHTS = ("agenda", "projet", "messages", "consultations", "coordonnees")

@@ -427,7 +427,8 @@ def _file_signed_pdf(session, projet: ProjetPersonnalise, path) -> None:
     from flask_babel import gettext as _
     from werkzeug.datastructures import FileStorage
 
-    from . import clock, documents
+    from ..domain import clock
+    from . import documents
 
     upload = FileStorage(stream=io.BytesIO(path.read_bytes()), filename=f"projet-personnalise-v{projet.numero}.pdf",
                          content_type="application/pdf")

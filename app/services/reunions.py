@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from werkzeug.datastructures import FileStorage
 
-from ..domain import projet as projet_rules
+from ..domain import clock, projet as projet_rules
 from ..models import ContactPerson, Etablissement, Service, Usager, User
 from ..models.projet import ProjetObjectif
 from ..models.reunion import (
@@ -28,7 +28,6 @@ from ..models.reunion import (
 from ..models.base import utcnow
 from ..security.roles import CATEGORIES
 from ..security.scope import OutOfScope, constant
-from . import clock
 from .errors import ValidationFailed
 
 STATUTS = {"preparee": _l("Préparée"), "tenue": _l("Tenue"), "validee": _l("Compte rendu validé")}

@@ -21,8 +21,7 @@ from sqlalchemy import select
 from ..models import (
     ContactPerson, CouvertureSociale, DemandeAdmission, Evaluation, MesureProtection, RectificationRequest, Usager,
 )
-from ..domain import vocab
-from . import clock
+from ..domain import clock, vocab
 from .rgpd import documents_dir
 from .xlsx import Workbook
 

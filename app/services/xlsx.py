@@ -13,7 +13,7 @@ import io
 
 from flask_babel import gettext as _
 
-from . import clock
+from ..domain import clock
 
 # openpyxl is imported by what writes a workbook, not with this module: a tenth of a second at
 # every start of the app otherwise (issue 20).

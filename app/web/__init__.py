@@ -6,9 +6,8 @@ from flask_login import current_user
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..domain import vocab
+from ..domain import clock, vocab
 from ..domain.identity import format_phone
-from ..services import clock
 from . import display, layout
 from .params import init_params
 
@@ -244,7 +243,7 @@ def _template_helpers(app):
                 return None
             user_id = current_user.id
             # (today: the scope keeps usagers, and their threads, some months after their exit)
-            return stamp.cached_by_data(db.session, ("unread", user_id, current_scope(), dt.date.today()),
+            return stamp.cached_by_data(db.session, ("unread", user_id, current_scope(), clock.today()),
                                         lambda: unread_count(db.session, user_id))
 
         return {"unread_messages": unread_messages}
@@ -307,7 +306,7 @@ def _template_helpers(app):
 
     @app.template_filter("age")
     def age(birth):
-        today = dt.date.today()
+        today = clock.today()
         return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 

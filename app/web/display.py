@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from ..services import clock
+from ..domain import clock
 
 NOTHING = "—"
 

@@ -10,7 +10,9 @@ import datetime as dt
 import functools
 
 from flask_babel import gettext as _
-from simpleeval import EvalWithCompoundTypes, InvalidExpression
+from simpleeval import EvalWithCompoundTypes
+
+from .. import clock
 
 MAX_LENGTH, MAX_DEPTH, MAX_NODES = 2000, 30, 300
 MAX_NUMBER, MAX_ROUND_DIGITS = 10 ** 15, 15
@@ -32,7 +34,7 @@ FUNCTIONS = {
     "present": lambda v: v not in (None, "", [], {}),
     # count(matrix_or_list, value): how many rows of a matrix (or items of a list) hold `value`
     "count": lambda v, x: sum(1 for i in (v.values() if isinstance(v, dict) else v or []) if i == x),
-    "age": lambda d: (dt.date.today() - dt.date.fromisoformat(str(d)[:10])).days // 365 if d else None,
+    "age": lambda d: (clock.today() - dt.date.fromisoformat(str(d)[:10])).days // 365 if d else None,
 }
 NUMERIC = {"integer", "decimal", "computed_number"}
 TEXTUAL = {"text", "long_text", "single_choice", "ordinal", "list_choice", "date", "datetime"}

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text
 from werkzeug.exceptions import BadRequest
 
+from ...domain import clock
 from ...extensions import db
 from ...models.base import INTEGER_MAX
 from ...security import stamp
@@ -266,7 +267,7 @@ class SillageModelApi(ModelRestApi):
         if key is None or scope is None:
             return count()
         # (today: the scope keeps usagers some months after their exit)
-        return stamp.cached_by_data(datamodel.session, ("count", type(self).__name__, key, scope, dt.date.today()), count)
+        return stamp.cached_by_data(datamodel.session, ("count", type(self).__name__, key, scope, clock.today()), count)
 
     def get_headless(self, pk, **kwargs):
         """FAB's, with the row loaded and dumped as the list's (api/reads.py)."""

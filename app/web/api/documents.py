@@ -10,6 +10,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ...domain import clock
 from ...extensions import db
 from ...models import Usager
 from ...security.scope import current_scope
@@ -86,7 +87,7 @@ class UsagerDocumentsApi(BaseApi):
             du, au = _date(request.args.get("du")), _date(request.args.get("au"))
         except ValueError:
             return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
-        today = dt.date.today()
+        today = clock.today()
         result = [documents.as_dict(d, today) for d in documents.documents_of(
             db.session, pk, type_code=request.args.get("type_code"), du=du, au=au, texte=request.args.get("q"))]
         return self.response(200, count=len(result), result=result)

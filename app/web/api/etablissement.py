@@ -6,6 +6,7 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
+from ...domain import clock
 from ...extensions import db
 from ...models import Etablissement, Organisme
 from ...models.referentiels import CategorieEtablissement
@@ -52,7 +53,7 @@ class EtablissementApi(SillageModelApi):
             return self.response_404()
         raw = request.args.get("date")
         try:
-            on = dt.date.fromisoformat(raw) if raw else dt.date.today()
+            on = dt.date.fromisoformat(raw) if raw else clock.today()
         except ValueError:
             return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
         result = indicators.gmp(db.session, pk, on, current_app.config["SILLAGE_GMP_MAX_AGE_MONTHS"])

@@ -6,6 +6,7 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
+from ...domain import clock
 from ...extensions import db
 from ...models import Etablissement
 from ...security.roles import METHOD_ACTIONS
@@ -43,7 +44,7 @@ class IndicateursApi(BaseApi):
             return self.response_400(message=_("Paramètre etablissement_id attendu (nombre entier)."))
         raw = request.args.get("date")
         try:
-            on = dt.date.fromisoformat(raw) if raw else dt.date.today()
+            on = dt.date.fromisoformat(raw) if raw else clock.today()
         except ValueError:
             return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
         if db.session.get(Etablissement, etablissement_id) is None:  # (the scope: not seen, not found)

@@ -3,13 +3,13 @@ contrats, avenants, devis, factures, ressources, aides, assurances. Scoped like 
 (outside it: 404), the shared secret applied (a paper of a category the user may not read is
 absent from lists and 404), field errors 422, `version` and 409 on corrections; through
 services.papiers. `/api/v1/papiers/types`: the kinds and their vocabularies."""
-import datetime as dt
 
 from flask import g
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
+from ...domain import clock
 from ...extensions import db
 from ...models import Usager
 from ...security.scope import current_scope
@@ -81,7 +81,7 @@ class UsagerPapiersApi(BaseApi):
         """
         if kind not in papiers.KINDS or self._usager(pk) is None:
             return self.response_404()
-        today = dt.date.today()
+        today = clock.today()
         result = [papiers.as_dict(kind, p, today) for p in papiers.papers_of(db.session, pk, kind)]
         return self.response(200, count=len(result), result=result)
 

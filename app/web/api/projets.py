@@ -8,6 +8,7 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
+from ...domain import clock
 from ...extensions import db
 from ...models import Usager
 from ...models.projet import ProjetPersonnalise
@@ -272,7 +273,7 @@ class ProjetApi(BaseApi):
         if error:
             return error
         try:
-            date = dt.date.fromisoformat(payload.get("date") or dt.date.today().isoformat())
+            date = dt.date.fromisoformat(payload.get("date") or clock.today().isoformat())
         except (TypeError, ValueError):
             return self.response_422(message={"date": [_("Date attendue au format AAAA-MM-JJ.")]})
         new = projets.open_avenant(db.session, projet=projet, date=date, expected_version=payload.get("version"))
@@ -351,7 +352,7 @@ class EcheancesApi(BaseApi):
         """
         raw = request.args.get("date")
         try:
-            by = dt.date.fromisoformat(raw) if raw else dt.date.today()
+            by = dt.date.fromisoformat(raw) if raw else clock.today()
         except ValueError:
             return self.response_400(message=_("Date attendue au format AAAA-MM-JJ."))
         result = projets.echeances(db.session, current_scope(), by)
@@ -371,7 +372,7 @@ class EcheancesApi(BaseApi):
           responses:
             200: {description: "{services, besoins, prestations}"}
         """
-        stats = projets.statistics(db.session, current_scope(), dt.date.today())
+        stats = projets.statistics(db.session, current_scope(), clock.today())
         if request.args.get("format") == "xlsx":
             return send_file(io.BytesIO(projets.statistics_xlsx(stats)), download_name="projets-statistiques.xlsx",
                              mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)

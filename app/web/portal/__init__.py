@@ -21,7 +21,8 @@ from ...extensions import db
 from ...models import PortalAccount
 from ...security.audit import unaudited_read
 from ...security.scope import Scope
-from ...services import clock, documents as documents_service, portal
+from ...domain import clock
+from ...services import documents as documents_service, portal
 from ...services.errors import ValidationFailed
 
 bp = Blueprint("portail", __name__, url_prefix="/portail")

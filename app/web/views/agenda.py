@@ -20,7 +20,8 @@ from ...models.agenda import KINDS
 from ...security.audit import logged_path, record_event, unaudited_read
 from ...security.roles import CATEGORIES
 from ...security.scope import current_scope, scope_for_user
-from ...services import agenda, agenda_ics, clock
+from ...domain import clock
+from ...services import agenda, agenda_ics
 from ...services.errors import ValidationFailed
 from .. import params
 

@@ -10,6 +10,7 @@ from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
+from ...domain import clock
 from ...extensions import db
 from ...models import Usager
 from ...security.scope import current_scope
@@ -38,7 +39,7 @@ def panel(sm, usager: Usager, args) -> dict:
         "documents": items, "checklist": documents.checklist(db.session, usager, documents=None if searched else items),
         "types": documents.types(db.session),
         "search": search, "statuts": documents.STATUTS, "previewable": documents.PREVIEWABLE,
-        "today": dt.date.today(), "can_write": sm.has_access("can_write", "Document") and not usager.archived_at,
+        "today": clock.today(), "can_write": sm.has_access("can_write", "Document") and not usager.archived_at,
         "can_archive": sm.has_access("can_archive", "Document"),
     }}
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ...domain import identity, vocab
+from ...domain import clock, identity, vocab
 from ...extensions import db
 from ...models import (
     Admission, DemandeAdmission, Foyer, ModaliteAccueil, MotifSortie, User, Usager,
@@ -176,12 +176,10 @@ class DossierView(BaseView):
         """The projet personnalisé panel: current version and next deadline per établissement."""
         if not self.appbuilder.sm.has_access("can_read", "Projet"):
             return {"projets_summary": None}
-        import datetime as dt
-
         from ...domain import projet as projet_rules
         from ...services import projets
 
-        return {"projets_summary": projets.summary(db.session, usager, dt.date.today()), "projet_rules": projet_rules}
+        return {"projets_summary": projets.summary(db.session, usager, clock.today()), "projet_rules": projet_rules}
 
     def _transmissions(self, usager):
         """The transmissions panel: the last few the user may read about the person."""
@@ -215,7 +213,8 @@ class DossierView(BaseView):
         import datetime as dt
 
         from ...security.scope import current_scope
-        from ...services import agenda, clock
+        from ...domain import clock
+        from ...services import agenda
 
         start = agenda.local_day_start(clock.today())
         occs = agenda.occurrences(db.session, start, start + dt.timedelta(days=31), usager_id=usager.id,

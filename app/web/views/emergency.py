@@ -12,7 +12,8 @@ from ...extensions import db
 from ...models import CategoryAccess, EmergencyAccess, Role, User, Usager
 from ...security.roles import CATEGORIES
 from ...security.scope import reset_scope
-from ...services import clock, emergency
+from ...domain import clock
+from ...services import emergency
 from ...services.errors import ValidationFailed
 
 

@@ -12,7 +12,8 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...security import stamp
-from ...services import clock, dashboard, drafts, xlsx
+from ...domain import clock
+from ...services import dashboard, drafts, xlsx
 
 PREVIEW = 5  # lines of a work list shown on the home page
 

@@ -11,6 +11,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ...domain import clock
 from ...domain.aggir import GIR_POINTS
 from ...extensions import db
 from ...models import Etablissement, Usager
@@ -31,7 +32,7 @@ class IndicateursView(BaseView):
                                    .order_by(Etablissement.name)).scalars().all()  # (the scope filters them)
         grids = [d for d in forms.published(db.session, "evaluation") if d.family == "aggir"]
         etabs = [e for e in etabs if any(forms.applies(d, {forms.place(e)}) for d in grids)]  # where AGGIR is used
-        error, on = None, dt.date.today()
+        error, on = None, clock.today()
         if request.args.get("date"):
             try:
                 on = dt.date.fromisoformat(request.args["date"])

@@ -14,7 +14,8 @@ from ...extensions import db
 from ...models import Usager
 from ...security.roles import CATEGORIES
 from ...security.scope import current_scope
-from ...services import clock, papiers
+from ...domain import clock
+from ...services import papiers
 from ...services.errors import StaleVersion, ValidationFailed
 from ..forms import apply_errors
 from ..forms.papiers import FORMS

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ...domain import nomenclatures, vocab
+from ...domain import clock, nomenclatures, vocab
 from ...domain import projet as rules
 from ...extensions import db
-from ...models import Admission, Etablissement, User, Usager
+from ...models import Etablissement, User, Usager
 from ...models.projet import ProjetPersonnalise
 from ...security.roles import CATEGORIES
 from ...security.scope import OutOfScope, current_scope
@@ -71,7 +71,7 @@ class ProjetView(BaseView):
     def due(self):
         """What is late or due within the next 30 days in the user's établissements: PPs to build
         or revise, bilans, actions past their end."""
-        today = dt.date.today()
+        today = clock.today()
         items = projets.echeances(db.session, current_scope(), today + dt.timedelta(days=30))
         ids = {i["usager_id"] for i in items}
         usagers = {u.id: u for u in db.session.execute(select(Usager).where(Usager.id.in_(ids))).scalars()} if ids else {}
@@ -93,7 +93,7 @@ class ProjetView(BaseView):
             "projets/index.html", usager=usager, versions=projets.projets_of(db.session, usager.id),
             etablissements={a.etablissement_id: a.etablissement for a in admissions}.values(),
             staff=self._staff(), can_write=self._can_write(), rules=rules, errors={}, posted={},
-            today=dt.date.today())
+            today=clock.today())
 
     @expose("/<int:usager_id>/nouveau", methods=["POST"])
     @has_access
@@ -114,7 +114,7 @@ class ProjetView(BaseView):
                 "projets/index.html", usager=usager, versions=projets.projets_of(db.session, usager.id),
                 etablissements={a.etablissement_id: a.etablissement for a in admissions}.values(),
                 staff=self._staff(), can_write=True, rules=rules, errors=exc.errors, posted=request.form,
-                today=dt.date.today()), 422
+                today=clock.today()), 422
         flash(_("Projet personnalisé créé : complétez les attentes et les objectifs."), "success")
         return redirect(url_for(".show", usager_id=usager.id, pid=projet.id))
 
@@ -140,7 +140,7 @@ class ProjetView(BaseView):
             shares=[(b, projets.share_reached(b)) for b in projet.bilans],
             editable=projet.statut in rules.EDITABLE and self._can_write(), can_write=self._can_write(),
             errors=errors or {}, posted=posted or {}, opened=opened, stale=stale, friendly=friendly,
-            categories=CATEGORIES, vocab_roles=vocab.ROLE_CONTACT, today=dt.date.today(),
+            categories=CATEGORIES, vocab_roles=vocab.ROLE_CONTACT, today=clock.today(),
             contacts=usager.foyer.contacts if usager.foyer else []), status
 
     @expose("/<int:usager_id>/<int:pid>/<part>", methods=["POST"])

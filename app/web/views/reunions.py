@@ -13,12 +13,12 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ...domain import nomenclatures
+from ...domain import clock, nomenclatures
 from ...extensions import db
 from ...models import Admission, Etablissement, User, Usager
 from ...security.roles import CATEGORIES
 from ...security.scope import OutOfScope, current_scope
-from ...services import clock, reunions
+from ...services import reunions
 from ...services.errors import ValidationFailed
 from .projets import picked_code
 

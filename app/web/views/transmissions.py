@@ -17,7 +17,8 @@ from ...extensions import db
 from ...models import Admission, Service, Transmission, User, Usager
 from ...security.roles import CATEGORIES
 from ...security.scope import OutOfScope, current_scope
-from ...services import clock, transmissions
+from ...domain import clock
+from ...services import transmissions
 from ...services.errors import StaleVersion, ValidationFailed
 from .. import params
 
