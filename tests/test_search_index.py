@@ -271,6 +271,8 @@ def test_a_search_asked_again_reads_only_its_page_until_the_data_moves(app, peop
     ids, total, other, _plans = _search_statements(app, "direction", q, searched=False)  # another scope
     assert set(ids) == {people["renee"], people["elsewhere"]} and total == 2
     assert [s for s, _p in other if "usager_fts" in s or "search_text" in s]
+    ids, total, _other, _plans = _search_statements(app, "secretaire.sources", q, searched=False)  # elsewhere
+    assert ids == [people["elsewhere"]] and total == 1
     ids, total, second, _plans = _search_statements(app, "secretaire.tilleuls", q, searched=False, page=2)
     assert ids == [] and total == 1 and [s for s, _p in second if "usager_fts" in s or "search_text" in s]
     with app.app_context():  # a change of data (here, her match archived) shows at once
