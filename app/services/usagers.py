@@ -457,7 +457,8 @@ def search_usagers(session, *, q=None, date_naissance=None, ins=None, etablissem
     key = ("search", current_scope(), tuple(text.fold(q or "").split()), date_naissance, ins, etablissement_id,
            service_id, statut, page, page_size, clock.today())
     loaded = []
-    total, ids = stamp.cached_by_data(session, key, lambda: _search_page(session, q, conditions, page, page_size, loaded))
+    total, ids = stamp.cached_by_data(
+        session, key, lambda: _search_page(session, q, conditions, page, page_size, loaded))
     if loaded or not ids:
         return loaded, total
     rows = session.execute(select(Usager).where(Usager.id.in_(ids)).options(load_only(*LIST_COLUMNS))
